@@ -1,0 +1,84 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Causeway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "causewayd", targets: ["causewayd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // libnl-3 and libnl-route-3: every change to links goes through them.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "pkg-config"])]
+        ),
+        // The few kernel interfaces Swift cannot import: TUN ioctls, mmsghdr batches.
+        .target(
+            name: "CLinuxShim",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // Pure logic: no system calls, unit-tested without a kernel.
+        .target(
+            name: "CausewayCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // Thin typed adapters over the kernel.
+        .target(
+            name: "CausewayLinux",
+            dependencies: [
+                "CNetlink",
+                "CLinuxShim",
+                "CausewayCore",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Wiring: the data-plane thread, lifecycle and configuration loading.
+        .target(
+            name: "CausewayDaemon",
+            dependencies: [
+                "CausewayCore",
+                "CausewayLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "causewayd",
+            dependencies: [
+                "CausewayDaemon",
+                "CausewayCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Speaks the wire protocol from a test's own namespace: hostile and replayed datagrams.
+        .executableTarget(
+            name: "causeway-testpeer",
+            dependencies: [
+                "CausewayCore",
+                "CausewayLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/TestPeer"
+        ),
+        .testTarget(
+            name: "CausewayCoreTests",
+            dependencies: ["CausewayCore"]
+        ),
+    ]
+)

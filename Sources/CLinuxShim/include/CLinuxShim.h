@@ -1,0 +1,33 @@
+#ifndef CAUSEWAY_CLINUXSHIM_H
+#define CAUSEWAY_CLINUXSHIM_H
+
+// The kernel interfaces Swift's Glibc module does not import: the TUN ioctls (function-like
+// _IOW macros) and sendmmsg/recvmmsg with their mmsghdr. _GNU_SOURCE stays in the .c file;
+// defining it here would clash with the Glibc module's fd_set.
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/// Mirrors struct mmsghdr from <sys/socket.h>, which is only declared under _GNU_SOURCE.
+struct cw_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+unsigned long cw_TUNSETIFF(void);
+unsigned long cw_TUNSETPERSIST(void);
+int cw_IFF_TAP(void);
+int cw_IFF_NO_PI(void);
+
+/// Creates or attaches the TAP device `name` on the open /dev/net/tun descriptor `fd`.
+/// Returns 0, or -1 with errno set. `actual_name` receives the kernel's name (IFNAMSIZ bytes).
+int cw_tap_attach(int fd, const char *name, char *actual_name);
+
+/// A non-blocking, close-on-exec eventfd; -1 with errno on failure.
+int cw_eventfd(void);
+
+int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
+int cw_recvmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
+
+#endif

@@ -1,0 +1,10 @@
+#ifndef CAUSEWAY_CNETLINK_SHIM_H
+#define CAUSEWAY_CNETLINK_SHIM_H
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <netlink/errno.h>
+#include <netlink/cache.h>
+#include <netlink/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#endif

@@ -1,0 +1,44 @@
+/// One site's configuration: what `site.toml` says, validated.
+public struct Configuration: Sendable, Equatable {
+    /// The Linux bridge that joins the LAN NIC and the TAP; adopted when it exists.
+    public var bridge: String
+    /// The LAN-facing NIC, enslaved into the bridge.
+    public var lanInterface: String
+    /// The TAP device causewayd creates.
+    public var tap: String
+    public var listen: SocketEndpoint
+    public var peer: SocketEndpoint
+    /// The pre-shared key file, absolute (a relative path is taken from the config's folder).
+    public var keyFile: String
+    public var networkID: NetworkID
+    public var macAgingTime: Duration
+    public var macTableSize: Int
+    public var keepaliveInterval: Duration
+    public var logLevel: LogLevel
+
+    public enum LogLevel: String, CaseIterable, Sendable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    public static let defaultNetworkID = NetworkID(1)!
+    public static let defaultMACAgingTime = Duration.seconds(300)
+    public static let defaultMACTableSize = 4096
+    public static let defaultKeepaliveInterval = Duration.seconds(5)
+}
+
+/// A configuration problem, naming the file, the key and what is wrong with its value.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public let file: String
+    public let key: String?
+    public let problem: String
+
+    public init(file: String, key: String?, problem: String) {
+        self.file = file
+        self.key = key
+        self.problem = problem
+    }
+
+    public var description: String {
+        if let key { "\(file): key '\(key)': \(problem)" } else { "\(file): \(problem)" }
+    }
+}

@@ -1,0 +1,63 @@
+/// Why a datagram from the WAN or a frame from the LAN was dropped.
+public enum DropReason: String, CaseIterable, Codable, CodingKeyRepresentable, Error, Sendable {
+    /// Too short, an unknown version or message type, or a length that does not fit.
+    case malformed
+    /// Failed ChaCha20-Poly1305 authentication, or a handshake that did not prove the key.
+    case authentication
+    /// A counter seen before, or too old for the replay window.
+    case replay
+    /// Names a session this gateway does not have (never had, or already discarded).
+    case unknownSession = "unknown-session"
+    /// An authenticated data frame for a network id this gateway does not bridge.
+    case unknownNetwork = "unknown-network"
+    /// A session past its reject-after time.
+    case expiredSession = "expired-session"
+    /// A handshake initiation whose timestamp is not newer than the last accepted one.
+    case staleHandshake = "stale-handshake"
+    /// Handshake messages beyond the rate limit.
+    case handshakeRateLimited = "handshake-rate-limited"
+    /// A handshake response that matches no handshake in flight.
+    case unexpectedHandshake = "unexpected-handshake"
+    /// A frame from the LAN while no session to the peer is up.
+    case noSession = "no-session"
+    /// A frame larger than the link carries.
+    case oversized
+    /// The kernel refused to take the frame or datagram.
+    case sendFailed = "send-failed"
+}
+
+/// Every counter the daemon keeps. A plain value: the data plane owns one and publishes copies.
+public struct Counters: Codable, Sendable, Equatable {
+    public var framesFromLAN: UInt64 = 0
+    public var bytesFromLAN: UInt64 = 0
+    public var framesToPeer: UInt64 = 0
+    public var bytesToPeer: UInt64 = 0
+    public var framesFromPeer: UInt64 = 0
+    public var bytesFromPeer: UInt64 = 0
+    public var framesToLAN: UInt64 = 0
+    public var bytesToLAN: UInt64 = 0
+    /// Broadcast, multicast and unknown-unicast frames sent to the peer.
+    public var flooded: UInt64 = 0
+    /// Frames for a MAC learned as local, kept off the WAN.
+    public var suppressedLocal: UInt64 = 0
+    public var macMoves: UInt64 = 0
+    /// Source addresses not learned because the MAC table was at its cap.
+    public var macTableFull: UInt64 = 0
+    public var keepalivesSent: UInt64 = 0
+    public var keepalivesReceived: UInt64 = 0
+    public var handshakesInitiated: UInt64 = 0
+    public var handshakesAnswered: UInt64 = 0
+    /// Sessions that became the current one.
+    public var sessionsEstablished: UInt64 = 0
+    public var drops: [DropReason: UInt64] = Dictionary(uniqueKeysWithValues: DropReason.allCases.map { ($0, 0) })
+
+    public init() {}
+
+    /// Adds one drop. Every reason has a slot from the start, so this never grows the storage.
+    @inlinable
+    public mutating func drop(_ reason: DropReason) {
+        drops[reason, default: 0] &+= 1
+    }
+
+    public func drops(_ reason: DropReason) -> UInt64 { drops[reason] ?? 0 }
+}

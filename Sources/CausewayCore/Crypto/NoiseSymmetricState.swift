@@ -1,0 +1,103 @@
+@preconcurrency import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The SymmetricState object of the Noise Protocol Framework (revision 34, section 5.2)
+/// with SHA-256, HMAC-based HKDF and ChaCha20-Poly1305.
+struct NoiseSymmetricState: Sendable {
+    enum Failure: Error {
+        case decryption
+    }
+
+    private(set) var chainingKey: [UInt8]
+    private(set) var hash: [UInt8]
+    private var key: SymmetricKey?
+    private var nonce: UInt64 = 0
+
+    init(protocolName: String) {
+        let name = Array(protocolName.utf8)
+        hash = name.count <= SHA256.byteCount
+            ? name + Array(repeating: 0, count: SHA256.byteCount - name.count)
+            : Array(SHA256.hash(data: name))
+        chainingKey = hash
+    }
+
+    mutating func mixHash(_ data: some DataProtocol) {
+        var hasher = SHA256()
+        hasher.update(data: hash)
+        hasher.update(data: data)
+        hash = Array(hasher.finalize())
+    }
+
+    mutating func mixKey(_ inputKeyMaterial: some DataProtocol) {
+        let outputs = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial, count: 2)
+        chainingKey = outputs[0]
+        key = SymmetricKey(data: outputs[1])
+        nonce = 0
+    }
+
+    mutating func mixKeyAndHash(_ inputKeyMaterial: some DataProtocol) {
+        let outputs = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial, count: 3)
+        chainingKey = outputs[0]
+        mixHash(outputs[1])
+        key = SymmetricKey(data: outputs[2])
+        nonce = 0
+    }
+
+    mutating func encryptAndHash(_ plaintext: [UInt8]) throws -> [UInt8] {
+        guard let key else { preconditionFailure("every Causeway message is sent after a key was mixed in") }
+        let box = try ChaChaPoly.seal(plaintext, using: key, nonce: Self.nonce(nonce), authenticating: hash)
+        nonce += 1
+        let ciphertext = Array(box.ciphertext) + Array(box.tag)
+        mixHash(ciphertext)
+        return ciphertext
+    }
+
+    mutating func decryptAndHash(_ ciphertext: some Collection<UInt8>) throws -> [UInt8] {
+        guard let key, ciphertext.count >= WireFormat.tagLength else { throw Failure.decryption }
+        let bytes = Array(ciphertext)
+        let box = try ChaChaPoly.SealedBox(
+            nonce: Self.nonce(nonce),
+            ciphertext: bytes.dropLast(WireFormat.tagLength),
+            tag: bytes.suffix(WireFormat.tagLength)
+        )
+        let plaintext: [UInt8]
+        do {
+            plaintext = Array(try ChaChaPoly.open(box, using: key, authenticating: hash))
+        } catch {
+            throw Failure.decryption
+        }
+        nonce += 1
+        mixHash(bytes)
+        return plaintext
+    }
+
+    /// The two transport keys: the initiator sends with the first.
+    func split() -> (SymmetricKey, SymmetricKey) {
+        let outputs = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: [UInt8](), count: 2)
+        return (SymmetricKey(data: outputs[0]), SymmetricKey(data: outputs[1]))
+    }
+
+    /// Noise's HKDF (section 4.3): HMAC-SHA256 chained over the previous output.
+    static func hkdf(chainingKey: [UInt8], inputKeyMaterial: some DataProtocol, count: Int) -> [[UInt8]] {
+        let temporaryKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: inputKeyMaterial, using: SymmetricKey(data: chainingKey)))
+        var outputs: [[UInt8]] = []
+        var previous: [UInt8] = []
+        for index in 1...count {
+            previous = Array(HMAC<SHA256>.authenticationCode(for: previous + [UInt8(index)], using: temporaryKey))
+            outputs.append(previous)
+        }
+        return outputs
+    }
+
+    /// 32 bits of zeros, then the counter little-endian: Noise's nonce for ChaChaPoly.
+    /// Built on the stack: this runs once per frame.
+    static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
+        var bytes: (UInt32, UInt32, UInt32) = (0, UInt32(truncatingIfNeeded: counter).littleEndian, UInt32(truncatingIfNeeded: counter >> 32).littleEndian)
+        // Twelve bytes is always a valid ChaChaPoly nonce.
+        return withUnsafeBytes(of: &bytes) { try! ChaChaPoly.Nonce(data: $0) }
+    }
+}

@@ -1,0 +1,66 @@
+/// A 48-bit IEEE 802 MAC address, stored in the low bits of a UInt64 so that hashing and
+/// comparison on the frame path cost one integer operation.
+public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+
+    public init(rawValue: UInt64) {
+        self.rawValue = rawValue & 0xFFFF_FFFF_FFFF
+    }
+
+    /// Reads six bytes starting at `offset`.
+    @inlinable
+    public init(bytes: UnsafeRawBufferPointer, offset: Int) {
+        var value: UInt64 = 0
+        for index in offset..<(offset + 6) {
+            value = (value << 8) | UInt64(bytes[index])
+        }
+        self.rawValue = value
+    }
+
+    public init(_ bytes: [UInt8]) {
+        precondition(bytes.count == 6, "a MAC address has six bytes")
+        self.init(rawValue: bytes.reduce(0) { ($0 << 8) | UInt64($1) })
+    }
+
+    /// Parses the usual colon-separated form, `02:00:5e:10:00:01`.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        self.init(bytes)
+    }
+
+    public static let broadcast = MACAddress(rawValue: 0xFFFF_FFFF_FFFF)
+
+    /// The group bit: set for broadcast and multicast destinations.
+    @inlinable
+    public var isGroup: Bool { rawValue & 0x0100_0000_0000 != 0 }
+
+    public var isBroadcast: Bool { self == .broadcast }
+
+    public var bytes: [UInt8] {
+        (0..<6).map { UInt8(truncatingIfNeeded: rawValue >> UInt64(40 - 8 * $0)) }
+    }
+
+    public var description: String {
+        bytes.map { byte in
+            let digits = String(byte, radix: 16)
+            return byte < 0x10 ? "0" + digits : digits
+        }.joined(separator: ":")
+    }
+
+    public static func < (lhs: MACAddress, rhs: MACAddress) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// A locally administered unicast address derived from `seed`, so that a device keeps the
+    /// same address across restarts without storing it anywhere.
+    public static func locallyAdministered(derivedFrom digest: some Sequence<UInt8>) -> MACAddress {
+        var bytes = Array(digest.prefix(6))
+        precondition(bytes.count == 6, "the digest must have at least six bytes")
+        bytes[0] = (bytes[0] & 0xFC) | 0x02
+        return MACAddress(bytes)
+    }
+}

@@ -1,0 +1,102 @@
+/// Version 1 of the wire format; docs/protocol.md draws every message.
+///
+/// Every datagram starts with the same four bytes: version, message type, two reserved
+/// zero bytes. Multi-byte integers are big-endian except the AEAD nonce counter, which
+/// ChaCha20-Poly1305 (RFC 8439) takes little-endian.
+public enum WireFormat {
+    public static let version: UInt8 = 1
+    public static let commonHeaderLength = 4
+    public static let tagLength = 16
+    public static let publicKeyLength = 32
+    public static let timestampLength = 12
+
+    /// version, type, reserved(2), sender index(4), ephemeral(32), sealed timestamp(12+16)
+    public static let initiationLength = commonHeaderLength + 4 + publicKeyLength + timestampLength + tagLength
+    /// version, type, reserved(2), sender index(4), receiver index(4), ephemeral(32), sealed empty(16)
+    public static let responseLength = commonHeaderLength + 4 + 4 + publicKeyLength + tagLength
+    /// version, type, reserved(2), receiver index(4), counter(8)
+    public static let transportHeaderLength = commonHeaderLength + 4 + 8
+    /// The transport header, then network id(3) and a reserved zero byte.
+    public static let dataHeaderLength = transportHeaderLength + 4
+    /// What a data frame costs on top of the Ethernet frame it carries.
+    public static let dataOverhead = dataHeaderLength + tagLength
+
+    /// The largest Ethernet frame the link carries: a 9000-byte jumbo payload with a VLAN tag.
+    public static let maximumFrameLength = 9018
+    public static let maximumDatagramLength = maximumFrameLength + dataOverhead
+
+    public enum MessageType: UInt8, Sendable {
+        case handshakeInitiation = 1
+        case handshakeResponse = 2
+        /// An Ethernet frame for one bridged network.
+        case data = 3
+        /// Link upkeep between the two gateways: keepalives now, probes and adverts later.
+        case control = 4
+
+        /// The exact length for fixed-size messages, the minimum for the others.
+        var minimumLength: Int {
+            switch self {
+            case .handshakeInitiation: WireFormat.initiationLength
+            case .handshakeResponse: WireFormat.responseLength
+            case .data: WireFormat.dataHeaderLength + WireFormat.tagLength
+            case .control: WireFormat.transportHeaderLength + WireFormat.tagLength + 1
+            }
+        }
+
+        var isFixedLength: Bool { self == .handshakeInitiation || self == .handshakeResponse }
+    }
+
+    /// The message type of a datagram whose common header and length are well-formed.
+    public static func messageType(of datagram: UnsafeRawBufferPointer) -> MessageType? {
+        guard datagram.count >= commonHeaderLength,
+              datagram[0] == version,
+              datagram[2] == 0, datagram[3] == 0,
+              let type = MessageType(rawValue: datagram[1])
+        else { return nil }
+        if type.isFixedLength ? datagram.count != type.minimumLength : datagram.count < type.minimumLength {
+            return nil
+        }
+        return type
+    }
+
+    static func writeCommonHeader(_ type: MessageType, into out: UnsafeMutableRawBufferPointer) {
+        out[0] = version
+        out[1] = type.rawValue
+        out[2] = 0
+        out[3] = 0
+    }
+}
+
+/// The kinds of control message, carried as the first byte of the sealed payload.
+public enum ControlKind: UInt8, Sendable {
+    /// Carries the sender's monotonic clock; answered by `keepaliveReply` for a round-trip time.
+    case keepalive = 1
+    case keepaliveReply = 2
+}
+
+/// A 24-bit identifier of one bridged Ethernet segment.
+public struct NetworkID: Hashable, Sendable, CustomStringConvertible {
+    public static let maximum: UInt32 = 0xFF_FFFF
+    public let rawValue: UInt32
+
+    public init?(_ rawValue: UInt32) {
+        guard rawValue <= Self.maximum else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public var description: String { String(rawValue) }
+}
+
+extension UnsafeMutableRawBufferPointer {
+    @inlinable
+    func storeBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    @inlinable
+    func loadBigEndian<T: FixedWidthInteger>(at offset: Int, as type: T.Type) -> T {
+        T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}

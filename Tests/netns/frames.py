@@ -1,0 +1,58 @@
+"""Writes raw Ethernet frames and checks them in a capture, for frames no kernel tool makes.
+
+  frames.py send IFACE FRAME_FILE COUNT     build an 802.1Q-tagged frame (VLAN 100), save it, send it COUNT times
+  frames.py compare PCAP FRAME_FILE COUNT   succeed when PCAP holds COUNT frames identical to the saved one
+  frames.py count PCAP                      print how many frames PCAP holds
+"""
+import socket
+import struct
+import sys
+
+
+def tagged_frame() -> bytes:
+    destination = b"\xff" * 6
+    source = bytes.fromhex("020000000100")
+    tag = struct.pack("!HH", 0x8100, 100)
+    return destination + source + tag + b"\x88\xb5" + b"causeway-vlan-frame" + bytes(range(64))
+
+
+def send(interface: str, path: str, count: int) -> None:
+    frame = tagged_frame()
+    with open(path, "wb") as saved:
+        saved.write(frame)
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+        raw.bind((interface, 0))
+        for _ in range(count):
+            raw.send(frame)
+
+
+def captured_frames(path: str):
+    with open(path, "rb") as capture:
+        data = capture.read()
+    offset = 24  # the pcap global header
+    while offset + 16 <= len(data):
+        _, _, included, _ = struct.unpack_from("<IIII", data, offset)
+        offset += 16
+        yield data[offset:offset + included]
+        offset += included
+
+
+def compare(pcap: str, path: str, count: int) -> int:
+    with open(path, "rb") as saved:
+        expected = saved.read()
+    frames = list(captured_frames(pcap))
+    matching = sum(1 for frame in frames if frame == expected)
+    print(f"    {len(frames)} captured, {matching} identical to the frame sent")
+    return 0 if matching == count and len(frames) == count else 1
+
+
+if __name__ == "__main__":
+    command, first = sys.argv[1:3]
+    if command == "count":
+        print(sum(1 for _ in captured_frames(first)))
+        sys.exit(0)
+    second, third = sys.argv[3:5]
+    if command == "send":
+        send(first, second, int(third))
+    else:
+        sys.exit(compare(first, second, int(third)))

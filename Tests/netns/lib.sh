@@ -1,0 +1,135 @@
+# Shared by the network-namespace tests and the demo: two simulated sites.
+#
+#   ns hA (LAN host A) ─veth─ ns gA (bridge: lan-a + causeway TAP) ─veth "WAN"─ ns gB (…) ─veth─ ns hB
+#
+# Everything lives in namespaces created here with a per-run suffix; `sites_teardown`
+# deletes them and ends the daemons this shell started, by PID. Nothing touches the root
+# namespace: veth pairs are created directly inside their namespaces.
+
+CAUSEWAYD=${CAUSEWAYD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.build/debug/causewayd}
+SUFFIX=${SUFFIX:-$$$RANDOM}
+NS_HA=cw-hA-$SUFFIX
+NS_GA=cw-gA-$SUFFIX
+NS_GB=cw-gB-$SUFFIX
+NS_HB=cw-hB-$SUFFIX
+WAN_A=198.18.0.1
+WAN_B=198.18.0.2
+LAN_A=198.19.0.1
+LAN_B=198.19.0.2
+PORT=51820
+WORKDIR=$(mktemp -d /tmp/causeway-test.XXXXXX)
+declare -A DAEMON_PID=()
+
+# sites_create [WAN_MTU]: namespaces, LAN and WAN veths, addresses. No daemon yet.
+sites_create() {
+    local wan_mtu=${1:-1500}
+    for ns in "$NS_HA" "$NS_GA" "$NS_GB" "$NS_HB"; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+    done
+    ip -n "$NS_HA" link add lan0 type veth peer name lan-a netns "$NS_GA"
+    ip -n "$NS_HB" link add lan0 type veth peer name lan-b netns "$NS_GB"
+    ip -n "$NS_GA" link add wan0 mtu "$wan_mtu" type veth peer name wan0 netns "$NS_GB" mtu "$wan_mtu"
+    ip -n "$NS_HA" addr add "$LAN_A/24" dev lan0
+    ip -n "$NS_HB" addr add "$LAN_B/24" dev lan0
+    ip -n "$NS_HA" -6 addr add fd00:19::1/64 dev lan0 nodad
+    ip -n "$NS_HB" -6 addr add fd00:19::2/64 dev lan0 nodad
+    ip -n "$NS_GA" addr add "$WAN_A/24" dev wan0
+    ip -n "$NS_GB" addr add "$WAN_B/24" dev wan0
+    for ns in "$NS_HA" "$NS_HB"; do ip -n "$ns" link set lan0 up; done
+    ip -n "$NS_GA" link set wan0 up
+    ip -n "$NS_GB" link set wan0 up
+    # The LAN ports come up with the bridge: causewayd brings the NIC up itself.
+    head -c 32 /dev/urandom | base64 > "$WORKDIR/site.key"
+    chmod 600 "$WORKDIR/site.key"
+}
+
+# write_config SITE [extra toml lines...]: the configuration of site a or b.
+write_config() {
+    local site=$1; shift
+    local listen peer lan
+    if [ "$site" = a ]; then listen=$WAN_A; peer=$WAN_B; lan=lan-a; else listen=$WAN_B; peer=$WAN_A; lan=lan-b; fi
+    {
+        echo "bridge = \"br0\""
+        echo "lan-interface = \"$lan\""
+        echo "tap = \"cw0\""
+        echo "listen = \"$listen:$PORT\""
+        echo "peer = \"$peer:$PORT\""
+        echo "key-file = \"site.key\""
+        echo "keepalive-interval = 1"
+        local line
+        for line in "$@"; do echo "$line"; done
+    } > "$WORKDIR/site-$site.toml"
+}
+
+gateway_ns() { if [ "$1" = a ]; then echo "$NS_GA"; else echo "$NS_GB"; fi; }
+
+# daemon_start SITE: runs causewayd in the site's gateway namespace, log in $WORKDIR.
+daemon_start() {
+    local site=$1 ns
+    ns=$(gateway_ns "$site")
+    ip netns exec "$ns" "$CAUSEWAYD" run --config "$WORKDIR/site-$site.toml" >>"$WORKDIR/causewayd-$site.log" 2>&1 &
+    DAEMON_PID[$site]=$!
+}
+
+# daemon_stop SITE: SIGTERM, then wait for the daemon to put its devices back.
+daemon_stop() {
+    local site=$1 pid=${DAEMON_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    local status=0
+    wait "$pid" || status=$?
+    unset "DAEMON_PID[$site]"
+    return $status
+}
+
+# daemon_kill SITE: SIGKILL, as a crash.
+daemon_kill() {
+    local pid=${DAEMON_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "DAEMON_PID[$1]"
+}
+
+# daemon_state SITE: the daemon's state as JSON (asks it with SIGUSR1, reads its log).
+daemon_state() {
+    local site=$1 log="$WORKDIR/causewayd-$1.log" before
+    before=$(grep -c ' state: ' "$log" 2>/dev/null || true)
+    kill -USR1 "${DAEMON_PID[$site]}"
+    for _ in $(seq 1 100); do
+        if [ "$(grep -c ' state: ' "$log" 2>/dev/null || true)" -gt "${before:-0}" ]; then
+            grep ' state: ' "$log" | tail -n 1 | sed 's/.* state: //'
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "no state from daemon $site" >&2
+    return 1
+}
+
+# json_get JSON PYTHON-EXPRESSION-ON-s: one value out of a state report.
+json_get() {
+    python3 -c 'import json,sys; s=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND until it succeeds or time runs out.
+wait_for() {
+    local seconds=$1; shift
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.2
+    done
+}
+
+sites_teardown() {
+    local site
+    for site in "${!DAEMON_PID[@]}"; do
+        daemon_stop "$site" || true
+    done
+    for ns in "$NS_HA" "$NS_GA" "$NS_GB" "$NS_HB"; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    rm -rf "$WORKDIR"
+}
