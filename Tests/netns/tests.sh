@@ -231,3 +231,16 @@ test_genkey_writes_private_key() {
     expect "32 bytes of base64" [ "$(base64 -d < "$WORKDIR/new.key" | wc -c)" = 32 ]
     expect_not "genkey refuses to overwrite" "$CAUSEWAYD" genkey "$WORKDIR/new.key" 2>/dev/null
 }
+
+test_example_configurations_pass_check() {
+    local site lan
+    "$CAUSEWAYD" genkey "$WORKDIR/causeway.key" || fail "genkey"
+    for site in a b; do
+        lan=lan-$site
+        # The examples name eth1; this gateway's LAN NIC has its own name.
+        sed "s/^lan-interface = .*/lan-interface = \"$lan\"/" "$ROOT/examples/site-$site.toml" > "$WORKDIR/example-$site.toml"
+        expect "examples/site-$site.toml passes check" ip netns exec "$(gateway_ns $site)" "$CAUSEWAYD" check --config "$WORKDIR/example-$site.toml"
+    done
+    grep -q '^listen = "198.18.0.1:4789"' "$ROOT/examples/site-a.toml" && grep -q '^peer = "198.18.0.1:4789"' "$ROOT/examples/site-b.toml" \
+        || fail "the example pair does not point at each other"
+}
