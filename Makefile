@@ -1,7 +1,9 @@
 # The two commands of README.md, and what they need. Run as root on Debian bookworm.
 SWIFT ?= swift
-APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 tcpdump iputils-ping iputils-arping socat python3
-BUILD_DIR := .build/debug
+APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 tcpdump iputils-ping iputils-arping socat util-linux python3 python3-pip
+# The tests check causewayctl's metrics with Prometheus's own parser, kept inside .build.
+PYTHON_PACKAGES := prometheus-client==0.26.0
+PYTHON_DIR := .build/python
 
 .PHONY: all deps build test unit-test netns-test demo clean
 
@@ -14,6 +16,8 @@ deps:
 		echo "installing:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@PYTHONPATH=$(PYTHON_DIR) python3 -c 'import prometheus_client' 2>/dev/null || \
+		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(PYTHON_DIR) $(PYTHON_PACKAGES)
 
 build: deps
 	$(SWIFT) build

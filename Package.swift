@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "causewayd", targets: ["causewayd"]),
+        .executable(name: "causewayctl", targets: ["causewayctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,11 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The control protocol and its reports: pure, shared by causewayd and causewayctl.
+        .target(
+            name: "CausewayControl",
+            dependencies: ["CausewayCore"]
+        ),
         // Thin typed adapters over the kernel.
         .target(
             name: "CausewayLinux",
@@ -50,10 +56,10 @@ let package = Package(
             name: "CausewayDaemon",
             dependencies: [
                 "CausewayCore",
+                "CausewayControl",
                 "CausewayLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -64,6 +70,15 @@ let package = Package(
                 "CausewayCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "causewayctl",
+            dependencies: [
+                "CausewayControl",
+                "CausewayCore",
+                "CausewayLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Speaks the wire protocol from a test's own namespace: hostile and replayed datagrams.
@@ -79,6 +94,10 @@ let package = Package(
         .testTarget(
             name: "CausewayCoreTests",
             dependencies: ["CausewayCore"]
+        ),
+        .testTarget(
+            name: "CausewayControlTests",
+            dependencies: ["CausewayControl", "CausewayCore"]
         ),
     ]
 )

@@ -11,20 +11,6 @@ trap 'exit 130' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-show_table() {
-    python3 - "$1" "$2" <<'PY'
-import json, sys
-site, state = sys.argv[1], json.loads(sys.argv[2])
-peer, c = state["peer"], state["counters"]
-print(f"  site {site}: peer {peer['endpoint']} {'up' if peer['up'] else 'DOWN'}, "
-      f"rtt {peer.get('roundTripMilliseconds') or 0:.2f} ms; frames to peer {c['framesToPeer']}, "
-      f"from peer {c['framesFromPeer']}, flooded {c['flooded']}, drops {sum(c['drops'].values())}")
-print(f"  {'MAC':<19} {'WHERE':<7} {'VLAN':<5} {'AGE':>7} {'EXPIRES':>8}")
-for m in state["macs"]:
-    print(f"  {m['mac']:<19} {m['location']:<7} {str(m.get('vlan') or '-'):<5} {m['ageSeconds']:>6.1f}s {m['expiresInSeconds']:>7.0f}s")
-PY
-}
-
 say "Creating site A (host $LAN_A, gateway $WAN_A) and site B (host $LAN_B, gateway $WAN_B)"
 sites_create 1500
 write_config a
@@ -48,9 +34,12 @@ say "ARP resolved host B's own MAC address on host A"
 echo "  host A's neighbour table: $(ip -n "$NS_HA" neigh show "$LAN_B")"
 echo "  host B's lan0 MAC:         $(ip -n "$NS_HB" -br link show lan0 | awk '{print $3}')"
 
-say "Each daemon's MAC table"
-show_table A "$(daemon_state a)"
-echo
-show_table B "$(daemon_state b)"
+say "causewayctl status on gateway A"
+ctl a status | sed 's/^/  /'
+say "causewayctl macs on each gateway"
+echo "  site A:"; ctl a macs | sed 's/^/    /'
+echo "  site B:"; ctl b macs | sed 's/^/    /'
+say "causewayctl explain: where would gateway A send a frame for host B?"
+ctl a explain "$(ip -n "$NS_HB" -br link show lan0 | awk '{print $3}')" | sed 's/^/  /'
 
 say "Done: tearing both sites down"

@@ -39,3 +39,5 @@ int cw_recvmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int fla
 }
 
 int cw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int cw_accept_nonblocking(int listener) { return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }

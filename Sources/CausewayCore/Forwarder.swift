@@ -21,10 +21,16 @@ public struct Forwarder: Sendable {
     /// Decides for a frame that the bridge handed to the TAP.
     public mutating func frameFromLAN(_ header: EthernetHeader, now: Moment, counters: inout Counters) -> Decision {
         count(table.learn(header.source, at: .local, vlan: header.vlan, now: now), into: &counters)
-        if header.destination.isGroup {
-            return .flood
-        }
-        switch table.lookup(header.destination, now: now)?.location {
+        let location = header.destination.isGroup ? nil : table.lookup(header.destination, now: now)?.location
+        return Self.decision(for: header.destination, learnedAt: location)
+    }
+
+    /// The decision for a frame to `destination`, given where the table has it (nil: unknown).
+    /// `causewayctl explain` asks the same question, so both answer alike.
+    @inline(__always)
+    public static func decision(for destination: MACAddress, learnedAt location: MACLocation?) -> Decision {
+        if destination.isGroup { return .flood }
+        switch location {
         case .local: return .suppress
         case .remote: return .sendToPeer
         case nil: return .flood

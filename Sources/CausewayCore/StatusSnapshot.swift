@@ -11,22 +11,45 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
 
     public struct MACEntry: Codable, Sendable, Equatable {
         public var mac: String
-        /// "local", or "peer" followed by the peer's index.
+        /// "local", or "peer" for an address behind the peer gateway named by `peer`.
         public var location: String
+        /// The index of the peer the address is behind; nil when local.
+        public var peer: Int?
+        /// That peer's address, as the daemon reaches it now.
+        public var peerEndpoint: String?
         public var vlan: UInt16?
+        /// Seconds since the address was learned at its current location.
         public var ageSeconds: Double
         public var expiresInSeconds: Double
+
+        public init(mac: String, location: MACLocation, peerEndpoint: String?, vlan: UInt16?, ageSeconds: Double, expiresInSeconds: Double) {
+            self.mac = mac
+            switch location {
+            case .local:
+                self.location = "local"
+            case .remote(let peer):
+                self.location = "peer"
+                self.peer = peer
+                self.peerEndpoint = peerEndpoint
+            }
+            self.vlan = vlan
+            self.ageSeconds = ageSeconds
+            self.expiresInSeconds = expiresInSeconds
+        }
+
+        public var macLocation: MACLocation { peer.map { .remote(peer: $0) } ?? .local }
+    }
+
+    public struct MACTableSummary: Codable, Sendable, Equatable {
+        public var entries: Int
+        public var capacity: Int
+        public var agingSeconds: Double
     }
 
     public var peer: Peer
     public var counters: Counters
+    public var macTable: MACTableSummary
     public var macs: [MACEntry]
-
-    public init(peer: Peer, counters: Counters, macs: [MACEntry]) {
-        self.peer = peer
-        self.counters = counters
-        self.macs = macs
-    }
 
     /// Builds the report from the data plane's state at `now`.
     public init(link: PeerLink, endpoint: String, table: MACTable, counters: Counters, now: Moment) {
@@ -39,16 +62,12 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         )
         self.counters = counters
         macs = table.snapshot(now: now).map { row in
-            let location: String
-            switch row.entry.location {
-            case .local: location = "local"
-            case .remote(let peer): location = "peer\(peer)"
-            }
-            return MACEntry(
-                mac: row.address.description, location: location, vlan: row.entry.vlan,
+            MACEntry(
+                mac: row.address.description, location: row.entry.location, peerEndpoint: endpoint, vlan: row.entry.vlan,
                 ageSeconds: now.since(row.entry.learnedAt).secondsValue,
                 expiresInSeconds: table.expiry(of: row.entry).since(now).secondsValue
             )
         }
+        macTable = MACTableSummary(entries: macs.count, capacity: table.capacity, agingSeconds: table.agingTime.secondsValue)
     }
 }

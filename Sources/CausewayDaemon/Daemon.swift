@@ -3,7 +3,7 @@ import CausewayLinux
 import Foundation
 import Logging
 import ServiceLifecycle
-import UnixSignals
+import CausewayControl
 
 /// A failure to start, with the exit code that tells its kind.
 public struct StartupError: Error, CustomStringConvertible {
@@ -30,8 +30,19 @@ public enum Daemon {
     public static func run(configPath: String) async throws {
         let configuration = try loadConfiguration(configPath)
         let psk = try loadKey(configuration, configPath)
+        let startedAt = Clock.monotonic()
         var logger = Logger(label: "causewayd")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
+
+        // First, so that a second daemon for the same site stops before touching a device.
+        let listener: UnixListener
+        do {
+            listener = try UnixListener(path: configuration.controlSocket, groupName: controlGroup)
+        } catch {
+            throw StartupError(description: "\(configPath): key 'control-socket': \(error)", exitCode: 1)
+        }
+        var listenerOwned = true
+        defer { if listenerOwned { listener.remove() } }
 
         let attachment: BridgeAttachment
         do {
@@ -54,32 +65,41 @@ public enum Daemon {
         } catch {
             throw StartupError(description: "\(configPath): key 'listen': \(error)", exitCode: 1)
         }
+        let answers = ControlAnswers(
+            configuration: configuration, configurationPath: configPath, dataPlane: dataPlane,
+            startedAt: startedAt, netlink: try Netlink()
+        )
+        let control = try ControlServer(listener: listener, logger: logger, answer: answers.reply(to:))
+        listenerOwned = false
+
         logger.notice("bridging", metadata: [
             "bridge": "\(configuration.bridge)\(attachment.createdBridge ? " (created)" : " (existing)")",
             "lan": "\(configuration.lanInterface)", "tap": "\(attachment.tap.name)",
             "tap-mac": "\(configuration.tapAddress)", "listen": "\(configuration.listen)",
             "peer": "\(configuration.peer)", "network-id": "\(configuration.networkID)",
+            "control-socket": "\(configuration.controlSocket)",
         ])
         dataPlane.start()
+        control.start()
 
-        let service = BridgeService(dataPlane: dataPlane, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [.init(service: ShutdownSignal(), successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        do {
-            try await group.run()
-        } catch {
+        defer {
+            control.stop()
             dataPlane.stop()
-            throw error
+            if let final = dataPlane.latestSnapshot {
+                logger.notice("final state: \(String(decoding: ControlJSON.encode(final), as: UTF8.self))")
+            }
         }
-        dataPlane.stop()
-        if let final = dataPlane.latestSnapshot {
-            logger.notice("final state: \(StateReport.json(final))")
-        }
-        logger.notice("stopped; devices restored")
+        try await group.run()
+        logger.notice("stopping; restoring devices")
     }
+
+    /// Members of this group may use the control socket (when the group exists).
+    public static let controlGroup = "causeway"
 
     private static func loadConfiguration(_ path: String) throws -> Configuration {
         do {
@@ -98,35 +118,10 @@ public enum Daemon {
     }
 }
 
-/// Waits for the shutdown signal, and writes the state to the log on SIGUSR1.
-struct BridgeService: Service {
-    let dataPlane: DataPlane
-    let logger: Logger
-
+/// Returns once SIGTERM or SIGINT asks the daemon to stop; the work itself runs on the
+/// data-plane and control threads.
+struct ShutdownSignal: Service {
     func run() async throws {
-        let reports = await UnixSignalsSequence(trapping: .sigusr1)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in reports.cancelOnGracefulShutdown() {
-                    if let snapshot = await dataPlane.snapshot() {
-                        logger.notice("state: \(StateReport.json(snapshot))")
-                    } else {
-                        logger.error("the data plane did not answer a state request")
-                    }
-                }
-            }
-            try? await gracefulShutdown()
-            group.cancelAll()
-        }
-    }
-}
-
-/// The state as one line of JSON: for the log now, for the control socket later.
-enum StateReport {
-    static func json(_ snapshot: StatusSnapshot) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(snapshot) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        try? await gracefulShutdown()
     }
 }

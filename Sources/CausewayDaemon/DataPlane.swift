@@ -76,16 +76,17 @@ final class DataPlane: @unchecked Sendable {
         finished.wait()
     }
 
-    /// A fresh copy of the data plane's state, or nil when the thread does not answer.
-    func snapshot(timeout: Duration = .seconds(2)) async -> StatusSnapshot? {
+    /// A fresh copy of the data plane's state, or nil when the thread does not answer in
+    /// time. Blocks the calling thread (the control thread), never the data plane.
+    func snapshot(timeout: Duration = .seconds(2)) -> StatusSnapshot? {
         let before = published.withLock { $0.generation }
         snapshotRequested.store(true, ordering: .releasing)
         wakeup.signal()
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        let deadline = Clock.monotonic() + timeout
+        while Clock.monotonic() < deadline {
             let (generation, snapshot) = published.withLock { ($0.generation, $0.snapshot) }
             if generation != before { return snapshot }
-            try? await Task.sleep(for: .milliseconds(5))
+            usleep(200)
         }
         return nil
     }

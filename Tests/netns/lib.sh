@@ -7,6 +7,7 @@
 # namespace: veth pairs are created directly inside their namespaces.
 
 CAUSEWAYD=${CAUSEWAYD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.build/debug/causewayd}
+CAUSEWAYCTL=${CAUSEWAYCTL:-$(dirname "$CAUSEWAYD")/causewayctl}
 SUFFIX=${SUFFIX:-$$$RANDOM}
 NS_HA=cw-hA-$SUFFIX
 NS_GA=cw-gA-$SUFFIX
@@ -57,6 +58,7 @@ write_config() {
         echo "peer = \"$peer:$PORT\""
         echo "key-file = \"site.key\""
         echo "keepalive-interval = 1"
+        echo "control-socket = \"site-$site.sock\""
         local line
         for line in "$@"; do echo "$line"; done
     } > "$WORKDIR/site-$site.toml"
@@ -92,21 +94,15 @@ daemon_kill() {
     unset "DAEMON_PID[$1]"
 }
 
-# daemon_state SITE: the daemon's state as JSON (asks it with SIGUSR1, reads its log).
-daemon_state() {
-    local site=$1 log="$WORKDIR/causewayd-$1.log" before
-    before=$(grep -c ' state: ' "$log" 2>/dev/null || true)
-    kill -USR1 "${DAEMON_PID[$site]}"
-    for _ in $(seq 1 100); do
-        if [ "$(grep -c ' state: ' "$log" 2>/dev/null || true)" -gt "${before:-0}" ]; then
-            grep ' state: ' "$log" | tail -n 1 | sed 's/.* state: //'
-            return 0
-        fi
-        sleep 0.05
-    done
-    echo "no state from daemon $site" >&2
-    return 1
+# ctl SITE ARGS...: causewayctl against the site's daemon.
+ctl() {
+    local site=$1; shift
+    "$CAUSEWAYCTL" "$@" --socket "$WORKDIR/site-$site.sock"
 }
+
+# daemon_status SITE / daemon_macs SITE: the daemon's status or MAC table as JSON.
+daemon_status() { ctl "$1" status --json; }
+daemon_macs() { ctl "$1" macs --json; }
 
 # json_get JSON PYTHON-EXPRESSION-ON-s: one value out of a state report.
 json_get() {

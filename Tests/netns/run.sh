@@ -7,6 +7,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${BIN:-$ROOT/.build/debug}
 export CAUSEWAYD=$BIN/causewayd
+export CAUSEWAYCTL=$BIN/causewayctl
+# Python packages the Makefile installed for the tests (Prometheus's text parser).
+export PYTHONPATH=$ROOT/.build/python${PYTHONPATH:+:$PYTHONPATH}
 TESTPEER=$BIN/causeway-testpeer
 
 [ "$(id -u)" = 0 ] || { echo "netns tests need root"; exit 1; }
@@ -19,7 +22,7 @@ expect() { local what=$1; shift; "$@" || fail "$what"; }
 # expect_not DESCRIPTION COMMAND...: the command must fail.
 expect_not() { local what=$1; shift; ! "$@" || fail "$what"; }
 
-source "$HERE/tests.sh"
+for tests_file in "$HERE"/*_tests.sh; do source "$tests_file"; done
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(declare -F | awk '{print $3}' | grep '^test_')

@@ -27,6 +27,10 @@ int cw_tap_attach(int fd, const char *name, char *actual_name);
 /// A non-blocking, close-on-exec eventfd; -1 with errno on failure.
 int cw_eventfd(void);
 
+/// accept4(2) (a GNU extension): the next connection as a non-blocking, close-on-exec
+/// descriptor, or -1 with errno (EAGAIN when none waits).
+int cw_accept_nonblocking(int listener);
+
 int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
 int cw_recvmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
 

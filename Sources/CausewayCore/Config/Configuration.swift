@@ -15,6 +15,8 @@ public struct Configuration: Sendable, Equatable {
     public var macTableSize: Int
     public var keepaliveInterval: Duration
     public var logLevel: LogLevel
+    /// Where `causewayctl` reaches the daemon: a Unix socket path, absolute.
+    public var controlSocket: String
 
     public enum LogLevel: String, CaseIterable, Sendable {
         case trace, debug, info, notice, warning, error, critical
@@ -24,6 +26,17 @@ public struct Configuration: Sendable, Equatable {
     public static let defaultMACAgingTime = Duration.seconds(300)
     public static let defaultMACTableSize = 4096
     public static let defaultKeepaliveInterval = Duration.seconds(5)
+    /// Daemons put their control sockets here unless told otherwise; causewayctl looks here.
+    public static let controlSocketDirectory = "/run/causeway"
+    /// The kernel's limit for a Unix socket path (sun_path, 108 bytes with its NUL).
+    public static let maximumSocketPathLength = 107
+
+    /// `/run/causeway/NAME.sock` for a configuration file `…/NAME.toml`.
+    public static func defaultControlSocket(forConfigurationFile file: String) -> String {
+        var name = file.split(separator: "/").last.map(String.init) ?? file
+        if name.hasSuffix(".toml") { name.removeLast(5) }
+        return "\(controlSocketDirectory)/\(name).sock"
+    }
 }
 
 /// A configuration problem, naming the file, the key and what is wrong with its value.

@@ -15,6 +15,7 @@ extension Configuration {
         case macTableSize = "mac-table-size"
         case keepaliveInterval = "keepalive-interval"
         case logLevel = "log-level"
+        case controlSocket = "control-socket"
     }
 
     /// Parses and validates TOML text; `file` names the source in every error.
@@ -48,6 +49,13 @@ extension Configuration {
             }
             return level
         } ?? .info
+        controlSocket = try reader.optionalString(.controlSocket).map { path throws(ConfigurationError) in
+            guard !path.isEmpty else { throw reader.error(.controlSocket, "is empty") }
+            return Self.resolve(path, relativeTo: file)
+        } ?? Self.defaultControlSocket(forConfigurationFile: file)
+        guard controlSocket.utf8.count <= Self.maximumSocketPathLength else {
+            throw reader.error(.controlSocket, "'\(controlSocket)' is longer than \(Self.maximumSocketPathLength) bytes, the limit for a Unix socket path")
+        }
 
         try validateCombination(file: file)
     }

@@ -5,8 +5,8 @@ has_link() { ip -n "$1" link show "$2" >/dev/null 2>&1; }
 master_of() { ip -n "$1" -o link show "$2" | grep -o 'master [^ ]*' | awk '{print $2}'; }
 ping_ok() { ip netns exec "$1" ping -c 1 -W 1 "${@:2}"; }
 both_up() {
-    [ "$(json_get "$(daemon_state a)" 's["peer"]["up"]')" = True ] &&
-    [ "$(json_get "$(daemon_state b)" 's["peer"]["up"]')" = True ]
+    [ "$(json_get "$(daemon_status a)" 's["peer"]["up"]')" = True ] &&
+    [ "$(json_get "$(daemon_status b)" 's["peer"]["up"]')" = True ]
 }
 start_both() {
     write_config a "$@"; write_config b "$@"
@@ -55,11 +55,11 @@ test_two_sites_become_one_subnet() {
     expect "20 MB arrived byte-identical" [ "$(sha256sum < "$WORKDIR/tcp.in")" = "$(sha256sum < "$WORKDIR/tcp.out")" ]
 
     # Both daemons learned both hosts, each at the right place.
-    local state_a host_a host_b
-    state_a=$(daemon_state a)
+    local state_a macs_a host_a host_b
+    state_a=$(daemon_status a); macs_a=$(daemon_macs a)
     host_a=$(mac_of "$NS_HA" lan0); host_b=$(mac_of "$NS_HB" lan0)
-    expect "A learned host A as local" [ "$(json_get "$state_a" "[m['location'] for m in s['macs'] if m['mac']=='$host_a']")" = "['local']" ]
-    expect "A learned host B as behind the peer" [ "$(json_get "$state_a" "[m['location'] for m in s['macs'] if m['mac']=='$host_b']")" = "['peer0']" ]
+    expect "A learned host A as local" [ "$(json_get "$macs_a" "[m['location'] for m in s if m['mac']=='$host_a']")" = "['local']" ]
+    expect "A learned host B as behind the peer" [ "$(json_get "$macs_a" "[m['location'] for m in s if m['mac']=='$host_b']")" = "['peer']" ]
     expect "A moved frames both ways" [ "$(json_get "$state_a" 's["counters"]["framesToPeer"] > 10000 and s["counters"]["framesToLAN"] > 1000')" = True ]
 }
 
@@ -73,7 +73,7 @@ test_vlan_tagged_frames_cross_unchanged() {
     expect "5 tagged frames arrived byte-identical" \
         python3 "$HERE/frames.py" compare "$WORKDIR/cap-lan0.pcap" "$WORKDIR/vlan.frame" 5
     expect "A learned the sender with its VLAN" \
-        [ "$(json_get "$(daemon_state a)" "[m.get('vlan') for m in s['macs'] if m['mac']=='02:00:00:00:01:00']")" = "[100]" ]
+        [ "$(json_get "$(daemon_macs a)" "[m.get('vlan') for m in s if m['mac']=='02:00:00:00:01:00']")" = "[100]" ]
 }
 
 test_broadcast_crosses_and_local_unicast_stays_local() {
@@ -94,7 +94,7 @@ test_broadcast_crosses_and_local_unicast_stays_local() {
     ip -n "$NS_GA" link set lan-a2 type bridge_slave learning off
     expect "host A reaches the second local host" wait_for 10 ping_ok "$NS_HA" 198.19.0.3
     local suppressed_before
-    suppressed_before=$(json_get "$(daemon_state a)" 's["counters"]["suppressedLocal"]')
+    suppressed_before=$(json_get "$(daemon_status a)" 's["counters"]["suppressedLocal"]')
 
     # Large local pings would show up on the WAN as datagrams over 1200 bytes; none may.
     capture "$NS_GA" wan0 "udp and greater 1200"
@@ -108,14 +108,14 @@ test_broadcast_crosses_and_local_unicast_stays_local() {
     expect "no local unicast crossed the WAN (saw $local_count)" [ "$local_count" = 0 ]
     expect "remote unicast did cross the WAN (saw $remote_count)" [ "$remote_count" -ge 20 ]
     local suppressed_after
-    suppressed_after=$(json_get "$(daemon_state a)" 's["counters"]["suppressedLocal"]')
+    suppressed_after=$(json_get "$(daemon_status a)" 's["counters"]["suppressedLocal"]')
     expect "causewayd counted the suppressed frames ($suppressed_before -> $suppressed_after)" [ "$((suppressed_after - suppressed_before))" -ge 20 ]
 }
 
 test_mac_entries_age_out() {
     start_both "mac-aging-time = 2"
     local host_b; host_b=$(mac_of "$NS_HB" lan0)
-    has_host_b() { json_get "$(daemon_state a)" "'$host_b' in [m['mac'] for m in s['macs']]" | grep -q True; }
+    has_host_b() { json_get "$(daemon_macs a)" "'$host_b' in [m['mac'] for m in s]" | grep -q True; }
     lacks_host_b() { ! has_host_b; }
     ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B" >/dev/null
     expect "host B is learned after traffic" has_host_b
@@ -140,7 +140,7 @@ test_hostile_datagrams_are_counted_and_dropped() {
     local arrived; arrived=$(capture_count lan0)
     expect "the daemon survived" kill -0 "${DAEMON_PID[a]}"
     expect "exactly the one valid frame reached the LAN (saw $arrived)" [ "$arrived" = 1 ]
-    local state; state=$(daemon_state a)
+    local state; state=$(daemon_status a)
     local reason
     for reason in malformed authentication replay unknown-network unknown-session; do
         local want got
@@ -153,14 +153,14 @@ test_hostile_datagrams_are_counted_and_dropped() {
 test_restarted_peer_is_rehandshaked() {
     start_both
     local sessions_before tap_mac_before
-    sessions_before=$(json_get "$(daemon_state a)" 's["counters"]["sessionsEstablished"]')
+    sessions_before=$(json_get "$(daemon_status a)" 's["counters"]["sessionsEstablished"]')
     tap_mac_before=$(mac_of "$NS_GB" cw0)
     daemon_kill b
     expect_not "traffic stops while B is down" ip netns exec "$NS_HA" ping -c 2 -W 1 "$LAN_B"
     daemon_start b
     expect "traffic resumes without touching A" wait_for 20 ping_ok "$NS_HA" "$LAN_B"
     local sessions_after
-    sessions_after=$(json_get "$(daemon_state a)" 's["counters"]["sessionsEstablished"]')
+    sessions_after=$(json_get "$(daemon_status a)" 's["counters"]["sessionsEstablished"]')
     expect "A shows a new session ($sessions_before -> $sessions_after)" [ "$sessions_after" -gt "$sessions_before" ]
     expect "B's TAP kept its MAC across the restart" [ "$(mac_of "$NS_GB" cw0)" = "$tap_mac_before" ]
 }
@@ -200,6 +200,7 @@ run_bad() {
     ! has_link "$NS_GA" br0 || fail "$name: br0 left behind"
     ! has_link "$NS_GA" cw0 || fail "$name: cw0 left behind"
     [ -z "$(master_of "$NS_GA" lan-a)" ] || fail "$name: lan-a left in a bridge"
+    [ ! -e "$WORKDIR/site-a.sock" ] || fail "$name: control socket left behind"
     if [ "$want" = 2 ]; then
         ip netns exec "$NS_GA" "$CAUSEWAYD" check --config "$WORKDIR/$name.toml" >/dev/null 2>&1 && fail "$name: check accepted it"
     fi
@@ -223,6 +224,7 @@ test_bad_configurations_are_refused_cleanly() {
     mk open-key 's/^key-file = .*/key-file = "open.key"/';  run_bad open-key 2 "key 'key-file'.*mode 644"
     # Fails after the bridge and TAP exist (the address is not on this host): all rolled back.
     mk foreign-listen 's/^listen = .*/listen = "198.18.0.99:51820"/'; run_bad foreign-listen 1 "key 'listen'.*bind"
+    mk no-socket-dir 's|^control-socket = .*|control-socket = "/nonexistent-causeway/run/x.sock"|'; run_bad no-socket-dir 1 "key 'control-socket'.*mkdir"
 }
 
 test_genkey_writes_private_key() {

@@ -1,0 +1,45 @@
+import CausewayCore
+
+/// The answer to `status`: the daemon, its devices, the peer and every counter.
+public struct StatusReport: Codable, Equatable, Sendable {
+    /// One of the three devices the daemon joins, as the kernel sees it now.
+    public struct Device: Codable, Equatable, Sendable {
+        public enum Role: String, Codable, Sendable { case bridge, tap, lan }
+        public enum State: String, Codable, Sendable { case up, down, missing }
+
+        public var role: Role
+        public var name: String
+        public var state: State
+
+        public init(role: Role, name: String, state: State) {
+            self.role = role
+            self.name = name
+            self.state = state
+        }
+    }
+
+    public var version: String
+    public var uptimeSeconds: Double
+    public var configuration: String
+    public var networkID: UInt32
+    public var tapMAC: String
+    public var devices: [Device]
+    public var peer: StatusSnapshot.Peer
+    public var macTable: StatusSnapshot.MACTableSummary
+    public var counters: Counters
+
+    public init(
+        snapshot: StatusSnapshot, configuration: Configuration, configurationPath: String,
+        uptime: Duration, devices: [Device]
+    ) {
+        version = CausewayVersion.current
+        uptimeSeconds = uptime.secondsValue
+        self.configuration = configurationPath
+        networkID = configuration.networkID.rawValue
+        tapMAC = configuration.tapAddress.description
+        self.devices = devices
+        peer = snapshot.peer
+        macTable = snapshot.macTable
+        counters = snapshot.counters
+    }
+}

@@ -1,0 +1,165 @@
+import CausewayControl
+import CausewayCore
+import CausewayLinux
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// Serves the control socket on a thread of its own, so that a slow, silent or hostile
+/// client never holds up another client, the signal handling or the data plane. Clients are
+/// multiplexed with poll(); each gets `idleTimeout` to send a request before it is answered
+/// with a timeout error and closed. With `maximumClients` connected, new ones wait in the
+/// listen backlog until a slot frees.
+final class ControlServer: @unchecked Sendable {
+    static let maximumClients = 16
+    static let idleTimeout = Duration.seconds(5)
+
+    private let listener: UnixListener
+    private let answer: @Sendable ([UInt8]) -> ControlReply
+    private let logger: Logger
+    private let wakeup: EventFD
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    // Owned by the control thread.
+    private var clients: [Client] = []
+
+    private final class Client {
+        let stream: UnixStream
+        var requests = RequestBuffer()
+        var output: [UInt8] = []
+        var written = 0
+        var deadline: Moment
+        var closeAfterReply = false
+
+        init(stream: UnixStream, deadline: Moment) {
+            self.stream = stream
+            self.deadline = deadline
+        }
+    }
+
+    /// `answer` turns one request line into its reply; it runs on the control thread.
+    init(listener: UnixListener, logger: Logger, answer: @escaping @Sendable ([UInt8]) -> ControlReply) throws {
+        self.listener = listener
+        self.logger = logger
+        self.answer = answer
+        wakeup = try EventFD()
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "causeway-control"
+        thread.start()
+    }
+
+    /// Stops serving, closes every client and removes the socket file.
+    func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        wakeup.signal()
+        finished.wait()
+        clients.removeAll()
+        listener.remove()
+    }
+
+    private func run() {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !stopRequested.load(ordering: .acquiring) {
+            expireIdleClients(now: Clock.monotonic())
+            var descriptors = [
+                pollfd(fd: wakeup.descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: listener.descriptor, events: clients.count < Self.maximumClients ? Int16(POLLIN) : 0, revents: 0),
+            ]
+            for client in clients {
+                descriptors.append(pollfd(fd: client.stream.descriptor, events: Int16(client.output.isEmpty ? POLLIN : POLLOUT), revents: 0))
+            }
+            _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout(now: Clock.monotonic()))
+
+            if descriptors[0].revents != 0 { wakeup.drain() }
+            if descriptors[1].revents != 0 { acceptWaitingClients() }
+            let now = Clock.monotonic()
+            // Walk a copy: serving a client may close it.
+            for (client, descriptor) in zip(clients, descriptors[2...]) where descriptor.revents != 0 {
+                if client.output.isEmpty {
+                    receive(from: client, chunk: &chunk, now: now)
+                } else {
+                    flush(client, now: now)
+                }
+            }
+        }
+    }
+
+    private func acceptWaitingClients() {
+        let now = Clock.monotonic()
+        while clients.count < Self.maximumClients, let stream = listener.accept() {
+            clients.append(Client(stream: stream, deadline: now + Self.idleTimeout))
+        }
+    }
+
+    private func receive(from client: Client, chunk: inout [UInt8], now: Moment) {
+        switch chunk.withUnsafeMutableBytes({ client.stream.read(into: $0) }) {
+        case .bytes(let count):
+            client.requests.append(chunk[..<count])
+            serveNextRequest(of: client, now: now)
+        case .wouldBlock:
+            break
+        case .closed:
+            // Gone, mid-request or not: nothing to answer.
+            close(client)
+        }
+    }
+
+    /// Answers the next complete request of `client`, if there is one.
+    private func serveNextRequest(of client: Client, now: Moment) {
+        switch client.requests.next() {
+        case .incomplete:
+            return
+        case .request(let line):
+            client.output = answer(line).line
+        case .tooLong:
+            client.output = ControlReply(error: ControlError(.requestTooLarge, "a request is one line of at most \(ControlProtocol.maximumRequestLength) bytes")).line
+            client.closeAfterReply = true
+        }
+        client.written = 0
+        client.deadline = now + Self.idleTimeout
+        flush(client, now: now)
+    }
+
+    private func flush(_ client: Client, now: Moment) {
+        let written = client.output[client.written...].withUnsafeBytes { client.stream.write($0) }
+        guard let written else { return close(client) }
+        client.written += written
+        guard client.written == client.output.count else { return }
+        client.output = []
+        if client.closeAfterReply { return close(client) }
+        // Requests may arrive back to back; the next one may already be buffered.
+        serveNextRequest(of: client, now: now)
+    }
+
+    private func expireIdleClients(now: Moment) {
+        for client in clients where client.deadline <= now {
+            if client.output.isEmpty, !client.closeAfterReply {
+                client.output = ControlReply(error: ControlError(.timeout, "no complete request within \(Self.idleTimeout)")).line
+                client.written = 0
+                client.closeAfterReply = true
+                client.deadline = now + .seconds(1)
+                flush(client, now: now)
+            } else {
+                // A reply nobody reads: let it go.
+                close(client)
+            }
+        }
+    }
+
+    private func pollTimeout(now: Moment) -> Int32 {
+        let nearest = clients.map(\.deadline).min().map { $0.since(now).secondsValue * 1000 } ?? 1000
+        return Int32(min(max(nearest.rounded(.up), 0), 1000))
+    }
+
+    private func close(_ client: Client) {
+        clients.removeAll { $0 === client }
+    }
+}

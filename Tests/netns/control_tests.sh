@@ -1,0 +1,149 @@
+# causewayctl and the control socket (docs/control.md).
+
+# ctl_json SITE ARGS... PYTHON-EXPRESSION: one value out of a --json reply.
+ctl_value() {
+    local site=$1 expression=${*: -1} json
+    json=$(ctl "$site" "${@:2:$#-2}" --json) || return 1
+    json_get "$json" "$expression"
+}
+
+test_ctl_reports_macs_and_counters() {
+    start_both
+    local host_a host_b flooded_before flooded_after
+    host_a=$(mac_of "$NS_HA" lan0); host_b=$(mac_of "$NS_HB" lan0)
+    ip netns exec "$NS_HB" ping -c 3 -i 0.2 "$LAN_A" >/dev/null || fail "host B cannot ping host A"
+
+    for site in a b; do
+        local here there macs
+        if [ $site = a ]; then here=$host_a; there=$host_b; else here=$host_b; there=$host_a; fi
+        macs=$(daemon_macs $site)
+        expect "daemon $site lists its own host as local" \
+            [ "$(json_get "$macs" "[m['location'] for m in s if m['mac']=='$here']")" = "['local']" ]
+        expect "daemon $site lists the other host behind the peer" \
+            [ "$(json_get "$macs" "[(m['location'], m['peerEndpoint']) for m in s if m['mac']=='$there']")" = \
+              "[('peer', '$([ $site = a ] && echo $WAN_B || echo $WAN_A):$PORT')]" ]
+        expect "daemon $site moved frames each way" \
+            [ "$(ctl_value $site status 's["counters"]["framesToPeer"] >= 3 and s["counters"]["framesFromPeer"] >= 3 and s["counters"]["framesToLAN"] >= 3')" = True ]
+        expect "daemon $site reports every device up" \
+            [ "$(ctl_value $site status "sorted((d['role'], d['state']) for d in s['devices'])")" = "[('bridge', 'up'), ('lan', 'up'), ('tap', 'up')]" ]
+    done
+
+    flooded_before=$(ctl_value a status 's["counters"]["flooded"]')
+    ip netns exec "$NS_HA" arping -b -c 3 -w 3 -I lan0 "$LAN_B" >/dev/null || true
+    flooded_after=$(ctl_value a status 's["counters"]["flooded"]')
+    expect "3 broadcast ARP requests counted as flooded ($flooded_before -> $flooded_after)" [ $((flooded_after - flooded_before)) -ge 3 ]
+
+    # The tables people read carry the same facts.
+    local status_text macs_text
+    status_text=$(ctl a status) || fail "status without --json failed"
+    macs_text=$(ctl a macs) || fail "macs without --json failed"
+    echo "$status_text" | sed -n '1,9p' | sed 's/^/    /'
+    echo "$status_text" | grep -qE "^$WAN_B:$PORT +up " || fail "the status table does not show the peer up"
+    echo "$status_text" | grep -qE "^flooded +$flooded_after$|^flooded +[0-9]+$" || fail "the status table has no flooded row"
+    echo "$macs_text" | grep -qE "^$host_b +peer $WAN_B:$PORT " || fail "the MAC table does not show host B behind the peer: $macs_text"
+    echo "$macs_text" | grep -qE "^$host_a +local " || fail "the MAC table does not show host A as local: $macs_text"
+}
+
+test_ctl_explains_local_remote_and_unknown() {
+    start_both
+    local host_a host_b
+    host_a=$(mac_of "$NS_HA" lan0); host_b=$(mac_of "$NS_HB" lan0)
+    expect "a local MAC is suppressed" [ "$(ctl_value a explain "$host_a" 's["verdict"]')" = suppress ]
+    expect "a remote MAC goes to the peer" [ "$(ctl_value a explain "$host_b" 's["verdict"]')" = send-to-peer ]
+    expect "an unknown MAC is flooded" [ "$(ctl_value a explain 02:00:00:00:99:99 's["verdict"]')" = flood ]
+    expect "broadcast is flooded" [ "$(ctl_value a explain ff:ff:ff:ff:ff:ff 's["verdict"]')" = flood ]
+    expect "the other side sees host A as remote" [ "$(ctl_value b explain "$host_a" 's["verdict"]')" = send-to-peer ]
+    ctl a explain "$host_b" | sed 's/^/    /'
+    ctl a explain "$host_b" | grep -q "behind the peer $WAN_B:$PORT, learned" || fail "the explanation does not say where and when"
+    expect_not "a malformed MAC is refused" ctl a explain 02:00:zz 2>/dev/null
+}
+
+test_ctl_metrics_parse_and_agree_with_status() {
+    start_both
+    ip netns exec "$NS_HA" ping -c 3 -i 0.2 "$LAN_B" >/dev/null
+    ctl a status --json > "$WORKDIR/before.json" || fail "status"
+    ctl a metrics > "$WORKDIR/metrics.txt" || fail "metrics"
+    ctl a status --json > "$WORKDIR/after.json" || fail "status"
+    grep -q '^# HELP causeway_drops_total ' "$WORKDIR/metrics.txt" || fail "no HELP line for drops"
+    grep -q '^causeway_drops_total{reason="replay"} ' "$WORKDIR/metrics.txt" || fail "no replay drop sample"
+    expect "metrics parse with prometheus_client and agree with status" \
+        python3 "$HERE/metrics_check.py" "$WORKDIR/metrics.txt" "$WORKDIR/before.json" "$WORKDIR/after.json"
+}
+
+# as_user UID GID COMMAND...: runs COMMAND as that user with only that group.
+as_user() { local uid=$1 gid=$2; shift 2; setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+
+test_ctl_socket_mode_owner_and_access() {
+    # Reachable by an unprivileged user up to the socket itself, so that the socket's own
+    # mode is what decides.
+    chmod 711 "$WORKDIR"
+    install -m 755 "$CAUSEWAYCTL" "$WORKDIR/causewayctl"
+    local socket="$WORKDIR/site-a.sock" output status=0 gid
+    write_config a
+    daemon_start a
+    wait_for 10 test -S "$socket" || fail "no control socket"
+    expect "the socket is mode 660, root:root without a causeway group" [ "$(stat -c '%a %u %g' "$socket")" = "660 0 0" ]
+    output=$(as_user 65534 65534 "$WORKDIR/causewayctl" status --socket "$socket" 2>&1) || status=$?
+    expect "a user outside the group is refused with exit 4 ($status)" [ "$status" = 4 ]
+    echo "$output" | grep -q "permission denied on $socket" || fail "the refusal does not say permission denied: $output"
+    echo "    $output"
+    daemon_stop a
+
+    # With a causeway group (in a private copy of /etc/group, seen only by this daemon).
+    gid=$(( 40000 + RANDOM % 20000 ))
+    while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
+    { cat /etc/group; echo "causeway:x:$gid:"; } > "$WORKDIR/group"
+    unshare --mount --propagation private bash -c 'mount --bind "$1" /etc/group && exec ip netns exec "$2" "$3" run --config "$4"' \
+        _ "$WORKDIR/group" "$NS_GA" "$CAUSEWAYD" "$WORKDIR/site-a.toml" >>"$WORKDIR/causewayd-a.log" 2>&1 &
+    DAEMON_PID[a]=$!
+    wait_for 10 test -S "$socket" || fail "no control socket"
+    expect "the socket belongs to root and group causeway ($gid)" [ "$(stat -c '%a %u %g' "$socket")" = "660 0 $gid" ]
+    expect "a member of group causeway is served" as_user 65534 "$gid" "$WORKDIR/causewayctl" status --socket "$socket" --json >/dev/null
+    status=0; as_user 65534 65534 "$WORKDIR/causewayctl" status --socket "$socket" >/dev/null 2>&1 || status=$?
+    expect "a non-member is still refused ($status)" [ "$status" = 4 ]
+}
+
+test_ctl_bad_input_leaves_daemon_serving() {
+    write_config a
+    daemon_start a
+    local socket="$WORKDIR/site-a.sock" scenario
+    wait_for 10 test -S "$socket" || fail "no control socket"
+    for scenario in unknown-request malformed-json oversized silent disconnect-mid-request pipelined full; do
+        expect "control client scenario '$scenario'" python3 "$HERE/control_client.py" "$socket" "$scenario" >/dev/null
+        expect "the daemon still answers after '$scenario'" ctl a status --json >/dev/null
+        echo "    $scenario: handled"
+    done
+    expect "causewayd is still running" kill -0 "${DAEMON_PID[a]}"
+}
+
+test_ctl_socket_lifecycle() {
+    local socket="$WORKDIR/site-a.sock" output status=0
+    write_config a
+    output=$(ctl a status 2>&1) || status=$?
+    expect "with no daemon, causewayctl exits 3 ($status)" [ "$status" = 3 ]
+    echo "$output" | grep -q "no control socket at $socket" || fail "no-socket message: $output"
+
+    daemon_start a
+    wait_for 10 ctl a status || fail "the daemon never answered"
+    expect "SIGTERM ends causewayd cleanly" daemon_stop a
+    expect_not "the socket is removed on exit" test -e "$socket"
+
+    daemon_start a
+    wait_for 10 ctl a status || fail "the daemon never answered after a restart"
+    daemon_kill a
+    expect "a crash leaves a stale socket file" test -S "$socket"
+    status=0; output=$(ctl a status 2>&1) || status=$?
+    expect "against a stale socket causewayctl exits 3 ($status)" [ "$status" = 3 ]
+    echo "$output" | grep -q "causewayd is not running" || fail "stale-socket message: $output"
+    # The crash also left its devices; a fresh start adopts the bridge and TAP.
+    daemon_start a
+    expect "a stale socket does not block a restart" wait_for 10 ctl a status
+
+    status=0
+    output=$(ip netns exec "$NS_GA" "$CAUSEWAYD" run --config "$WORKDIR/site-a.toml" 2>&1) || status=$?
+    expect "a second daemon on a live socket refuses to start ($status)" [ "$status" = 1 ]
+    echo "$output" | grep -q "in use by a running causewayd" || fail "second-daemon message: $output"
+    echo "    $output"
+    expect "the first daemon still answers" ctl a status --json >/dev/null
+    expect "the first daemon's TAP is still there" has_link "$NS_GA" cw0
+}
