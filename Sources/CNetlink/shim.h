@@ -4,7 +4,11 @@
 #include <netlink/socket.h>
 #include <netlink/errno.h>
 #include <netlink/cache.h>
+#include <netlink/object.h>
 #include <netlink/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/route.h>
+#include <netlink/route/nexthop.h>
 #endif

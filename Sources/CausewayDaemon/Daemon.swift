@@ -79,8 +79,16 @@ public enum Daemon {
             "peer": "\(configuration.peer)", "network-id": "\(configuration.networkID)",
             "control-socket": "\(configuration.controlSocket)",
         ])
+        if !attachment.migrated.isEmpty {
+            logger.notice("moved to \(configuration.bridge) until stop: \(attachment.migrated.joined(separator: ", "))")
+        }
         dataPlane.start()
         control.start()
+        let notifier = SystemdNotifier()
+        let supervisor = notifier.map { Supervisor(notifier: $0, dataPlane: dataPlane, watchdog: SystemdNotifier.watchdogInterval()) }
+        // The bridge is up and the control socket listens: only now is the service ready.
+        notifier?.notify(["READY=1", "STATUS=bridging \(configuration.bridge) to \(configuration.peer); waiting for the peer"])
+        supervisor?.start()
 
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: ShutdownSignal(), successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -88,6 +96,8 @@ public enum Daemon {
             logger: logger
         ))
         defer {
+            notifier?.notify(["STOPPING=1", "STATUS=stopping; restoring devices"])
+            supervisor?.stop()
             control.stop()
             dataPlane.stop()
             if let final = dataPlane.latestSnapshot {

@@ -25,6 +25,8 @@ public final class BridgeAttachment: @unchecked Sendable {
     public let tap: TAPDevice
     public let bridgeName: String
     public let createdBridge: Bool
+    /// The NIC's addresses and routes now on the bridge (`migrate-addresses`), for the log.
+    public private(set) var migrated: [String] = []
     private let netlink: Netlink
     private var undo: [(description: String, action: () throws -> Void)]
 
@@ -45,6 +47,16 @@ public final class BridgeAttachment: @unchecked Sendable {
                 let master = try netlink.name(ofIndex: nic.masterIndex) ?? "interface \(nic.masterIndex)"
                 throw AttachmentError("'\(configuration.lanInterface)' is already a port of '\(master)', not of '\(configuration.bridge)'", key: .lanInterface)
             }
+        }
+        let addresses = try netlink.addresses(on: configuration.lanInterface)
+        if !addresses.isEmpty, !configuration.migrateAddresses {
+            let nic = configuration.lanInterface, bridge = configuration.bridge
+            throw AttachmentError(
+                "'\(nic)' carries \(addresses.map(\.description).joined(separator: ", ")); as a port of '\(bridge)' it would no "
+                    + "longer carry this gateway's own traffic, cutting the gateway off its LAN. Either set migrate-addresses = true "
+                    + "(causewayd moves them and the routes through them to '\(bridge)', and back on stop), or move them to '\(bridge)' yourself",
+                key: .lanInterface
+            )
         }
     }
 
@@ -85,10 +97,43 @@ public final class BridgeAttachment: @unchecked Sendable {
                     undo.append(("set \(bridge) down", { try netlink.setUp(bridge, false) }))
                 }
             }
+            if configuration.migrateAddresses {
+                try migrateAddresses(from: nic, to: bridge, nicAddress: nicState?.address)
+            }
         } catch {
             _ = Self.run(undo)
             throw error
         }
+    }
+
+    /// Moves the NIC's addresses, and the routes through it, to the bridge; the undo moves
+    /// them back. A bridge created here takes the NIC's MAC address too, so the LAN hosts'
+    /// ARP caches stay right.
+    private func migrateAddresses(from nic: String, to bridge: String, nicAddress: MACAddress?) throws {
+        let addresses = try netlink.addresses(on: nic)
+        guard !addresses.isEmpty else { return }
+        let routes = try netlink.routes(via: nic)
+        if createdBridge, let nicAddress {
+            try netlink.setAddress(bridge, nicAddress)
+        }
+        let netlink = netlink
+        // Journaled first: moving back tolerates a move that stopped half-way.
+        undo.append(("move addresses and routes back from \(bridge) to \(nic)", {
+            try Self.move(addresses, routes, capturedOn: nic, from: bridge, to: nic, netlink: netlink)
+        }))
+        try Self.move(addresses, routes, capturedOn: nic, from: nic, to: bridge, netlink: netlink)
+        migrated = (addresses + routes).map(\.description)
+    }
+
+    private static func move(
+        _ addresses: [NetlinkObject], _ routes: [NetlinkObject], capturedOn nic: String,
+        from source: String, to target: String, netlink: Netlink
+    ) throws {
+        for route in routes { try netlink.delete(route: route, capturedVia: nic, through: source) }
+        for address in addresses { try netlink.delete(address: address, from: source) }
+        for address in addresses { try netlink.add(address: address, to: target) }
+        // After the addresses: a gateway must be reachable on the target first.
+        for route in routes { try netlink.add(route: route, movingFrom: nic, to: target) }
     }
 
     /// Puts the system back as it was before `init`; returns what could not be undone.

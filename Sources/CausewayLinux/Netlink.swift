@@ -21,13 +21,15 @@ public struct LinkState: Sendable, Equatable {
     /// The interface index of the bridge this device is a port of, 0 when none.
     public let masterIndex: Int32
     public let isUp: Bool
+    /// The hardware address, for Ethernet-like devices.
+    public let address: MACAddress?
 
     public var isBridge: Bool { kind == "bridge" }
 }
 
 /// Every change Causeway makes to links, through libnl-route-3 over one rtnetlink socket.
 public final class Netlink: @unchecked Sendable {
-    private let socket: OpaquePointer
+    let socket: OpaquePointer
 
     public init() throws {
         guard let socket = nl_socket_alloc() else { throw NetlinkError(operation: "nl_socket_alloc", code: -NLE_NOMEM) }
@@ -50,7 +52,8 @@ public final class Netlink: @unchecked Sendable {
             index: rtnl_link_get_ifindex(link),
             kind: rtnl_link_get_type(link).map { String(cString: $0) },
             masterIndex: rtnl_link_get_master(link),
-            isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0
+            isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
+            address: Self.macAddress(rtnl_link_get_addr(link))
         )
     }
 
@@ -123,6 +126,11 @@ public final class Netlink: @unchecked Sendable {
         if result == -NLE_OBJ_NOTFOUND || result == -NLE_NODEV { return nil }
         guard result >= 0 else { throw NetlinkError(operation: "look up \(name)", code: result) }
         return link
+    }
+
+    private static func macAddress(_ address: OpaquePointer?) -> MACAddress? {
+        guard let address, nl_addr_get_len(address) == 6, let bytes = nl_addr_get_binary_addr(address) else { return nil }
+        return MACAddress(bytes: UnsafeRawBufferPointer(start: bytes, count: 6), offset: 0)
     }
 
     private func check(_ result: Int32, _ operation: String) throws {

@@ -33,6 +33,8 @@ import Testing
         #expect(configuration.keepaliveInterval == .seconds(5))
         #expect(configuration.networkID.rawValue == 1)
         #expect(configuration.logLevel == .info)
+        #expect(configuration.migrateAddresses == false)
+        #expect(configuration.controlSocket == "/run/causeway/site.sock", "named after the configuration file")
     }
 
     @Test func everyOptionalKeyIsRead() throws {
@@ -43,12 +45,16 @@ import Testing
             mac-table-size = 128
             keepalive-interval = 2
             log-level = "debug"
+            migrate-addresses = true
+            control-socket = "run/site.sock"
             """)
         #expect(configuration.networkID.rawValue == 4242)
         #expect(configuration.macAgingTime == .seconds(60))
         #expect(configuration.macTableSize == 128)
         #expect(configuration.keepaliveInterval == .seconds(2))
         #expect(configuration.logLevel == .debug)
+        #expect(configuration.migrateAddresses)
+        #expect(configuration.controlSocket == "/etc/causeway/run/site.sock")
     }
 
     @Test func readsIPv6Endpoints() throws {
@@ -66,6 +72,9 @@ import Testing
         ("mac-table-size = \"big\"", "key 'mac-table-size': expected an integer"),
         ("network-id = 16777216", "key 'network-id': 16777216 is outside"),
         ("log-level = \"loud\"", "key 'log-level': 'loud' is not one of"),
+        ("migrate-addresses = \"yes\"", "key 'migrate-addresses': expected true or false"),
+        ("control-socket = \"\"", "key 'control-socket': is empty"),
+        ("control-socket = \"/\(String(repeating: "x", count: 110))\"", "key 'control-socket': '/xxx"),
     ])
     func refusesBadOptionalValues(line: String, message: String) throws {
         let error = try #require(problem(Self.minimal + "\n" + line))

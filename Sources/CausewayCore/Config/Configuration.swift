@@ -15,6 +15,10 @@ public struct Configuration: Sendable, Equatable {
     public var macTableSize: Int
     public var keepaliveInterval: Duration
     public var logLevel: LogLevel
+    /// Whether the LAN NIC's addresses, and the routes through them, move to the bridge while
+    /// causewayd runs. Without it a NIC with addresses is refused: enslaving it would cut the
+    /// gateway off its own LAN.
+    public var migrateAddresses: Bool
     /// Where `causewayctl` reaches the daemon: a Unix socket path, absolute.
     public var controlSocket: String
 

@@ -16,6 +16,7 @@ extension Configuration {
         case keepaliveInterval = "keepalive-interval"
         case logLevel = "log-level"
         case controlSocket = "control-socket"
+        case migrateAddresses = "migrate-addresses"
     }
 
     /// Parses and validates TOML text; `file` names the source in every error.
@@ -49,6 +50,7 @@ extension Configuration {
             }
             return level
         } ?? .info
+        migrateAddresses = try reader.optionalBool(.migrateAddresses) ?? false
         controlSocket = try reader.optionalString(.controlSocket).map { path throws(ConfigurationError) in
             guard !path.isEmpty else { throw reader.error(.controlSocket, "is empty") }
             return Self.resolve(path, relativeTo: file)
@@ -102,6 +104,12 @@ private struct KeyReader {
         guard let value = table[key.rawValue] else { return nil }
         guard let text = value.string else { throw error(key, "expected a string, found \(value.type)") }
         return text
+    }
+
+    func optionalBool(_ key: Configuration.Key) throws(ConfigurationError) -> Bool? {
+        guard let value = table[key.rawValue] else { return nil }
+        guard let flag = value.bool else { throw error(key, "expected true or false, found \(value.type)") }
+        return flag
     }
 
     func string(_ key: Configuration.Key) throws(ConfigurationError) -> String {
