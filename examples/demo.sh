@@ -23,12 +23,14 @@ daemon_start a
 daemon_start b
 wait_for 15 ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B" || {
     echo "the sites did not join; daemon logs:"; cat "$WORKDIR"/causewayd-*.log; exit 1; }
-grep -h 'bridging\|session established' "$WORKDIR"/causewayd-*.log | sed 's/^/  /'
+sleep 1
+grep -h 'bridging\|session established\|path MTU' "$WORKDIR"/causewayd-*.log | sed 's/^/  /'
 
 say "Host A ($LAN_A) pings host B ($LAN_B) across the WAN"
 ip netns exec "$NS_HA" ping -c 4 -i 0.3 "$LAN_B" | sed 's/^/  /'
-say "A full-size 1500-byte IP packet crosses the 1500-byte WAN"
-ip netns exec "$NS_HA" ping -c 2 -i 0.3 -M dont -s 1472 "$LAN_B" | sed 's/^/  /'
+say "A full-size 1500-byte IP packet, don't-fragment bit set, crosses the 1500-byte WAN"
+echo "  (Causeway splits its 1514-byte frame into two fragments of its own; the WAN sees no IP fragment)"
+ip netns exec "$NS_HA" ping -c 2 -i 0.3 -M do -s 1472 "$LAN_B" | sed 's/^/  /'
 
 say "ARP resolved host B's own MAC address on host A"
 echo "  host A's neighbour table: $(ip -n "$NS_HA" neigh show "$LAN_B")"

@@ -13,12 +13,14 @@ public enum HumanReport {
         out += devices.text + "\n"
 
         let peer = report.peer
-        var peers = TextTable(["PEER", "STATE", "LAST RECEIVE", "RTT", "SESSION AGE"])
+        var peers = TextTable(["PEER", "STATE", "LAST RECEIVE", "RTT", "SESSION AGE", "PATH MTU", "WHOLE FRAMES"])
         peers.add([
             peer.endpoint, peer.up ? "up" : "down",
             peer.secondsSinceLastReceive.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
             peer.roundTripMilliseconds.map { HumanDuration.format(seconds: $0 / 1000) } ?? "-",
             peer.sessionAgeSeconds.map { HumanDuration.format(seconds: $0) } ?? "no session",
+            "\(peer.pathMTU)\(peer.pathMTUSearching ? " (probing)" : "")",
+            "up to \(peer.largestWholeFrame) B",
         ])
         out += peers.text + "\n"
 
@@ -30,7 +32,7 @@ public enum HumanReport {
         traffic.add(["to the LAN", "\(counters.framesToLAN)", "\(counters.bytesToLAN)"])
         out += traffic.text + "\n"
 
-        var switching = TextTable(["SWITCHING", "COUNT"], alignments: [.left, .right])
+        var switching = TextTable(["LINK", "COUNT"], alignments: [.left, .right])
         switching.add(["flooded", "\(counters.flooded)"])
         switching.add(["suppressed as local", "\(counters.suppressedLocal)"])
         switching.add(["MAC moves", "\(counters.macMoves)"])
@@ -41,6 +43,10 @@ public enum HumanReport {
         switching.add(["handshakes initiated", "\(counters.handshakesInitiated)"])
         switching.add(["handshakes answered", "\(counters.handshakesAnswered)"])
         switching.add(["sessions established", "\(counters.sessionsEstablished)"])
+        switching.add(["frames fragmented", "\(counters.framesFragmented)"])
+        switching.add(["frames reassembled", "\(counters.framesReassembled)"])
+        switching.add(["reassembly in progress", "\(report.reassembly.framesInProgress) (\(report.reassembly.bytesInUse) of \(report.reassembly.capacityBytes) B)"])
+        switching.add(["TCP MSS clamped", "\(counters.mssClamped)"])
         out += switching.text + "\n"
 
         var drops = TextTable(["DROP REASON", "COUNT"], alignments: [.left, .right])

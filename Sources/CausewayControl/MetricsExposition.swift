@@ -28,6 +28,13 @@ public enum MetricsExposition {
         .init(name: "handshakes_initiated", help: "Handshake initiations sent.", value: \.handshakesInitiated),
         .init(name: "handshakes_answered", help: "Handshake initiations answered.", value: \.handshakesAnswered),
         .init(name: "sessions_established", help: "Sessions that became the current one.", value: \.sessionsEstablished),
+        .init(name: "frames_fragmented", help: "Frames too large for one datagram on the path, sent as fragments.", value: \.framesFragmented),
+        .init(name: "fragments_sent", help: "Fragments sent to the peer.", value: \.fragmentsSent),
+        .init(name: "fragments_received", help: "Fragments from the peer that authenticated.", value: \.fragmentsReceived),
+        .init(name: "frames_reassembled", help: "Split frames put back together and delivered.", value: \.framesReassembled),
+        .init(name: "mss_clamped", help: "TCP SYN and SYN-ACK segments whose MSS was lowered to fit the path.", value: \.mssClamped),
+        .init(name: "path_probes_sent", help: "Path MTU probes sent.", value: \.pathProbesSent),
+        .init(name: "path_probes_acknowledged", help: "Path MTU probes the peer acknowledged.", value: \.pathProbesAcknowledged),
     ]
 
     public static let prefix = "causeway_"
@@ -52,6 +59,11 @@ public enum MetricsExposition {
         if let age = report.peer.sessionAgeSeconds {
             out.gauge("session_age_seconds", "Seconds since the current session was established.", age)
         }
+        out.gauge("path_mtu_bytes", "The largest IP packet known to cross to the peer unfragmented.", Double(report.peer.pathMTU))
+        out.gauge("largest_whole_frame_bytes", "The largest Ethernet frame that crosses in one datagram.", Double(report.peer.largestWholeFrame))
+        out.gauge("reassembly_frames", "Split frames being put back together.", Double(report.reassembly.framesInProgress))
+        out.gauge("reassembly_bytes", "Bytes of split frames being put back together.", Double(report.reassembly.bytesInUse))
+        out.gauge("reassembly_capacity_bytes", "The fixed memory reassembly may use.", Double(report.reassembly.capacityBytes))
         out.gauge("mac_entries", "MAC addresses in the table.", Double(report.macTable.entries))
         out.gauge("mac_table_capacity", "The MAC table's size cap.", Double(report.macTable.capacity))
         for metric in counterMetrics {

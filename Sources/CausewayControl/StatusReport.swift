@@ -26,6 +26,7 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var devices: [Device]
     public var peer: StatusSnapshot.Peer
     public var macTable: StatusSnapshot.MACTableSummary
+    public var reassembly: StatusSnapshot.ReassemblySummary
     public var counters: Counters
 
     public init(
@@ -40,6 +41,7 @@ public struct StatusReport: Codable, Equatable, Sendable {
         self.devices = devices
         peer = snapshot.peer
         macTable = snapshot.macTable
+        reassembly = snapshot.reassembly
         counters = snapshot.counters
     }
 }

@@ -24,6 +24,14 @@ public enum DropReason: String, CaseIterable, Codable, CodingKeyRepresentable, E
     case oversized
     /// The kernel refused to take the frame or datagram.
     case sendFailed = "send-failed"
+    /// A fragment overlapping another piece of its frame: the frame is dropped.
+    case fragmentOverlap = "fragment-overlap"
+    /// A fragment reaching past its frame, naming an impossible length, or one piece too many.
+    case fragmentOversized = "fragment-oversized"
+    /// A split frame not complete within the reassembly timeout.
+    case reassemblyTimeout = "reassembly-timeout"
+    /// A split frame given up to make room: every reassembly slot was in use.
+    case reassemblyFull = "reassembly-full"
 }
 
 /// Every counter the daemon keeps. A plain value: the data plane owns one and publishes copies.
@@ -49,6 +57,16 @@ public struct Counters: Codable, Sendable, Equatable {
     public var handshakesAnswered: UInt64 = 0
     /// Sessions that became the current one.
     public var sessionsEstablished: UInt64 = 0
+    /// Frames too large for one datagram on the current path, sent as fragments.
+    public var framesFragmented: UInt64 = 0
+    public var fragmentsSent: UInt64 = 0
+    public var fragmentsReceived: UInt64 = 0
+    /// Split frames put back together and delivered.
+    public var framesReassembled: UInt64 = 0
+    /// TCP SYN and SYN-ACK segments whose MSS was lowered to fit the path.
+    public var mssClamped: UInt64 = 0
+    public var pathProbesSent: UInt64 = 0
+    public var pathProbesAcknowledged: UInt64 = 0
     public var drops: [DropReason: UInt64] = Dictionary(uniqueKeysWithValues: DropReason.allCases.map { ($0, 0) })
 
     public init() {}

@@ -2,7 +2,7 @@
 public struct EthernetHeader: Sendable, Equatable {
     /// Destination, source and EtherType.
     public static let minimumLength = 14
-    @usableFromInline static let vlanTagType: UInt16 = 0x8100
+    public static let vlanTagType: UInt16 = 0x8100
 
     public let destination: MACAddress
     public let source: MACAddress

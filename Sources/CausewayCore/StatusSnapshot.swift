@@ -7,6 +7,18 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         public var secondsSinceLastReceive: Double?
         public var roundTripMilliseconds: Double?
         public var sessionAgeSeconds: Double?
+        /// The largest IP packet known to cross to the peer without fragmentation.
+        public var pathMTU: Int
+        /// The largest Ethernet frame that crosses in one datagram; larger ones are split.
+        public var largestWholeFrame: Int
+        public var pathMTUSearching: Bool
+    }
+
+    public struct ReassemblySummary: Codable, Sendable, Equatable {
+        public var framesInProgress: Int
+        public var bytesInUse: Int
+        /// The fixed memory reassembly may ever use.
+        public var capacityBytes: Int
     }
 
     public struct MACEntry: Codable, Sendable, Equatable {
@@ -50,15 +62,26 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var counters: Counters
     public var macTable: MACTableSummary
     public var macs: [MACEntry]
+    public var reassembly: ReassemblySummary
 
     /// Builds the report from the data plane's state at `now`.
-    public init(link: PeerLink, endpoint: String, table: MACTable, counters: Counters, now: Moment) {
+    public init(
+        link: PeerLink, endpoint: String, pathMTU: PathMTUDiscovery, reassembler: Reassembler,
+        table: MACTable, counters: Counters, now: Moment
+    ) {
         peer = Peer(
             endpoint: endpoint,
             up: link.isUp(now: now),
             secondsSinceLastReceive: link.lastAuthenticatedReceive.map { now.since($0).secondsValue },
             roundTripMilliseconds: link.roundTripTime.map { $0.secondsValue * 1000 },
-            sessionAgeSeconds: link.current.map { now.since($0.createdAt).secondsValue }
+            sessionAgeSeconds: link.current.map { now.since($0.createdAt).secondsValue },
+            pathMTU: pathMTU.confirmed,
+            largestWholeFrame: pathMTU.largestWholeFrame,
+            pathMTUSearching: pathMTU.isSearching
+        )
+        reassembly = ReassemblySummary(
+            framesInProgress: reassembler.framesInProgress, bytesInUse: reassembler.bytesInUse,
+            capacityBytes: reassembler.capacityBytes
         )
         self.counters = counters
         macs = table.snapshot(now: now).map { row in

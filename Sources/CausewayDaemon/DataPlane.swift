@@ -6,9 +6,12 @@ import Logging
 import Synchronization
 
 /// The thread that moves frames: it alone owns the TAP, the UDP socket, the MAC table, the
-/// link state and the counters. Frames move in batches through buffers allocated once at
-/// start; nothing on the per-frame path logs, locks or creates a Task. The control plane
-/// talks to it through an eventfd and takes copies of its state on request.
+/// link and path state and the counters. Frames move in batches through buffers allocated
+/// once at start; nothing on the per-frame path logs, locks or creates a Task. The control
+/// plane talks to it through an eventfd and takes copies of its state on request.
+///
+/// The loop and timers are here; DataPlane+LAN.swift sends frames to the peer,
+/// DataPlane+WAN.swift takes datagrams from it, DataPlane+Control.swift keeps the link.
 final class DataPlane: @unchecked Sendable {
     static let batchSize = 64
     /// Large enough for the biggest datagram and frame the link carries.
@@ -16,23 +19,33 @@ final class DataPlane: @unchecked Sendable {
     /// Batches taken from one descriptor before the other gets its turn.
     static let batchesPerTurn = 8
 
-    private let configuration: Configuration
-    private let tap: TAPDevice
-    private let socket: UDPSocket
-    private let logger: Logger
+    let configuration: Configuration
+    let tap: TAPDevice
+    let socket: UDPSocket
+    let logger: Logger
     private let wakeup: EventFD
 
     // Owned by the data-plane thread alone once it runs.
-    private var link: PeerLink
-    private var forwarder: Forwarder
-    private var counters = Counters()
-    private var peerAddress: SocketAddress
-    private let sendBatch: DatagramBatch
-    private let receiveBatch: DatagramBatch
-    private let frameBuffer: UnsafeMutableRawBufferPointer
-    private let controlBuffer: UnsafeMutableRawBufferPointer
+    var link: PeerLink
+    var forwarder: Forwarder
+    var pathMTU: PathMTUDiscovery
+    let reassembler = Reassembler()
+    var counters = Counters()
+    var peerAddress: SocketAddress
+    let sendBatch: DatagramBatch
+    let receiveBatch: DatagramBatch
+    /// A frame from the peer, decrypted.
+    let frameBuffer: UnsafeMutableRawBufferPointer
+    /// A frame from the LAN too large for one datagram, while it is cut into fragments.
+    let oversizedFrame: UnsafeMutableRawBufferPointer
+    /// One fragment's plaintext: its header, then its piece of frame.
+    let fragmentBuffer: UnsafeMutableRawBufferPointer
+    let controlBuffer: UnsafeMutableRawBufferPointer
+    let controlPayload: UnsafeMutableRawBufferPointer
+    var nextFrameID: UInt32 = 0
     private var lastSweep = Moment.zero
     private var wasUp = false
+    private var reportedPathMTU: Int?
 
     // Shared with the control plane.
     private let stopRequested = Atomic<Bool>(false)
@@ -49,15 +62,20 @@ final class DataPlane: @unchecked Sendable {
         link = PeerLink(psk: psk, timing: LinkTiming(keepaliveInterval: configuration.keepaliveInterval))
         forwarder = Forwarder(table: MACTable(capacity: configuration.macTableSize, agingTime: configuration.macAgingTime))
         peerAddress = SocketAddress(configuration.peer, family: socket.family)
+        pathMTU = PathMTUDiscovery(overIPv6: configuration.peer.isIPv6)
         sendBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.slotSize)
         receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.slotSize)
         frameBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)
-        controlBuffer = .allocate(byteCount: 256, alignment: 16)
+        oversizedFrame = .allocate(byteCount: Self.slotSize, alignment: 16)
+        fragmentBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)
+        controlBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)
+        controlPayload = .allocate(byteCount: Self.slotSize, alignment: 16)
     }
 
     deinit {
-        frameBuffer.deallocate()
-        controlBuffer.deallocate()
+        for buffer in [frameBuffer, oversizedFrame, fragmentBuffer, controlBuffer, controlPayload] {
+            buffer.deallocate()
+        }
     }
 
     func start() {
@@ -107,7 +125,7 @@ final class DataPlane: @unchecked Sendable {
         while !stopRequested.load(ordering: .acquiring) {
             var now = Clock.monotonic()
             serviceTimers(now: now)
-            let wait = link.nextDeadline(now: now).since(now)
+            let wait = nextDeadline(now: now).since(now)
             let timeout = Int32(min(max(wait.secondsValue * 1000, 1), 1000))
             _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
             now = Clock.monotonic()
@@ -128,6 +146,17 @@ final class DataPlane: @unchecked Sendable {
         publishSnapshot(now: Clock.monotonic())
     }
 
+    private func nextDeadline(now: Moment) -> Moment {
+        var deadline = link.nextDeadline(now: now)
+        if link.sendingSession(now: now) != nil {
+            deadline = min(deadline, pathMTU.nextDeadline(now: now, roundTripTime: link.roundTripTime))
+        }
+        if reassembler.framesInProgress > 0 {
+            deadline = min(deadline, now + Reassembler.timeout / 4)
+        }
+        return deadline
+    }
+
     private func serviceTimers(now: Moment) {
         let due = link.timersDue(now: now, wallClock: Clock.wall(), counters: &counters)
         if let initiation = due.initiation {
@@ -136,10 +165,22 @@ final class DataPlane: @unchecked Sendable {
         if due.keepalive {
             sendControl(.keepalive, stamp: now.nanoseconds, now: now)
         }
+        if link.sendingSession(now: now) != nil {
+            probePath(now: now)
+        }
+        if reassembler.framesInProgress > 0 {
+            reassembler.expire(now: now, counters: &counters)
+        }
         if now.since(lastSweep) >= .seconds(1) {
             lastSweep = now
             forwarder.removeExpired(now: now)
         }
+        reportTransitions(now: now)
+    }
+
+    /// Logs what an operator wants in the journal: the peer coming and going, the path MTU
+    /// settling. Only on change, never per frame.
+    private func reportTransitions(now: Moment) {
         let up = link.isUp(now: now)
         if up != wasUp {
             wasUp = up
@@ -149,190 +190,24 @@ final class DataPlane: @unchecked Sendable {
                 logger.warning("peer down: no authenticated message for \(link.timing.peerDownAfter)", metadata: ["peer": "\(peerAddress)"])
             }
         }
-    }
-
-    // MARK: - LAN to WAN
-
-    private func forwardFromLAN(now: Moment) {
-        for _ in 0..<Self.batchesPerTurn {
-            var prepared = 0
-            var read = 0
-            while read < Self.batchSize {
-                let slot = sendBatch.buffer(prepared)
-                let frame = UnsafeMutableRawBufferPointer(rebasing: slot[WireFormat.dataHeaderLength..<(slot.count - WireFormat.tagLength)])
-                guard let length = try? tap.read(into: frame) else { break }
-                read += 1
-                if prepare(frame: UnsafeRawBufferPointer(rebasing: frame[0..<length]), in: slot, now: now) {
-                    prepared += 1
-                }
-            }
-            if prepared > 0 {
-                let sent = socket.send(sendBatch, count: prepared)
-                counters.framesToPeer &+= UInt64(sent)
-                for _ in sent..<prepared { counters.drop(.sendFailed) }
-            }
-            if read < Self.batchSize { return }
+        if !pathMTU.isSearching, link.sendingSession(now: now) != nil, reportedPathMTU != pathMTU.confirmed {
+            reportedPathMTU = pathMTU.confirmed
+            logger.notice("path MTU \(pathMTU.confirmed): frames up to \(pathMTU.largestWholeFrame) bytes cross whole, larger ones as fragments", metadata: ["peer": "\(peerAddress)"])
         }
     }
 
-    /// Decides for one frame read from the TAP and, if it crosses, seals it in place into
-    /// `slot`. Returns whether the slot now holds a datagram to send.
-    @inline(__always)
-    private func prepare(frame: UnsafeRawBufferPointer, in slot: UnsafeMutableRawBufferPointer, now: Moment) -> Bool {
-        counters.framesFromLAN &+= 1
-        counters.bytesFromLAN &+= UInt64(frame.count)
-        guard let header = EthernetHeader(frame: frame) else {
-            counters.drop(.malformed)
-            return false
-        }
-        switch forwarder.frameFromLAN(header, now: now, counters: &counters) {
-        case .suppress:
-            counters.suppressedLocal &+= 1
-            return false
-        case .flood:
-            counters.flooded &+= 1
-        case .sendToPeer:
-            break
-        }
-        guard let session = link.sendingSession(now: now) else {
-            counters.drop(.noSession)
-            return false
-        }
-        guard let length = session.seal(.data, networkID: configuration.networkID, payload: frame, into: slot) else {
-            counters.drop(.oversized)
-            return false
-        }
-        sendBatch.prepare(sendBatchIndex(of: slot), length: length, to: peerAddress)
-        counters.bytesToPeer &+= UInt64(length)
-        return true
-    }
-
-    @inline(__always)
-    private func sendBatchIndex(of slot: UnsafeMutableRawBufferPointer) -> Int {
-        (slot.baseAddress! - sendBatch.buffer(0).baseAddress!) / Self.slotSize
-    }
-
-    // MARK: - WAN to LAN
-
-    private func receiveFromPeer(now: Moment) {
-        for _ in 0..<Self.batchesPerTurn {
-            guard let count = try? socket.receive(into: receiveBatch), count > 0 else { return }
-            for index in 0..<count {
-                handle(datagram: receiveBatch.datagram(index), from: receiveBatch.source(index), now: now)
-            }
-            if count < Self.batchSize { return }
-        }
-    }
-
-    @inline(__always)
-    private func handle(datagram: UnsafeRawBufferPointer, from source: SocketAddress, now: Moment) {
-        guard let type = WireFormat.messageType(of: datagram) else {
-            counters.drop(.malformed)
-            return
-        }
-        switch type {
-        case .handshakeInitiation:
-            if let response = link.receiveInitiation(datagram, now: now, counters: &counters) {
-                response.withUnsafeBytes { _ = socket.send($0, to: source) }
-            }
-        case .handshakeResponse:
-            if link.receiveResponse(datagram, now: now, counters: &counters) {
-                roam(to: source)
-                logger.info("session established", metadata: ["peer": "\(peerAddress)", "role": "initiator"])
-                // Confirms the new session to the responder, which waits for a first message.
-                sendControl(.keepalive, stamp: now.nanoseconds, now: now)
-            }
-        case .data:
-            guard let opened = open(datagram, type: type, from: source, now: now) else { return }
-            guard opened.networkID == configuration.networkID.rawValue else {
-                counters.drop(.unknownNetwork)
-                return
-            }
-            deliver(frame: UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
-        case .control:
-            guard let opened = open(datagram, type: type, from: source, now: now) else { return }
-            handleControl(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
-        }
-    }
-
-    @inline(__always)
-    private func open(_ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, from source: SocketAddress, now: Moment) -> Session.Opened? {
-        let established = counters.sessionsEstablished
-        guard let opened = link.receiveTransport(datagram, type: type, now: now, into: frameBuffer, counters: &counters) else {
-            return nil
-        }
-        roam(to: source)
-        if counters.sessionsEstablished != established {
-            logger.info("session established", metadata: ["peer": "\(peerAddress)", "role": "responder"])
-        }
-        return opened
-    }
-
-    @inline(__always)
-    private func deliver(frame: UnsafeRawBufferPointer, now: Moment) {
-        counters.framesFromPeer &+= 1
-        counters.bytesFromPeer &+= UInt64(frame.count)
-        guard let header = EthernetHeader(frame: frame) else {
-            counters.drop(.malformed)
-            return
-        }
-        forwarder.frameFromPeer(header, peer: link.peerID, now: now, counters: &counters)
-        if tap.write(frame) {
-            counters.framesToLAN &+= 1
-            counters.bytesToLAN &+= UInt64(frame.count)
-        } else {
-            counters.drop(.sendFailed)
-        }
+    func publishSnapshot(now: Moment) {
+        let snapshot = StatusSnapshot(
+            link: link, endpoint: "\(peerAddress)", pathMTU: pathMTU, reassembler: reassembler,
+            table: forwarder.table, counters: counters, now: now
+        )
+        published.withLock { $0 = ($0.generation &+ 1, snapshot) }
     }
 
     /// An authenticated message from the peer moves its address: the peer may have roamed
     /// behind a new NAT mapping.
     @inline(__always)
-    private func roam(to source: SocketAddress) {
+    func roam(to source: SocketAddress) {
         if source != peerAddress { peerAddress = source }
-    }
-
-    // MARK: - Control messages
-
-    private func handleControl(_ payload: UnsafeRawBufferPointer, now: Moment) {
-        guard payload.count >= 9, let kind = ControlKind(rawValue: payload[0]) else {
-            counters.drop(.malformed)
-            return
-        }
-        let stamp = payload.loadBigEndianUInt64(at: 1)
-        switch kind {
-        case .keepalive:
-            counters.keepalivesReceived &+= 1
-            sendControl(.keepaliveReply, stamp: stamp, now: now)
-        case .keepaliveReply:
-            link.keepaliveReplyReceived(sentAt: Moment(nanoseconds: stamp), now: now)
-        }
-    }
-
-    private func sendControl(_ kind: ControlKind, stamp: UInt64, now: Moment) {
-        guard let session = link.sendingSession(now: now) else { return }
-        let payload = UnsafeMutableRawBufferPointer(rebasing: controlBuffer[128..<137])
-        payload[0] = kind.rawValue
-        payload.storeBytes(of: stamp.bigEndian, toByteOffset: 1, as: UInt64.self)
-        guard let length = session.seal(.control, payload: UnsafeRawBufferPointer(payload), into: UnsafeMutableRawBufferPointer(rebasing: controlBuffer[0..<128])) else {
-            return
-        }
-        if socket.send(UnsafeRawBufferPointer(rebasing: controlBuffer[0..<length]), to: peerAddress) {
-            if kind == .keepalive { counters.keepalivesSent &+= 1 }
-        } else {
-            counters.drop(.sendFailed)
-        }
-    }
-
-    private func publishSnapshot(now: Moment) {
-        let snapshot = StatusSnapshot(link: link, endpoint: "\(peerAddress)", table: forwarder.table, counters: counters, now: now)
-        published.withLock { $0 = ($0.generation &+ 1, snapshot) }
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    @inline(__always)
-    fileprivate func loadBigEndianUInt64(at offset: Int) -> UInt64 {
-        UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 }

@@ -62,6 +62,10 @@ public final class DatagramBatch: @unchecked Sendable {
         headers[index].msg_hdr.msg_namelen = destination.length
     }
 
+    /// The length of the datagram prepared in slot `index`.
+    @inline(__always)
+    public func preparedLength(_ index: Int) -> Int { iovecs[index].iov_len }
+
     /// Restores slot `index` for receiving a full-size datagram.
     @inline(__always)
     func resetHeader(_ index: Int) {

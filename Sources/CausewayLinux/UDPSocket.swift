@@ -26,11 +26,14 @@ public final class UDPSocket: @unchecked Sendable {
         if family == AF_INET6 {
             // An unspecified IPv6 listen address also takes IPv4 peers, as v4-mapped addresses.
             try setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, endpoint.isUnspecified ? 0 : 1, "IPV6_V6ONLY")
-            // Until Causeway splits frames itself, a datagram larger than the path is
-            // fragmented by the kernel rather than refused (docs/protocol.md, "MTU").
-            try setOption(Int32(IPPROTO_IPV6), IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT, "IPV6_MTU_DISCOVER")
-        } else {
-            try setOption(Int32(IPPROTO_IP), IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER")
+            // Never fragmented by this host; the size comes from Causeway's own path MTU
+            // discovery, so the kernel's ICMP-fed path MTU cache is not consulted (PROBE).
+            try setOption(Int32(IPPROTO_IPV6), IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE, "IPV6_MTU_DISCOVER")
+            try setOption(Int32(IPPROTO_IPV6), IPV6_DONTFRAG, 1, "IPV6_DONTFRAG")
+        }
+        // For IPv4, and IPv4-mapped peers on an IPv6 socket: the don't-fragment bit, always.
+        if family == AF_INET || endpoint.isUnspecified {
+            try setOption(Int32(IPPROTO_IP), IP_MTU_DISCOVER, IP_PMTUDISC_PROBE, "IP_MTU_DISCOVER")
         }
         // Room for bursts while the data-plane thread is busy with the other direction.
         try? setOption(SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF")
@@ -60,28 +63,49 @@ public final class UDPSocket: @unchecked Sendable {
 
     /// Sends the first `count` prepared slots; returns how many the kernel took. A datagram
     /// the kernel refuses is skipped (the caller counts the shortfall as dropped).
-    public func send(_ batch: DatagramBatch, count: Int) -> Int {
-        var sent = 0
-        var next = 0
-        while next < count {
-            let result = retryingInterrupts {
-                cw_sendmmsg(descriptor, batch.headers + next, UInt32(count - next), Int32(MSG_DONTWAIT))
-            }
-            if result > 0 {
-                sent += Int(result)
-                next += Int(result)
-            } else if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS {
-                break
-            } else {
-                next += 1
-            }
-        }
-        return sent
+    /// What became of a batch handed to the kernel.
+    public struct BatchResult: Sendable {
+        public var sent = 0
+        public var failed = 0
+        /// The length of a datagram refused as larger than the device takes (EMSGSIZE).
+        public var tooLargeLength: Int?
     }
 
-    /// Sends one datagram (handshakes, keepalives: never on the bulk path).
+    /// Sends the first `count` prepared datagrams of `batch` without blocking.
+    public func send(_ batch: DatagramBatch, count: Int) -> BatchResult {
+        var result = BatchResult()
+        var next = 0
+        while next < count {
+            let accepted = retryingInterrupts {
+                cw_sendmmsg(descriptor, batch.headers + next, UInt32(count - next), Int32(MSG_DONTWAIT))
+            }
+            if accepted > 0 {
+                result.sent += Int(accepted)
+                next += Int(accepted)
+                continue
+            }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS {
+                result.failed += count - next
+                break
+            }
+            // This one datagram was refused; the rest may still go.
+            if errno == EMSGSIZE { result.tooLargeLength = batch.preparedLength(next) }
+            result.failed += 1
+            next += 1
+        }
+        return result
+    }
+
+    public enum SendResult: Sendable, Equatable {
+        case sent
+        /// Larger than the device takes (EMSGSIZE): never fragmented, refused.
+        case tooLarge
+        case failed
+    }
+
+    /// Sends one datagram (handshakes, keepalives, probes: never on the bulk path).
     @discardableResult
-    public func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress) -> Bool {
+    public func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress) -> SendResult {
         var address = destination
         let length = address.length
         let result = withUnsafePointer(to: &address.storage) { storage in
@@ -89,6 +113,7 @@ public final class UDPSocket: @unchecked Sendable {
                 retryingInterrupts { sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), target, length) }
             }
         }
-        return result == bytes.count
+        if result == bytes.count { return .sent }
+        return result < 0 && errno == EMSGSIZE ? .tooLarge : .failed
     }
 }

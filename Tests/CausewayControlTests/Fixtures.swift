@@ -13,7 +13,10 @@ enum Fixtures {
         _ = table.learn(hostA, at: .local, vlan: nil, now: start)
         _ = table.learn(hostB, at: .remote(peer: 0), vlan: 100, now: start + .seconds(10))
         let link = PeerLink(psk: .random(), timing: LinkTiming(keepaliveInterval: .seconds(5)))
-        return StatusSnapshot(link: link, endpoint: peerEndpoint, table: table, counters: counters, now: start + .seconds(20))
+        return StatusSnapshot(
+            link: link, endpoint: peerEndpoint, pathMTU: PathMTUDiscovery(overIPv6: false), reassembler: Reassembler(slots: 2),
+            table: table, counters: counters, now: start + .seconds(20)
+        )
     }
 
     static func configuration() throws -> Configuration {

@@ -28,6 +28,9 @@ struct TestPeer: ParsableCommand {
     @Option(help: "Marker text put into the one valid frame, which the test expects on the LAN.")
     var marker: String = "causeway-valid"
 
+    @Flag(help: "Send hostile fragments (overlapping, oversized, endless incomplete series) instead.")
+    var fragments = false
+
     func run() throws {
         guard let local = SocketEndpoint(listen), let remote = SocketEndpoint(target) else {
             throw ValidationError("--listen and --target take ADDRESS:PORT")
@@ -40,6 +43,12 @@ struct TestPeer: ParsableCommand {
         func send(_ bytes: [UInt8], as kind: String) {
             bytes.withUnsafeBytes { _ = socket.send($0, to: daemon) }
             sent[kind, default: 0] += 1
+        }
+        if fragments {
+            let session = try handshake(psk: psk, socket: socket, daemon: daemon)
+            sendHostileFragments(session: session, send: send)
+            print(Self.json(sent))
+            return
         }
 
         // 1. Random bytes: no valid header.
@@ -71,8 +80,36 @@ struct TestPeer: ParsableCommand {
         unknownSession.withUnsafeMutableBytes { $0.storeBytes(of: (session.remoteIndex &+ 1).bigEndian, toByteOffset: 4, as: UInt32.self) }
         send(unknownSession, as: "unknown-session")
 
-        let report = sent.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-        print("{\(report)}")
+        print(Self.json(sent))
+    }
+
+    static func json(_ counts: [String: Int]) -> String {
+        "{" + counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+    }
+
+    /// One frame split correctly (it must arrive), then what a broken or hostile peer holding
+    /// the key could send: overlapping pieces, pieces outside their frame, and an endless
+    /// series of frames that never complete.
+    private func sendHostileFragments(session: Session, send: ([UInt8], String) -> Void) {
+        let frame = Self.broadcastFrame(marker: marker) + Array(repeating: 0xAB, count: 1400)
+        func piece(_ id: UInt32, _ offset: Int, _ length: Int, frameLength: Int? = nil) -> [UInt8] {
+            var plaintext = [UInt8](repeating: 0, count: WireFormat.fragmentHeaderLength)
+            plaintext.withUnsafeMutableBytes {
+                FragmentHeader(frameID: id, frameLength: UInt16(frameLength ?? frame.count), offset: UInt16(offset)).write(into: $0)
+            }
+            let end = min(offset + length, frame.count)
+            plaintext += offset < end ? frame[offset..<end] : frame[0..<length]
+            return seal(plaintext, session: session, networkID: networkID, type: .fragment)
+        }
+        send(piece(1, 0, 800), "valid")
+        send(piece(1, 800, frame.count - 800), "valid")
+        send(piece(2, 0, 800), "overlap-first")
+        send(piece(2, 700, frame.count - 700), "fragment-overlap")
+        send(piece(3, 1000, 600, frameLength: 1200), "fragment-oversized")
+        send(piece(4, 0, 100, frameLength: 9019), "fragment-oversized")
+        for id in 1000..<1300 as Range<UInt32> {
+            send(piece(id, 0, 700), "incomplete")
+        }
     }
 
     /// Initiates a handshake and waits for the daemon's response.
@@ -99,10 +136,10 @@ struct TestPeer: ParsableCommand {
         throw ValidationError("the daemon did not answer the handshake")
     }
 
-    private func seal(_ frame: [UInt8], session: Session, networkID: UInt32) -> [UInt8] {
+    private func seal(_ frame: [UInt8], session: Session, networkID: UInt32, type: WireFormat.MessageType = .data) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: frame.count + WireFormat.dataOverhead)
         let length = frame.withUnsafeBytes { payload in
-            out.withUnsafeMutableBytes { session.seal(.data, networkID: NetworkID(networkID), payload: payload, into: $0) }
+            out.withUnsafeMutableBytes { session.seal(type, networkID: NetworkID(networkID), payload: payload, into: $0) }
         }
         return Array(out[0..<length!])
     }

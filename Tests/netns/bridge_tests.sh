@@ -96,12 +96,13 @@ test_broadcast_crosses_and_local_unicast_stays_local() {
     local suppressed_before
     suppressed_before=$(json_get "$(daemon_status a)" 's["counters"]["suppressedLocal"]')
 
-    # Large local pings would show up on the WAN as datagrams over 1200 bytes; none may.
-    capture "$NS_GA" wan0 "udp and greater 1200"
+    # Large local pings would show up on the WAN as data datagrams over 1200 bytes; none may.
+    # (udp[9] is the message type: control messages, path MTU probes among them, are not frames.)
+    capture "$NS_GA" wan0 "udp and greater 1200 and udp[9] != 4"
     ip netns exec "$NS_HA" ping -c 20 -i 0.05 -s 1200 -W 1 198.19.0.3 >/dev/null
     local local_count; local_count=$(capture_count wan0)
     # The same capture does see large pings to the far site, so it could have failed.
-    capture "$NS_GA" wan0 "udp and greater 1200"
+    capture "$NS_GA" wan0 "udp and greater 1200 and udp[9] != 4"
     ip netns exec "$NS_HA" ping -c 20 -i 0.05 -s 1200 -W 1 "$LAN_B" >/dev/null
     local remote_count; remote_count=$(capture_count wan0)
     ip netns del "cw-hA2-$SUFFIX"

@@ -3,6 +3,8 @@
   frames.py send IFACE FRAME_FILE COUNT     build an 802.1Q-tagged frame (VLAN 100), save it, send it COUNT times
   frames.py compare PCAP FRAME_FILE COUNT   succeed when PCAP holds COUNT frames identical to the saved one
   frames.py count PCAP                      print how many frames PCAP holds
+  frames.py mss PCAP                        print the MSS option of each TCP SYN in PCAP
+  frames.py lengths PCAP                    print the distinct frame lengths in PCAP
 """
 import socket
 import struct
@@ -46,10 +48,41 @@ def compare(pcap: str, path: str, count: int) -> int:
     return 0 if matching == count and len(frames) == count else 1
 
 
+def syn_mss(frame: bytes):
+    """The MSS a TCP SYN in an (untagged) Ethernet frame announces, or None."""
+    ether_type = struct.unpack_from("!H", frame, 12)[0]
+    if ether_type == 0x0800 and frame[23] == 6:
+        tcp = 14 + (frame[14] & 0x0F) * 4
+    elif ether_type == 0x86DD and frame[20] == 6:
+        tcp = 14 + 40
+    else:
+        return None
+    if not frame[tcp + 13] & 0x02:
+        return None
+    end, option = tcp + (frame[tcp + 12] >> 4) * 4, tcp + 20
+    while option < end:
+        kind = frame[option]
+        if kind == 0:
+            break
+        if kind == 1:
+            option += 1
+            continue
+        if kind == 2:
+            return struct.unpack_from("!H", frame, option + 2)[0]
+        option += frame[option + 1]
+    return None
+
+
 if __name__ == "__main__":
     command, first = sys.argv[1:3]
     if command == "count":
         print(sum(1 for _ in captured_frames(first)))
+        sys.exit(0)
+    if command == "mss":
+        print(" ".join(str(m) for m in (syn_mss(f) for f in captured_frames(first)) if m is not None))
+        sys.exit(0)
+    if command == "lengths":
+        print(" ".join(str(n) for n in sorted({len(f) for f in captured_frames(first)})))
         sys.exit(0)
     second, third = sys.argv[3:5]
     if command == "send":

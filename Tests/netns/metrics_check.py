@@ -29,6 +29,13 @@ COUNTERS = {
     "handshakes_initiated": "handshakesInitiated",
     "handshakes_answered": "handshakesAnswered",
     "sessions_established": "sessionsEstablished",
+    "frames_fragmented": "framesFragmented",
+    "fragments_sent": "fragmentsSent",
+    "fragments_received": "fragmentsReceived",
+    "frames_reassembled": "framesReassembled",
+    "mss_clamped": "mssClamped",
+    "path_probes_sent": "pathProbesSent",
+    "path_probes_acknowledged": "pathProbesAcknowledged",
 }
 
 text = open(sys.argv[1]).read()
@@ -57,7 +64,7 @@ else:
         if not before["drops"].get(reason, -1) <= value <= after["drops"].get(reason, -1):
             problems.append(f"drops {reason} = {value}")
 
-for gauge in ("peer_up", "uptime_seconds", "mac_entries", "device_up"):
+for gauge in ("peer_up", "uptime_seconds", "mac_entries", "device_up", "path_mtu_bytes", "reassembly_capacity_bytes"):
     if families.get(f"causeway_{gauge}", None) is None or families[f"causeway_{gauge}"].type != "gauge":
         problems.append(f"causeway_{gauge} missing or not a gauge")
 if families.get("causeway_peer_up") and families["causeway_peer_up"].samples[0].value != 1:

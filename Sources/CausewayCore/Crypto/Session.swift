@@ -41,7 +41,7 @@ public final class Session: @unchecked Sendable {
         _ type: WireFormat.MessageType, networkID: NetworkID? = nil,
         payload: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
     ) -> Int? {
-        let headerLength = type == .data ? WireFormat.dataHeaderLength : WireFormat.transportHeaderLength
+        let headerLength = type.carriesNetworkID ? WireFormat.dataHeaderLength : WireFormat.transportHeaderLength
         let total = headerLength + payload.count + WireFormat.tagLength
         guard total <= out.count, !isExhausted else { return nil }
         let counter = nextSendCounter
@@ -50,7 +50,7 @@ public final class Session: @unchecked Sendable {
         WireFormat.writeCommonHeader(type, into: out)
         out.storeBigEndian(remoteIndex, at: 4)
         out.storeBigEndian(counter, at: 8)
-        if type == .data {
+        if type.carriesNetworkID {
             let id = networkID?.rawValue ?? 0
             out.storeBigEndian(UInt32(id << 8), at: 16)
         }
@@ -77,7 +77,7 @@ public final class Session: @unchecked Sendable {
     public func open(
         _ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, into out: UnsafeMutableRawBufferPointer
     ) -> Result<Opened, DropReason> {
-        let headerLength = type == .data ? WireFormat.dataHeaderLength : WireFormat.transportHeaderLength
+        let headerLength = type.carriesNetworkID ? WireFormat.dataHeaderLength : WireFormat.transportHeaderLength
         let counter = datagram.loadBigEndian(at: 8, as: UInt64.self)
         guard counter < Self.rejectAfterMessages, replay.mayAccept(counter) else { return .failure(.replay) }
         let ciphertextLength = datagram.count - headerLength - WireFormat.tagLength
@@ -91,7 +91,7 @@ public final class Session: @unchecked Sendable {
         else { return .failure(.authentication) }
         replay.accept(counter)
         plaintext.copyBytes(to: out)
-        let networkID = type == .data ? datagram.loadBigEndian(at: 16, as: UInt32.self) >> 8 : 0
+        let networkID = type.carriesNetworkID ? datagram.loadBigEndian(at: 16, as: UInt32.self) >> 8 : 0
         return .success(Opened(type: type, networkID: networkID, payloadLength: ciphertextLength))
     }
 

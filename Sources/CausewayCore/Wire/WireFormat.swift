@@ -20,6 +20,10 @@ public enum WireFormat {
     public static let dataHeaderLength = transportHeaderLength + 4
     /// What a data frame costs on top of the Ethernet frame it carries.
     public static let dataOverhead = dataHeaderLength + tagLength
+    /// Sealed in front of each piece of a split frame: frame id(4), frame length(2), offset(2).
+    public static let fragmentHeaderLength = 8
+    /// What a fragment costs on top of the piece of frame it carries.
+    public static let fragmentOverhead = dataHeaderLength + fragmentHeaderLength + tagLength
 
     /// The largest Ethernet frame the link carries: a 9000-byte jumbo payload with a VLAN tag.
     public static let maximumFrameLength = 9018
@@ -30,8 +34,10 @@ public enum WireFormat {
         case handshakeResponse = 2
         /// An Ethernet frame for one bridged network.
         case data = 3
-        /// Link upkeep between the two gateways: keepalives now, probes and adverts later.
+        /// Link upkeep between the two gateways: keepalives, path MTU probes.
         case control = 4
+        /// A piece of an Ethernet frame too large for one datagram on the current path.
+        case fragment = 5
 
         /// The exact length for fixed-size messages, the minimum for the others.
         var minimumLength: Int {
@@ -40,8 +46,12 @@ public enum WireFormat {
             case .handshakeResponse: WireFormat.responseLength
             case .data: WireFormat.dataHeaderLength + WireFormat.tagLength
             case .control: WireFormat.transportHeaderLength + WireFormat.tagLength + 1
+            case .fragment: WireFormat.fragmentOverhead + 1
             }
         }
+
+        /// Data and fragments name the bridged network in their clear header.
+        public var carriesNetworkID: Bool { self == .data || self == .fragment }
 
         var isFixedLength: Bool { self == .handshakeInitiation || self == .handshakeResponse }
     }
@@ -72,6 +82,37 @@ public enum ControlKind: UInt8, Sendable {
     /// Carries the sender's monotonic clock; answered by `keepaliveReply` for a round-trip time.
     case keepalive = 1
     case keepaliveReply = 2
+    /// Padded to the size under test; answered by `probeAck` naming that size.
+    case probe = 3
+    case probeAck = 4
+}
+
+/// The clear header sealed in front of each fragment's piece of frame.
+public struct FragmentHeader: Sendable, Equatable {
+    public var frameID: UInt32
+    /// The length of the whole frame.
+    public var frameLength: UInt16
+    /// Where this piece starts in the frame.
+    public var offset: UInt16
+
+    public init(frameID: UInt32, frameLength: UInt16, offset: UInt16) {
+        self.frameID = frameID
+        self.frameLength = frameLength
+        self.offset = offset
+    }
+
+    public init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= WireFormat.fragmentHeaderLength else { return nil }
+        frameID = bytes.loadBigEndian(at: 0, as: UInt32.self)
+        frameLength = bytes.loadBigEndian(at: 4, as: UInt16.self)
+        offset = bytes.loadBigEndian(at: 6, as: UInt16.self)
+    }
+
+    public func write(into out: UnsafeMutableRawBufferPointer) {
+        out.storeBigEndian(frameID, at: 0)
+        out.storeBigEndian(frameLength, at: 4)
+        out.storeBigEndian(offset, at: 6)
+    }
 }
 
 /// A 24-bit identifier of one bridged Ethernet segment.
@@ -89,14 +130,14 @@ public struct NetworkID: Hashable, Sendable, CustomStringConvertible {
 
 extension UnsafeMutableRawBufferPointer {
     @inlinable
-    func storeBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+    public func storeBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
         storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
     }
 }
 
 extension UnsafeRawBufferPointer {
     @inlinable
-    func loadBigEndian<T: FixedWidthInteger>(at offset: Int, as type: T.Type) -> T {
+    public func loadBigEndian<T: FixedWidthInteger>(at offset: Int, as type: T.Type) -> T {
         T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }

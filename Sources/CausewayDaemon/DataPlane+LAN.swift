@@ -1,0 +1,110 @@
+import CausewayCore
+import CausewayLinux
+
+/// LAN to WAN: frames read from the TAP, switched, clamped, sealed whole or as fragments,
+/// and sent in batches.
+extension DataPlane {
+    func forwardFromLAN(now: Moment) {
+        for _ in 0..<Self.batchesPerTurn {
+            var prepared = 0
+            var read = 0
+            while read < Self.batchSize {
+                // Room for the most fragments one frame can need, before reading the next.
+                if prepared + Reassembler.maximumPieces > Self.batchSize {
+                    flush(prepared, now: now)
+                    prepared = 0
+                }
+                let slot = sendBatch.buffer(prepared)
+                let frame = UnsafeMutableRawBufferPointer(rebasing: slot[WireFormat.dataHeaderLength..<(slot.count - WireFormat.tagLength)])
+                guard let length = try? tap.read(into: frame) else { break }
+                read += 1
+                prepared += prepare(frame: UnsafeMutableRawBufferPointer(rebasing: frame[0..<length]), slot: prepared, now: now)
+            }
+            if prepared > 0 { flush(prepared, now: now) }
+            if read < Self.batchSize { return }
+        }
+    }
+
+    /// Decides for one frame read from the TAP into send slot `slot` and seals what crosses
+    /// into slots from `slot` on. Returns how many slots now hold datagrams to send.
+    @inline(__always)
+    private func prepare(frame: UnsafeMutableRawBufferPointer, slot: Int, now: Moment) -> Int {
+        counters.framesFromLAN &+= 1
+        counters.bytesFromLAN &+= UInt64(frame.count)
+        guard let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame)) else {
+            counters.drop(.malformed)
+            return 0
+        }
+        switch forwarder.frameFromLAN(header, now: now, counters: &counters) {
+        case .suppress:
+            counters.suppressedLocal &+= 1
+            return 0
+        case .flood:
+            counters.flooded &+= 1
+        case .sendToPeer:
+            break
+        }
+        guard let session = link.sendingSession(now: now) else {
+            counters.drop(.noSession)
+            return 0
+        }
+        let largestFrame = pathMTU.largestWholeFrame
+        if MSSClamp.clamp(frame, largestFrame: largestFrame) {
+            counters.mssClamped &+= 1
+        }
+        guard frame.count > largestFrame else {
+            return seal(.data, UnsafeRawBufferPointer(frame), session: session, slot: slot)
+        }
+        return fragment(UnsafeRawBufferPointer(frame), session: session, firstSlot: slot)
+    }
+
+    /// Seals `payload` as one message into send slot `slot`; returns 1, or 0 when it cannot.
+    @inline(__always)
+    private func seal(_ type: WireFormat.MessageType, _ payload: UnsafeRawBufferPointer, session: Session, slot: Int) -> Int {
+        guard let length = session.seal(type, networkID: configuration.networkID, payload: payload, into: sendBatch.buffer(slot)) else {
+            counters.drop(.oversized)
+            return 0
+        }
+        sendBatch.prepare(slot, length: length, to: peerAddress)
+        counters.bytesToPeer &+= UInt64(length)
+        return 1
+    }
+
+    /// Cuts a frame too large for one datagram into fragments, sealed into consecutive send
+    /// slots from `firstSlot` (where the frame itself was read, hence the copy first).
+    private func fragment(_ frame: UnsafeRawBufferPointer, session: Session, firstSlot: Int) -> Int {
+        guard frame.count <= WireFormat.maximumFrameLength else {
+            counters.drop(.oversized)
+            return 0
+        }
+        oversizedFrame.copyMemory(from: frame)
+        let (count, pieceLength) = Fragmentation.split(frameLength: frame.count, largestDatagram: pathMTU.largestDatagram)
+        nextFrameID &+= 1
+        var header = FragmentHeader(frameID: nextFrameID, frameLength: UInt16(frame.count), offset: 0)
+        var filled = 0
+        for index in 0..<count {
+            let offset = index * pieceLength
+            let piece = min(pieceLength, frame.count - offset)
+            header.offset = UInt16(offset)
+            header.write(into: fragmentBuffer)
+            UnsafeMutableRawBufferPointer(rebasing: fragmentBuffer[WireFormat.fragmentHeaderLength...])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: oversizedFrame[offset..<(offset + piece)]))
+            let plaintext = UnsafeRawBufferPointer(rebasing: fragmentBuffer[0..<(WireFormat.fragmentHeaderLength + piece)])
+            filled += seal(.fragment, plaintext, session: session, slot: firstSlot + filled)
+        }
+        counters.framesFragmented &+= 1
+        counters.fragmentsSent &+= UInt64(filled)
+        return filled
+    }
+
+    /// Hands the first `count` prepared datagrams to the kernel.
+    private func flush(_ count: Int, now: Moment) {
+        let result = socket.send(sendBatch, count: count)
+        counters.framesToPeer &+= UInt64(result.sent)
+        for _ in 0..<result.failed { counters.drop(.sendFailed) }
+        if let length = result.tooLargeLength {
+            // The device now takes less than the path MTU in use: search again, at once.
+            pathMTU.sendFailed(size: length + pathMTU.headerOverhead, now: now)
+        }
+    }
+}

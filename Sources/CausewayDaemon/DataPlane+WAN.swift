@@ -1,0 +1,107 @@
+import CausewayCore
+import CausewayLinux
+
+/// WAN to LAN: datagrams from the peer checked, opened, put back together when split, and
+/// written to the TAP.
+extension DataPlane {
+    func receiveFromPeer(now: Moment) {
+        for _ in 0..<Self.batchesPerTurn {
+            guard let count = try? socket.receive(into: receiveBatch), count > 0 else { return }
+            for index in 0..<count {
+                handle(datagram: receiveBatch.datagram(index), from: receiveBatch.source(index), now: now)
+            }
+            if count < Self.batchSize { return }
+        }
+    }
+
+    @inline(__always)
+    private func handle(datagram: UnsafeRawBufferPointer, from source: SocketAddress, now: Moment) {
+        guard let type = WireFormat.messageType(of: datagram) else {
+            counters.drop(.malformed)
+            return
+        }
+        switch type {
+        case .handshakeInitiation:
+            if let response = link.receiveInitiation(datagram, now: now, counters: &counters) {
+                response.withUnsafeBytes { _ = socket.send($0, to: source) }
+            }
+        case .handshakeResponse:
+            if link.receiveResponse(datagram, now: now, counters: &counters) {
+                roam(to: source)
+                logger.info("session established", metadata: ["peer": "\(peerAddress)", "role": "initiator"])
+                // Confirms the new session to the responder, which waits for a first message.
+                sendControl(.keepalive, stamp: now.nanoseconds, now: now)
+            }
+        case .data:
+            guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
+            deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
+        case .fragment:
+            guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
+            reassemble(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
+        case .control:
+            guard let opened = open(datagram, type: type, from: source, now: now) else { return }
+            handleControl(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
+        }
+    }
+
+    @inline(__always)
+    private func open(_ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, from source: SocketAddress, now: Moment) -> Session.Opened? {
+        let established = counters.sessionsEstablished
+        guard let opened = link.receiveTransport(datagram, type: type, now: now, into: frameBuffer, counters: &counters) else {
+            return nil
+        }
+        roam(to: source)
+        if counters.sessionsEstablished != established {
+            logger.info("session established", metadata: ["peer": "\(peerAddress)", "role": "responder"])
+        }
+        return opened
+    }
+
+    @inline(__always)
+    private func isOurNetwork(_ opened: Session.Opened) -> Bool {
+        guard opened.networkID == configuration.networkID.rawValue else {
+            counters.drop(.unknownNetwork)
+            return false
+        }
+        return true
+    }
+
+    private func reassemble(_ plaintext: UnsafeRawBufferPointer, now: Moment) {
+        counters.fragmentsReceived &+= 1
+        guard let header = FragmentHeader(plaintext) else {
+            counters.drop(.malformed)
+            return
+        }
+        let piece = UnsafeRawBufferPointer(rebasing: plaintext[WireFormat.fragmentHeaderLength...])
+        switch reassembler.add(header, piece: piece, now: now, counters: &counters) {
+        case .incomplete:
+            break
+        case .dropped(let reason):
+            counters.drop(reason)
+        case .complete(let frame):
+            counters.framesReassembled &+= 1
+            deliver(frame: frame, now: now)
+        }
+    }
+
+    @inline(__always)
+    private func deliver(frame: UnsafeMutableRawBufferPointer, now: Moment) {
+        counters.framesFromPeer &+= 1
+        counters.bytesFromPeer &+= UInt64(frame.count)
+        guard let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame)) else {
+            counters.drop(.malformed)
+            return
+        }
+        forwarder.frameFromPeer(header, peer: link.peerID, now: now, counters: &counters)
+        // The SYN-ACK's MSS bounds what this side's hosts send: clamp it to this side's path.
+        if MSSClamp.clamp(frame, largestFrame: pathMTU.largestWholeFrame) {
+            counters.mssClamped &+= 1
+        }
+        if tap.write(UnsafeRawBufferPointer(frame)) {
+            counters.framesToLAN &+= 1
+            counters.bytesToLAN &+= UInt64(frame.count)
+        } else {
+            counters.drop(.sendFailed)
+        }
+    }
+}
