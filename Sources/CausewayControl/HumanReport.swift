@@ -47,6 +47,7 @@ public enum HumanReport {
         switching.add(["frames reassembled", "\(counters.framesReassembled)"])
         switching.add(["reassembly in progress", "\(report.reassembly.framesInProgress) (\(report.reassembly.bytesInUse) of \(report.reassembly.capacityBytes) B)"])
         switching.add(["TCP MSS clamped", "\(counters.mssClamped)"])
+        switching.add(["ICMP too-big sent", "\(counters.tooBigSent)"])
         out += switching.text + "\n"
 
         var drops = TextTable(["DROP REASON", "COUNT"], alignments: [.left, .right])

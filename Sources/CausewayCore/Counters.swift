@@ -65,6 +65,8 @@ public struct Counters: Codable, Sendable, Equatable {
     public var framesReassembled: UInt64 = 0
     /// TCP SYN and SYN-ACK segments whose MSS was lowered to fit the path.
     public var mssClamped: UInt64 = 0
+    /// Frames too large for the path answered with ICMP "too big" (`icmp-too-big`).
+    public var tooBigSent: UInt64 = 0
     public var pathProbesSent: UInt64 = 0
     public var pathProbesAcknowledged: UInt64 = 0
     public var drops: [DropReason: UInt64] = Dictionary(uniqueKeysWithValues: DropReason.allCases.map { ($0, 0) })

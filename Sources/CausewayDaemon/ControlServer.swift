@@ -20,7 +20,7 @@ final class ControlServer: @unchecked Sendable {
     private let logger: Logger
     private let wakeup: EventFD
     private let stopRequested = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private var thread: NamedThread?
 
     // Owned by the control thread.
     private var clients: [Client] = []
@@ -48,19 +48,14 @@ final class ControlServer: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "causeway-control"
-        thread.start()
+        thread = NamedThread(name: "causeway-control") { [self] in run() }
     }
 
     /// Stops serving, closes every client and removes the socket file.
     func stop() {
         stopRequested.store(true, ordering: .releasing)
         wakeup.signal()
-        finished.wait()
+        thread?.join()
         clients.removeAll()
         listener.remove()
     }

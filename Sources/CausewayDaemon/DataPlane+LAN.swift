@@ -55,6 +55,9 @@ extension DataPlane {
         guard frame.count > largestFrame else {
             return seal(.data, UnsafeRawBufferPointer(frame), session: session, slot: slot)
         }
+        if configuration.icmpTooBig, answerTooBig(UnsafeRawBufferPointer(frame), largestFrame: largestFrame) {
+            return 0
+        }
         return fragment(UnsafeRawBufferPointer(frame), session: session, firstSlot: slot)
     }
 
@@ -95,6 +98,18 @@ extension DataPlane {
         counters.framesFragmented &+= 1
         counters.fragmentsSent &+= UInt64(filled)
         return filled
+    }
+
+    /// Answers the sending host as a router would; returns false when the frame gets no
+    /// answer (not IP, IPv4 without DF, an ICMP error) and must be split instead.
+    private func answerTooBig(_ frame: UnsafeRawBufferPointer, largestFrame: Int) -> Bool {
+        guard let length = TooBigReply.build(for: frame, largestFrame: largestFrame, into: oversizedFrame) else { return false }
+        if tap.write(UnsafeRawBufferPointer(rebasing: oversizedFrame[0..<length])) {
+            counters.tooBigSent &+= 1
+        } else {
+            counters.drop(.sendFailed)
+        }
+        return true
     }
 
     /// Hands the first `count` prepared datagrams to the kernel.

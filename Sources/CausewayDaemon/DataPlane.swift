@@ -51,7 +51,7 @@ final class DataPlane: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let snapshotRequested = Atomic<Bool>(false)
     private let published = Mutex<(generation: UInt64, snapshot: StatusSnapshot?)>((0, nil))
-    private let finished = DispatchSemaphore(value: 0)
+    private var thread: NamedThread?
 
     init(configuration: Configuration, psk: PreSharedKey, tap: TAPDevice, socket: UDPSocket, logger: Logger) throws {
         self.configuration = configuration
@@ -79,19 +79,14 @@ final class DataPlane: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "causeway-dataplane"
-        thread.start()
+        thread = NamedThread(name: "causeway-dataplane") { [self] in run() }
     }
 
     /// Stops the thread and waits for it to leave its loop.
     func stop() {
         stopRequested.store(true, ordering: .releasing)
         wakeup.signal()
-        finished.wait()
+        thread?.join()
     }
 
     /// A fresh copy of the data plane's state, or nil when the thread does not answer in

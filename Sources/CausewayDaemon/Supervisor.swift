@@ -14,7 +14,7 @@ final class Supervisor: @unchecked Sendable {
     private let dataPlane: DataPlane
     private let watchdog: Duration?
     private let stopped = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private var thread: NamedThread?
 
     init(notifier: SystemdNotifier, dataPlane: DataPlane, watchdog: Duration?) {
         self.notifier = notifier
@@ -28,17 +28,12 @@ final class Supervisor: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "causeway-supervisor"
-        thread.start()
+        thread = NamedThread(name: "causeway-supervisor") { [self] in run() }
     }
 
     func stop() {
         stopped.signal()
-        finished.wait()
+        thread?.join()
     }
 
     private func run() {

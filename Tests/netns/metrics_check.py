@@ -34,6 +34,7 @@ COUNTERS = {
     "fragments_received": "fragmentsReceived",
     "frames_reassembled": "framesReassembled",
     "mss_clamped": "mssClamped",
+    "too_big_sent": "tooBigSent",
     "path_probes_sent": "pathProbesSent",
     "path_probes_acknowledged": "pathProbesAcknowledged",
 }

@@ -160,3 +160,27 @@ test_hostile_fragments_are_counted_and_dropped() {
     reassembly_empty() { [ "$(ctl_value a status 's["reassembly"]["framesInProgress"]')" = 0 ]; }
     expect "the frames left incomplete time out" wait_for 5 reassembly_empty
 }
+
+test_icmp_too_big_answers_instead_of_splitting() {
+    set_wan_mtu 1280
+    write_config a "icmp-too-big = true"; write_config b "icmp-too-big = true"
+    daemon_start a; daemon_start b
+    wait_for 15 ping_ok "$NS_HA" "$LAN_B" || fail "host A never reached host B"
+    expect "path MTU 1280" wait_for 10 path_mtu_is a 1280
+    local output inner fragmented_before
+    inner=$(( $(ctl_value a status 's["peer"]["largestWholeFrame"]') - 14 ))
+    fragmented_before=$(counter a framesFragmented)
+    # The first full-size ping with DF draws "fragmentation needed"; the host then knows.
+    output=$(ip netns exec "$NS_HA" ping -M do -s 1472 -c 3 -i 0.3 -W 1 "$LAN_B" 2>&1 || true)
+    echo "$output" | grep -m1 -i "mtu" | sed 's/^/    /'
+    echo "$output" | grep -qiE "mtu ?= ?$inner" || fail "host A was not told the MTU $inner: $output"
+    expect "host A's route cache learned MTU $inner" \
+        bash -c "ip -n '$NS_HA' route get '$LAN_B' | grep -q 'mtu $inner'"
+    expect "a ping that fits the MTU crosses with DF" \
+        ip netns exec "$NS_HA" ping -M do -s $((inner - 28)) -c 2 -i 0.2 -W 2 "$LAN_B"
+    expect "the answers were counted" [ "$(counter a tooBigSent)" -ge 1 ]
+    expect "and nothing was split" [ "$(counter a framesFragmented)" = "$fragmented_before" ]
+    # IPv6 hosts ignore an MTU under 1280, so over this WAN Causeway splits IPv6 frames instead.
+    expect "a full-size IPv6 ping still crosses, split" ip netns exec "$NS_HA" ping -6 -M do -s 1452 -c 2 -i 0.2 -W 2 fd00:19::2
+    expect "(split, not answered)" [ "$(counter a framesFragmented)" -gt "$fragmented_before" ]
+}

@@ -19,6 +19,9 @@ public struct Configuration: Sendable, Equatable {
     /// causewayd runs. Without it a NIC with addresses is refused: enslaving it would cut the
     /// gateway off its own LAN.
     public var migrateAddresses: Bool
+    /// Whether a frame too large for the path is answered, as a router would, with ICMP
+    /// "fragmentation needed" (IPv4 with DF) or "packet too big" (IPv6) instead of being split.
+    public var icmpTooBig: Bool
     /// Where `causewayctl` reaches the daemon: a Unix socket path, absolute.
     public var controlSocket: String
 

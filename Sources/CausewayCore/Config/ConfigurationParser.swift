@@ -17,6 +17,7 @@ extension Configuration {
         case logLevel = "log-level"
         case controlSocket = "control-socket"
         case migrateAddresses = "migrate-addresses"
+        case icmpTooBig = "icmp-too-big"
     }
 
     /// Parses and validates TOML text; `file` names the source in every error.
@@ -51,6 +52,7 @@ extension Configuration {
             return level
         } ?? .info
         migrateAddresses = try reader.optionalBool(.migrateAddresses) ?? false
+        icmpTooBig = try reader.optionalBool(.icmpTooBig) ?? false
         controlSocket = try reader.optionalString(.controlSocket).map { path throws(ConfigurationError) in
             guard !path.isEmpty else { throw reader.error(.controlSocket, "is empty") }
             return Self.resolve(path, relativeTo: file)
