@@ -5,17 +5,25 @@ APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 tcpdump iputil
 PYTHON_PACKAGES := prometheus-client==0.26.0
 PYTHON_DIR := .build/python
 
-.PHONY: all deps build test unit-test netns-test demo clean
+.PHONY: all deps build test unit-test netns-test demo bench clean
 
 all: build
 
-# Installs only what is missing, so a machine that has everything stays offline.
-deps:
-	@missing=$$(for package in $(APT_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+# The tunnels the benchmark compares Causeway with, and its load generator.
+BENCH_PACKAGES := iperf3 openvpn openssl tinc vtun n2n
+
+# $(call apt_install,PACKAGES): installs those not installed yet, so a machine that has
+# everything stays offline.
+define apt_install
+	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
 	@PYTHONPATH=$(PYTHON_DIR) python3 -c 'import prometheus_client' 2>/dev/null || \
 		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(PYTHON_DIR) $(PYTHON_PACKAGES)
 
@@ -33,6 +41,13 @@ netns-test: build
 
 demo: build
 	bash examples/demo.sh
+
+# Not part of `make test`: throughput is measured, never asserted (see docs/performance.md).
+bench: deps
+	$(call apt_install,$(BENCH_PACKAGES))
+	$(SWIFT) build -c release --product causewayd
+	$(SWIFT) build -c release --product causewayctl
+	bash Benchmarks/run.sh
 
 clean:
 	rm -rf .build

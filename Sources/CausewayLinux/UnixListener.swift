@@ -31,7 +31,8 @@ public final class UnixListener: @unchecked Sendable {
             let group = Self.groupID(named: groupName) ?? getegid()
             guard chown(path, geteuid(), group) == 0 else { throw Self.error("chown", path, errno) }
             guard chmod(path, Self.mode) == 0 else { throw Self.error("chmod", path, errno) }
-            guard listen(fd, 16) == 0 else { throw Self.error("listen", path, errno) }
+            // Room for a burst of clients while all serving slots are taken.
+            guard listen(fd, 64) == 0 else { throw Self.error("listen", path, errno) }
             var status = stat()
             guard lstat(path, &status) == 0 else { throw Self.error("lstat", path, errno) }
             device = UInt(status.st_dev)

@@ -15,10 +15,20 @@ PATH, SCENARIO = sys.argv[1], sys.argv[2]
 
 
 def connect():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(15)
-    s.connect(PATH)
-    return s
+    """Connects as causewayctl does: waiting while the daemon's backlog is full. (Python's
+    timeout makes the socket non-blocking, where a full backlog is EAGAIN, not a wait.)"""
+    deadline = time.monotonic() + 15
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(15)
+        try:
+            s.connect(PATH)
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def read_reply(s):
