@@ -1,6 +1,6 @@
 # The two commands of README.md, and what they need. Run as root on Debian bookworm.
 SWIFT ?= swift
-APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 tcpdump iputils-ping iputils-arping socat util-linux systemd python3 python3-pip
+APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 nftables ethtool tcpdump iputils-ping iputils-arping socat util-linux systemd python3 python3-pip
 # The tests check causewayctl's metrics with Prometheus's own parser, kept inside .build.
 PYTHON_PACKAGES := prometheus-client==0.26.0
 PYTHON_DIR := .build/python

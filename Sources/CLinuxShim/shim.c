@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -28,6 +31,29 @@ int cw_tap_attach(int fd, const char *name, char *actual_name) {
     if (result < 0) return -1;
     memcpy(actual_name, request.ifr_name, IFNAMSIZ);
     return 0;
+}
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+int cw_udp_segmentation_supported(int fd) {
+    // Zero is "no default segment size": accepted only by kernels that know the option.
+    int none = 0;
+    return setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &none, sizeof(none)) == 0;
+}
+
+size_t cw_udp_segment_space(void) { return CMSG_SPACE(sizeof(uint16_t)); }
+
+void cw_request_udp_segments(struct msghdr *message, void *control, unsigned short size) {
+    message->msg_control = control;
+    message->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+    struct cmsghdr *header = CMSG_FIRSTHDR(message);
+    header->cmsg_level = IPPROTO_UDP;
+    header->cmsg_type = UDP_SEGMENT;
+    header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t segment = size;
+    memcpy(CMSG_DATA(header), &segment, sizeof(segment));
 }
 
 int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags) {

@@ -1,3 +1,4 @@
+import CausewayCore
 import CLinuxShim
 import Glibc
 
@@ -10,6 +11,11 @@ public final class DatagramBatch: @unchecked Sendable {
     private let iovecs: UnsafeMutablePointer<iovec>
     private let addresses: UnsafeMutablePointer<sockaddr_storage>
     let headers: UnsafeMutablePointer<cw_mmsghdr>
+    /// For sending with UDP GSO: one message per run of slots, and where each run starts.
+    let runs: UnsafeMutablePointer<cw_mmsghdr>
+    let runFirstSlot: UnsafeMutablePointer<Int>
+    private let runControl: UnsafeMutableRawPointer
+    private let runControlSpace = cw_udp_segment_space()
 
     public init(capacity: Int, slotSize: Int) {
         self.capacity = capacity
@@ -20,6 +26,11 @@ public final class DatagramBatch: @unchecked Sendable {
         addresses.initialize(repeating: sockaddr_storage(), count: capacity)
         headers = .allocate(capacity: capacity)
         headers.initialize(repeating: cw_mmsghdr(), count: capacity)
+        runs = .allocate(capacity: capacity)
+        runs.initialize(repeating: cw_mmsghdr(), count: capacity)
+        runFirstSlot = .allocate(capacity: capacity + 1)
+        runFirstSlot.initialize(repeating: 0, count: capacity + 1)
+        runControl = .allocate(byteCount: capacity * runControlSpace, alignment: 16)
         for index in 0..<capacity {
             iovecs[index] = iovec(iov_base: buffers.baseAddress! + index * slotSize, iov_len: slotSize)
             resetHeader(index)
@@ -31,6 +42,9 @@ public final class DatagramBatch: @unchecked Sendable {
         iovecs.deallocate()
         addresses.deallocate()
         headers.deallocate()
+        runs.deallocate()
+        runFirstSlot.deallocate()
+        runControl.deallocate()
     }
 
     /// The whole buffer of slot `index`, to fill before sending.
@@ -65,6 +79,40 @@ public final class DatagramBatch: @unchecked Sendable {
     /// The length of the datagram prepared in slot `index`.
     @inline(__always)
     public func preparedLength(_ index: Int) -> Int { iovecs[index].iov_len }
+
+    /// Groups the first `count` prepared slots into runs (see SegmentRuns), one message
+    /// each, a run of more than one slot as a UDP GSO send. Returns how many messages;
+    /// message `m` holds slots `runFirstSlot[m]..<runFirstSlot[m + 1]`.
+    func arrangeRuns(_ count: Int) -> Int {
+        var messages = 0
+        var first = 0
+        while first < count {
+            let length = SegmentRuns.length(
+                from: first, count: count, length: { iovecs[$0].iov_len }, sameDestination: sameDestination
+            )
+            runFirstSlot[messages] = first
+            runs[messages].msg_hdr = msghdr(
+                msg_name: UnsafeMutableRawPointer(addresses + first), msg_namelen: headers[first].msg_hdr.msg_namelen,
+                msg_iov: iovecs + first, msg_iovlen: length,
+                msg_control: nil, msg_controllen: 0, msg_flags: 0
+            )
+            if length > 1 {
+                cw_request_udp_segments(
+                    &runs[messages].msg_hdr, runControl + messages * runControlSpace, UInt16(iovecs[first].iov_len)
+                )
+            }
+            messages += 1
+            first += length
+        }
+        runFirstSlot[messages] = count
+        return messages
+    }
+
+    @inline(__always)
+    private func sameDestination(_ a: Int, _ b: Int) -> Bool {
+        let length = Int(headers[a].msg_hdr.msg_namelen)
+        return length == Int(headers[b].msg_hdr.msg_namelen) && memcmp(addresses + a, addresses + b, length) == 0
+    }
 
     /// Restores slot `index` for receiving a full-size datagram.
     @inline(__always)

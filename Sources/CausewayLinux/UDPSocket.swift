@@ -6,6 +6,9 @@ import Glibc
 public final class UDPSocket: @unchecked Sendable {
     public let descriptor: Int32
     public let family: Int32
+    /// Whether batches of equal datagrams leave as one send the kernel cuts (UDP GSO): one
+    /// trip through the IP stack for many datagrams.
+    public private(set) var segmentsSends = false
 
     public init(binding endpoint: SocketEndpoint) throws {
         family = endpoint.isIPv6 ? AF_INET6 : AF_INET
@@ -43,6 +46,7 @@ public final class UDPSocket: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, address.length) }
         }
         guard result == 0 else { throw SystemCallError("bind", "UDP \(endpoint)") }
+        segmentsSends = cw_udp_segmentation_supported(descriptor) != 0
     }
 
     private func setOption(_ level: Int32, _ option: Int32, _ value: Int32, _ name: String) throws {
@@ -61,8 +65,6 @@ public final class UDPSocket: @unchecked Sendable {
         throw SystemCallError("recvmmsg", "UDP socket")
     }
 
-    /// Sends the first `count` prepared slots; returns how many the kernel took. A datagram
-    /// the kernel refuses is skipped (the caller counts the shortfall as dropped).
     /// What became of a batch handed to the kernel.
     public struct BatchResult: Sendable {
         public var sent = 0
@@ -71,13 +73,43 @@ public final class UDPSocket: @unchecked Sendable {
         public var tooLargeLength: Int?
     }
 
-    /// Sends the first `count` prepared datagrams of `batch` without blocking.
+    /// Sends the first `count` prepared datagrams of `batch` without blocking; a datagram
+    /// the kernel refuses is skipped (the caller counts it as dropped).
     public func send(_ batch: DatagramBatch, count: Int) -> BatchResult {
         var result = BatchResult()
+        guard segmentsSends else {
+            sendEach(batch, slots: 0..<count, into: &result)
+            return result
+        }
+        let messages = batch.arrangeRuns(count)
         var next = 0
-        while next < count {
+        while next < messages {
+            let accepted = Int(retryingInterrupts {
+                cw_sendmmsg(descriptor, batch.runs + next, UInt32(messages - next), Int32(MSG_DONTWAIT))
+            })
+            if accepted > 0 {
+                result.sent += batch.runFirstSlot[next + accepted] - batch.runFirstSlot[next]
+                next += accepted
+                continue
+            }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS {
+                result.failed += count - batch.runFirstSlot[next]
+                break
+            }
+            // The kernel refuses a whole run for one reason (a segment larger than the device
+            // now takes is EINVAL there): sent one by one, each datagram fails or goes alone.
+            sendEach(batch, slots: batch.runFirstSlot[next]..<batch.runFirstSlot[next + 1], into: &result)
+            next += 1
+        }
+        return result
+    }
+
+    /// Sends `slots` as one datagram each.
+    private func sendEach(_ batch: DatagramBatch, slots: Range<Int>, into result: inout BatchResult) {
+        var next = slots.lowerBound
+        while next < slots.upperBound {
             let accepted = retryingInterrupts {
-                cw_sendmmsg(descriptor, batch.headers + next, UInt32(count - next), Int32(MSG_DONTWAIT))
+                cw_sendmmsg(descriptor, batch.headers + next, UInt32(slots.upperBound - next), Int32(MSG_DONTWAIT))
             }
             if accepted > 0 {
                 result.sent += Int(accepted)
@@ -85,15 +117,14 @@ public final class UDPSocket: @unchecked Sendable {
                 continue
             }
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS {
-                result.failed += count - next
-                break
+                result.failed += slots.upperBound - next
+                return
             }
             // This one datagram was refused; the rest may still go.
             if errno == EMSGSIZE { result.tooLargeLength = batch.preparedLength(next) }
             result.failed += 1
             next += 1
         }
-        return result
     }
 
     public enum SendResult: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Crypto
 import Testing
 @testable import CausewayCore
 
@@ -85,9 +86,9 @@ import Testing
 
 @Suite struct SessionTests {
     let now = Moment(nanoseconds: 1)
+    let psk = PreSharedKey.random()
 
     func pair() throws -> (Session, Session) {
-        let psk = PreSharedKey.random()
         let (i, message) = Handshake.initiate(psk: psk, localIndex: 1, timestamp: .zero, now: now)
         let answer = try Handshake.respond(to: message, psk: psk, localIndex: 2)
         return (Session(keys: try Handshake.complete(i, response: answer.response), createdAt: now), Session(keys: answer.keys, createdAt: now))
@@ -115,9 +116,83 @@ import Testing
         #expect(open(b, seal(a, [1])).map(\.payloadLength) == .success(1), "counter 1 is still accepted")
     }
 
+    @Test func sealsInPlaceExactlyAsFromASeparateBuffer() throws {
+        let (initiator, initiation) = Handshake.initiate(psk: psk, localIndex: 1, timestamp: .zero, now: now)
+        let keys = try Handshake.complete(initiator, response: Handshake.respond(to: initiation, psk: psk, localIndex: 2).response)
+        let payload: [UInt8] = Array(0..<200)
+        let separate = seal(Session(keys: keys, createdAt: now), payload)
+        var inPlace = [UInt8](repeating: 0, count: payload.count + WireFormat.dataOverhead)
+        inPlace.replaceSubrange(WireFormat.dataHeaderLength..<(WireFormat.dataHeaderLength + payload.count), with: payload)
+        let length = inPlace.withUnsafeMutableBytes { out in
+            Session(keys: keys, createdAt: now).seal(
+                .data, networkID: NetworkID(1),
+                payload: UnsafeRawBufferPointer(rebasing: out[WireFormat.dataHeaderLength..<(WireFormat.dataHeaderLength + payload.count)]),
+                into: out
+            )
+        }
+        #expect(length == separate.count)
+        #expect(inPlace == separate)
+    }
+
     @Test func carriesTheNetworkID() throws {
         let (a, b) = try pair()
         #expect(open(b, seal(a, [1, 2], networkID: 0xABCDEF)).map(\.networkID) == .success(0xABCDEF))
+    }
+}
+
+/// The data path's cipher against swift-crypto's ChaChaPoly, the reference the protocol
+/// document names: the same ciphertext and tag, the nonce's high counter bits included.
+@Suite struct TransportCipherTests {
+    let key = SymmetricKey(size: .bits256)
+    let header: [UInt8] = [4, 0, 0, 0, 9, 9, 9, 9]
+    let plaintext: [UInt8] = Array("a frame crossing the WAN".utf8)
+
+    /// Four zero bytes, then the counter little-endian: Noise's nonce for ChaChaPoly.
+    func referenceNonce(_ counter: UInt64) throws -> ChaChaPoly.Nonce {
+        try ChaChaPoly.Nonce(data: [0, 0, 0, 0] + withUnsafeBytes(of: counter.littleEndian, Array.init))
+    }
+
+    @Test(arguments: [0, 1, 0x0102_0304_0506_0708] as [UInt64])
+    func sealsWhatChaChaPolyOpens(counter: UInt64) throws {
+        var sealed = [UInt8](repeating: 0, count: plaintext.count + WireFormat.tagLength)
+        let done = plaintext.withUnsafeBytes { input in
+            header.withUnsafeBytes { ad in
+                sealed.withUnsafeMutableBytes { TransportCipher(key: key).seal(input, counter: counter, authenticating: ad, into: $0) }
+            }
+        }
+        #expect(done)
+        let box = try ChaChaPoly.SealedBox(
+            nonce: referenceNonce(counter), ciphertext: sealed.prefix(plaintext.count), tag: sealed.suffix(WireFormat.tagLength)
+        )
+        #expect(try Array(ChaChaPoly.open(box, using: key, authenticating: header)) == plaintext)
+    }
+
+    @Test func opensWhatChaChaPolySeals() throws {
+        let box = try ChaChaPoly.seal(plaintext, using: key, nonce: referenceNonce(1 << 40), authenticating: header)
+        let sealed = Array(box.ciphertext) + Array(box.tag)
+        var opened = [UInt8](repeating: 0, count: plaintext.count)
+        let cipher = TransportCipher(key: key)
+        func open(counter: UInt64, header: [UInt8]) -> Bool {
+            sealed.withUnsafeBytes { input in
+                header.withUnsafeBytes { ad in
+                    opened.withUnsafeMutableBytes { cipher.open(input, counter: counter, authenticating: ad, into: $0) }
+                }
+            }
+        }
+        #expect(open(counter: 1 << 40, header: header))
+        #expect(opened == plaintext)
+        #expect(!open(counter: 1 << 41, header: header), "another nonce")
+        #expect(!open(counter: 1 << 40, header: [5] + header.dropFirst()), "another header")
+    }
+
+    @Test func refusesAnOutputTooSmall() {
+        var sealed = [UInt8](repeating: 0, count: plaintext.count + WireFormat.tagLength - 1)
+        let done = plaintext.withUnsafeBytes { input in
+            header.withUnsafeBytes { ad in
+                sealed.withUnsafeMutableBytes { TransportCipher(key: key).seal(input, counter: 0, authenticating: ad, into: $0) }
+            }
+        }
+        #expect(!done)
     }
 }
 

@@ -31,6 +31,16 @@ int cw_eventfd(void);
 /// descriptor, or -1 with errno (EAGAIN when none waits).
 int cw_accept_nonblocking(int listener);
 
+/// Whether this kernel cuts one UDP send into equal datagrams (UDP GSO, Linux 4.18 on).
+int cw_udp_segmentation_supported(int fd);
+
+/// The bytes of control data one UDP_SEGMENT request takes.
+size_t cw_udp_segment_space(void);
+
+/// Makes `message` a UDP GSO send: its payload leaves as datagrams of `size` bytes (the
+/// last may be shorter). `control` holds cw_udp_segment_space() bytes and must outlive the send.
+void cw_request_udp_segments(struct msghdr *message, void *control, unsigned short size);
+
 int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
 int cw_recvmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
 

@@ -96,8 +96,7 @@ struct NoiseSymmetricState: Sendable {
     /// 32 bits of zeros, then the counter little-endian: Noise's nonce for ChaChaPoly.
     /// Built on the stack: this runs once per frame.
     static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
-        var bytes: (UInt32, UInt32, UInt32) = (0, UInt32(truncatingIfNeeded: counter).littleEndian, UInt32(truncatingIfNeeded: counter >> 32).littleEndian)
         // Twelve bytes is always a valid ChaChaPoly nonce.
-        return withUnsafeBytes(of: &bytes) { try! ChaChaPoly.Nonce(data: $0) }
+        TransportCipher.withNonce(counter) { try! ChaChaPoly.Nonce(data: $0) }
     }
 }

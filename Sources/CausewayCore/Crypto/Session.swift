@@ -19,8 +19,8 @@ public final class Session: @unchecked Sendable {
     public let remoteIndex: UInt32
     public let isInitiator: Bool
     public let createdAt: Moment
-    private let sendingKey: SymmetricKey
-    private let receivingKey: SymmetricKey
+    private let sending: TransportCipher
+    private let receiving: TransportCipher
     private var nextSendCounter: UInt64 = 0
     private var replay = ReplayWindow()
 
@@ -28,15 +28,16 @@ public final class Session: @unchecked Sendable {
         localIndex = keys.localIndex
         remoteIndex = keys.remoteIndex
         isInitiator = keys.isInitiator
-        sendingKey = keys.sending
-        receivingKey = keys.receiving
+        sending = TransportCipher(key: keys.sending)
+        receiving = TransportCipher(key: keys.receiving)
         self.createdAt = createdAt
     }
 
     public var isExhausted: Bool { nextSendCounter >= Self.rejectAfterMessages }
 
     /// Seals `payload` as a transport message of `type` into `out` and returns the datagram
-    /// length, or nil when `out` is too small or the key is used up.
+    /// length, or nil when `out` is too small or the key is used up. `payload` may already
+    /// sit where its ciphertext goes, right after the header; it is then sealed in place.
     public func seal(
         _ type: WireFormat.MessageType, networkID: NetworkID? = nil,
         payload: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
@@ -55,12 +56,8 @@ public final class Session: @unchecked Sendable {
             out.storeBigEndian(UInt32(id << 8), at: 16)
         }
         let header = UnsafeRawBufferPointer(rebasing: out[0..<headerLength])
-        guard let box = try? ChaChaPoly.seal(payload, using: sendingKey, nonce: Self.nonce(counter), authenticating: header) else {
-            return nil
-        }
-        let body = UnsafeMutableRawBufferPointer(rebasing: out[headerLength...])
-        box.ciphertext.copyBytes(to: body)
-        box.tag.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: body[payload.count...]))
+        let body = UnsafeMutableRawBufferPointer(rebasing: out[headerLength..<total])
+        guard sending.seal(payload, counter: counter, authenticating: header, into: body) else { return nil }
         return total
     }
 
@@ -84,13 +81,11 @@ public final class Session: @unchecked Sendable {
         guard ciphertextLength <= out.count else { return .failure(.oversized) }
 
         let header = UnsafeRawBufferPointer(rebasing: datagram[0..<headerLength])
-        let ciphertext = UnsafeRawBufferPointer(rebasing: datagram[headerLength..<(headerLength + ciphertextLength)])
-        let tag = UnsafeRawBufferPointer(rebasing: datagram[(headerLength + ciphertextLength)...])
-        guard let box = try? ChaChaPoly.SealedBox(nonce: Self.nonce(counter), ciphertext: ciphertext, tag: tag),
-              let plaintext = try? ChaChaPoly.open(box, using: receivingKey, authenticating: header)
-        else { return .failure(.authentication) }
+        let sealed = UnsafeRawBufferPointer(rebasing: datagram[headerLength...])
+        guard receiving.open(sealed, counter: counter, authenticating: header, into: out) else {
+            return .failure(.authentication)
+        }
         replay.accept(counter)
-        plaintext.copyBytes(to: out)
         let networkID = type.carriesNetworkID ? datagram.loadBigEndian(at: 16, as: UInt32.self) >> 8 : 0
         return .success(Opened(type: type, networkID: networkID, payloadLength: ciphertextLength))
     }
@@ -98,9 +93,5 @@ public final class Session: @unchecked Sendable {
     /// The receiver index of a transport message: which of our sessions it claims.
     public static func receiverIndex(of datagram: UnsafeRawBufferPointer) -> UInt32 {
         datagram.loadBigEndian(at: 4, as: UInt32.self)
-    }
-
-    private static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
-        NoiseSymmetricState.nonce(counter)
     }
 }
