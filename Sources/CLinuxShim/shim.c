@@ -22,7 +22,9 @@ int cw_IFF_NO_PI(void) { return IFF_NO_PI; }
 int cw_tap_attach(int fd, const char *name, char *actual_name) {
     struct ifreq request;
     memset(&request, 0, sizeof(request));
-    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    // Every frame read or written starts with a struct virtio_net_hdr: written frames may
+    // then be large TCP frames for the kernel to segment (see TCPCoalescer).
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
     strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     int result;
     do {

@@ -63,14 +63,14 @@ public enum TooBigReply {
             out[12 + index] = packet[16 + index]  // from the packet's destination
             out[16 + index] = packet[12 + index]  // to its source
         }
-        store(checksum(UnsafeRawBufferPointer(rebasing: out[0..<20])), in: out, at: 10)
+        store(InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: out[0..<20])), in: out, at: 10)
 
         let icmp = UnsafeMutableRawBufferPointer(rebasing: out[20..<total])
         icmp[0] = 3  // destination unreachable
         icmp[1] = 4  // fragmentation needed and DF set
         icmp.storeBigEndian(UInt16(mtu), at: 6)
         UnsafeMutableRawBufferPointer(rebasing: icmp[8...]).copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<quoted]))
-        store(checksum(UnsafeRawBufferPointer(icmp)), in: icmp, at: 2)
+        store(InternetChecksum.checksum(UnsafeRawBufferPointer(icmp)), in: icmp, at: 2)
         return total
     }
 
@@ -98,36 +98,15 @@ public enum TooBigReply {
         icmp.storeBigEndian(UInt32(mtu), at: 4)
         UnsafeMutableRawBufferPointer(rebasing: icmp[8...]).copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<quoted]))
         // The ICMPv6 checksum covers a pseudo-header: addresses, length, next header 58.
-        var sum = partialSum(UnsafeRawBufferPointer(rebasing: out[8..<40]))
-        sum += UInt32(payloadLength) + 58
-        sum += partialSum(UnsafeRawBufferPointer(icmp))
-        store(fold(sum), in: icmp, at: 2)
+        var sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: out[8..<40]))
+        sum += UInt64(payloadLength) + 58
+        sum += InternetChecksum.sum(UnsafeRawBufferPointer(icmp))
+        store(InternetChecksum.fold(sum), in: icmp, at: 2)
         return total
     }
 
     private static func isICMPError(_ type: UInt8) -> Bool {
         type == 3 || type == 4 || type == 5 || type == 11 || type == 12
-    }
-
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        fold(partialSum(bytes))
-    }
-
-    private static func partialSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var sum: UInt32 = 0
-        var index = 0
-        while index + 1 < bytes.count {
-            sum += UInt32(bytes[index]) << 8 | UInt32(bytes[index + 1])
-            index += 2
-        }
-        if index < bytes.count { sum += UInt32(bytes[index]) << 8 }
-        return sum
-    }
-
-    private static func fold(_ sum: UInt32) -> UInt16 {
-        var sum = sum
-        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return ~UInt16(sum)
     }
 
     private static func store(_ value: UInt16, in out: UnsafeMutableRawBufferPointer, at offset: Int) {

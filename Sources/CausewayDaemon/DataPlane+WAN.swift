@@ -2,7 +2,7 @@ import CausewayCore
 import CausewayLinux
 
 /// WAN to LAN: datagrams from the peer checked, opened, put back together when split, and
-/// written to the TAP.
+/// written to the TAP, a flow's consecutive TCP segments merged into one write.
 extension DataPlane {
     func receiveFromPeer(now: Moment) {
         for _ in 0..<Self.batchesPerTurn {
@@ -10,6 +10,7 @@ extension DataPlane {
             for index in 0..<count {
                 handle(datagram: receiveBatch.datagram(index), from: receiveBatch.source(index), now: now)
             }
+            coalescer.flush(write: writeToLAN)
             if count < Self.batchSize { return }
         }
     }
@@ -97,11 +98,18 @@ extension DataPlane {
         if MSSClamp.clamp(frame, largestFrame: pathMTU.largestWholeFrame) {
             counters.mssClamped &+= 1
         }
-        if tap.write(UnsafeRawBufferPointer(frame)) {
-            counters.framesToLAN &+= 1
-            counters.bytesToLAN &+= UInt64(frame.count)
+        coalescer.add(UnsafeRawBufferPointer(frame), write: writeToLAN)
+    }
+
+    @inline(__always)
+    private func writeToLAN(_ frame: UnsafeRawBufferPointer, segmentation: UnsafeRawBufferPointer?, frames: Int, bytes: Int) {
+        let written = if let segmentation { tap.write(frame, header: segmentation) } else { tap.write(frame) }
+        if written {
+            counters.framesToLAN &+= UInt64(frames)
+            counters.bytesToLAN &+= UInt64(bytes)
+            if frames > 1 { counters.framesCoalesced &+= UInt64(frames) }
         } else {
-            counters.drop(.sendFailed)
+            for _ in 0..<frames { counters.drop(.sendFailed) }
         }
     }
 }

@@ -30,6 +30,7 @@ final class DataPlane: @unchecked Sendable {
     var forwarder: Forwarder
     var pathMTU: PathMTUDiscovery
     let reassembler = Reassembler()
+    let coalescer = TCPCoalescer()
     var counters = Counters()
     var peerAddress: SocketAddress
     let sendBatch: DatagramBatch

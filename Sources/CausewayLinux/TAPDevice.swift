@@ -1,11 +1,17 @@
+import CausewayCore
 import CLinuxShim
 import Glibc
 
-/// A TAP device: Ethernet frames in and out through one non-blocking file descriptor.
-/// The device is not persistent: it disappears when the descriptor is closed.
+/// A TAP device: Ethernet frames in and out through one non-blocking file descriptor, each
+/// behind a virtio-net header. The device is not persistent: it disappears when the
+/// descriptor is closed.
 public final class TAPDevice: @unchecked Sendable {
     public let name: String
     public let descriptor: Int32
+    /// The header of a frame read (the device offers no offloads, so it says nothing), and
+    /// the all-zero header of a plain frame written.
+    private let readHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNetHeader.length, alignment: 8)
+    private let plainHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNetHeader.length, alignment: 8)
 
     public init(name: String) throws {
         let fd = retryingInterrupts { open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC) }
@@ -18,15 +24,29 @@ public final class TAPDevice: @unchecked Sendable {
         }
         self.name = String(decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         descriptor = fd
+        plainHeader.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        readHeader.deallocate()
+        plainHeader.deallocate()
+    }
 
     /// Reads one frame; nil when none is waiting.
     @inline(__always)
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        let count = retryingInterrupts { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
-        if count >= 0 { return count }
+        var parts = (
+            iovec(iov_base: readHeader.baseAddress, iov_len: readHeader.count),
+            iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        )
+        let count = withUnsafeMutablePointer(to: &parts) { pointer in
+            pointer.withMemoryRebound(to: iovec.self, capacity: 2) { vector in
+                retryingInterrupts { readv(descriptor, vector, 2) }
+            }
+        }
+        if count >= VirtioNetHeader.length { return count - VirtioNetHeader.length }
+        if count >= 0 { return 0 }
         if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
         throw SystemCallError("read", "TAP \(name)")
     }
@@ -34,6 +54,21 @@ public final class TAPDevice: @unchecked Sendable {
     /// Writes one frame; returns false when the kernel refused it (the frame is dropped).
     @inline(__always)
     public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
-        retryingInterrupts { Glibc.write(descriptor, frame.baseAddress, frame.count) } == frame.count
+        write(frame, header: UnsafeRawBufferPointer(plainHeader))
+    }
+
+    /// Writes one frame behind `header`, which may ask the kernel to segment it.
+    @inline(__always)
+    public func write(_ frame: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer) -> Bool {
+        var parts = (
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress), iov_len: header.count),
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: frame.baseAddress), iov_len: frame.count)
+        )
+        let written = withUnsafeMutablePointer(to: &parts) { pointer in
+            pointer.withMemoryRebound(to: iovec.self, capacity: 2) { vector in
+                retryingInterrupts { writev(descriptor, vector, 2) }
+            }
+        }
+        return written == header.count + frame.count
     }
 }

@@ -1,0 +1,215 @@
+/// Receive offload for the TAP, done in userspace: consecutive TCP segments of one flow, as
+/// they arrive from the peer, leave in one TAP write as one large frame with a virtio-net
+/// header asking for segmentation (GSO). The kernel carries it through the bridge to the LAN
+/// host as one packet, as it does a frame from a NIC that coalesces, and cuts it into the
+/// original segments only where a link needs that. One write and one trip through the
+/// stack instead of forty: on a bulk transfer this is most of the receiving gateway's work.
+///
+/// Only plain bulk segments merge: untagged IPv4 without options, or IPv6 without extension
+/// headers; TCP with ACK and at most PSH set; the same addresses, ports, acknowledgment,
+/// window and options (timestamps included); each continuing the sequence where the last
+/// ended, none longer than the first, whose length is the segment size the kernel cuts at.
+/// A shorter segment or PSH ends a merge. A segment whose IP or TCP checksum is wrong never
+/// merges: it goes alone, for the host to drop as it would have.
+public final class TCPCoalescer: @unchecked Sendable {
+    /// The largest IP packet a merge makes (IPv4's 16-bit total length).
+    public static let largestPacket = 65_535
+    static let ethernetLength = 14
+    static let tcpProtocol: UInt8 = 6
+    static let flagPush: UInt8 = 0x08
+    static let flagAck: UInt8 = 0x10
+
+    /// One segment's layout, as parsed from its frame.
+    struct Segment {
+        var isIPv6: Bool
+        var tcpOffset: Int
+        var tcpHeaderLength: Int
+        var payloadLength: Int
+        var sequence: UInt32
+        var push: Bool
+
+        var payloadOffset: Int { tcpOffset + tcpHeaderLength }
+    }
+
+    /// The merge being built in `buffer`.
+    struct Merge {
+        var first: Segment
+        var length: Int
+        var segments: Int
+        var nextSequence: UInt32
+    }
+
+    private let buffer: UnsafeMutableRawBufferPointer
+    private let header: UnsafeMutableRawBufferPointer
+    private var merge: Merge?
+
+    public init() {
+        buffer = .allocate(byteCount: Self.ethernetLength + Self.largestPacket, alignment: 16)
+        header = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
+    }
+
+    deinit {
+        buffer.deallocate()
+        header.deallocate()
+    }
+
+    /// What goes to the TAP: a frame, the virtio-net header asking to segment it (nil for a
+    /// plain frame), and how many of the frames given to the coalescer it carries, with
+    /// their bytes.
+    public typealias Write = (
+        _ frame: UnsafeRawBufferPointer, _ segmentation: UnsafeRawBufferPointer?, _ frames: Int, _ bytes: Int
+    ) -> Void
+
+    /// Takes the next frame for the LAN; `write` gets what must go to the TAP now, in order.
+    @inline(__always)
+    public func add(_ frame: UnsafeRawBufferPointer, write: Write) {
+        guard let segment = Self.segment(of: frame) else {
+            flush(write: write)
+            write(frame, nil, 1, frame.count)
+            return
+        }
+        if let merge, canAppend(segment, frame, to: merge) {
+            append(segment, frame)
+            if segment.push || segment.payloadLength < merge.first.payloadLength {
+                flush(write: write)
+            }
+            return
+        }
+        flush(write: write)
+        if segment.push {
+            write(frame, nil, 1, frame.count)
+            return
+        }
+        UnsafeMutableRawBufferPointer(rebasing: buffer[0..<frame.count]).copyMemory(from: frame)
+        merge = Merge(first: segment, length: frame.count, segments: 1, nextSequence: segment.sequence &+ UInt32(segment.payloadLength))
+    }
+
+    /// Writes out the merge in progress, if any. Called at the end of every batch, so no
+    /// frame waits for the next one.
+    @inline(__always)
+    public func flush(write: Write) {
+        guard let merge else { return }
+        self.merge = nil
+        let frame = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<merge.length])
+        if merge.segments == 1 {
+            write(UnsafeRawBufferPointer(frame), nil, 1, frame.count)
+            return
+        }
+        Self.rewriteHeaders(frame, merge.first)
+        VirtioNetHeader.writeTCPSegmentation(
+            into: header, isIPv6: merge.first.isIPv6, headersLength: merge.first.payloadOffset,
+            segmentSize: merge.first.payloadLength, checksumStart: merge.first.tcpOffset
+        )
+        write(UnsafeRawBufferPointer(frame), UnsafeRawBufferPointer(header), merge.segments, merge.length + (merge.segments - 1) * merge.first.payloadOffset)
+    }
+
+    // MARK: - Parsing
+
+    /// The frame's layout when it is a segment that may merge; nil otherwise.
+    static func segment(of frame: UnsafeRawBufferPointer) -> Segment? {
+        let ip = ethernetLength
+        // The smallest segment with a payload: IPv4 and TCP headers and one byte.
+        guard frame.count > ip + 20 + 20 else { return nil }
+        let isIPv6: Bool
+        let ipLength: Int
+        switch frame.loadBigEndian(at: 12, as: UInt16.self) {
+        case 0x0800:
+            // Version 4 with no options; the total length fills the frame (no Ethernet
+            // padding: a padded frame is too short to matter); not a fragment; TCP.
+            guard frame[ip] == 0x45,
+                  Int(frame.loadBigEndian(at: ip + 2, as: UInt16.self)) == frame.count - ip,
+                  frame.loadBigEndian(at: ip + 6, as: UInt16.self) & 0x3FFF == 0,
+                  frame[ip + 9] == tcpProtocol,
+                  InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<(ip + 20)])) == 0
+            else { return nil }
+            isIPv6 = false
+            ipLength = 20
+        case 0x86DD:
+            guard frame.count > ip + 40 + 20, frame[ip] >> 4 == 6,
+                  Int(frame.loadBigEndian(at: ip + 4, as: UInt16.self)) == frame.count - ip - 40,
+                  frame[ip + 6] == tcpProtocol
+            else { return nil }
+            isIPv6 = true
+            ipLength = 40
+        default:
+            return nil
+        }
+        let tcp = ip + ipLength
+        let tcpHeaderLength = Int(frame[tcp + 12] >> 4) * 4
+        let flags = frame[tcp + 13]
+        guard tcpHeaderLength >= 20, tcp + tcpHeaderLength < frame.count,
+              frame[tcp + 12] & 0x0F == 0, flags & ~flagPush == flagAck,
+              tcpChecksumIsValid(frame, isIPv6: isIPv6, tcpOffset: tcp)
+        else { return nil }
+        return Segment(
+            isIPv6: isIPv6, tcpOffset: tcp, tcpHeaderLength: tcpHeaderLength,
+            payloadLength: frame.count - tcp - tcpHeaderLength,
+            sequence: frame.loadBigEndian(at: tcp + 4, as: UInt32.self), push: flags & flagPush != 0
+        )
+    }
+
+    /// The sum of the TCP pseudo-header: addresses, protocol and TCP length.
+    static func pseudoHeaderSum(_ frame: UnsafeRawBufferPointer, isIPv6: Bool, tcpLength: Int) -> UInt64 {
+        let addresses = isIPv6 ? (ethernetLength + 8)..<(ethernetLength + 40) : (ethernetLength + 12)..<(ethernetLength + 20)
+        return InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[addresses])) + UInt64(tcpProtocol) + UInt64(tcpLength)
+    }
+
+    static func tcpChecksumIsValid(_ frame: UnsafeRawBufferPointer, isIPv6: Bool, tcpOffset: Int) -> Bool {
+        let tcpLength = frame.count - tcpOffset
+        let sum = pseudoHeaderSum(frame, isIPv6: isIPv6, tcpLength: tcpLength)
+            + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
+        return InternetChecksum.fold(sum) == 0
+    }
+
+    // MARK: - Merging
+
+    private func canAppend(_ segment: Segment, _ frame: UnsafeRawBufferPointer, to merge: Merge) -> Bool {
+        let first = merge.first
+        guard segment.isIPv6 == first.isIPv6, segment.tcpHeaderLength == first.tcpHeaderLength,
+              segment.sequence == merge.nextSequence, segment.payloadLength <= first.payloadLength,
+              merge.length + segment.payloadLength <= Self.ethernetLength + Self.largestPacket
+        else { return false }
+        let ip = Self.ethernetLength
+        let tcp = first.tcpOffset
+        // Every header byte but lengths, IPv4 identification, checksums, sequence and flags.
+        let sameIP = first.isIPv6
+            ? equal(frame, 0..<(ip + 4)) && equal(frame, (ip + 6)..<(ip + 40))
+            : equal(frame, 0..<(ip + 2)) && equal(frame, (ip + 6)..<(ip + 10)) && equal(frame, (ip + 12)..<(ip + 20))
+        return sameIP && equal(frame, tcp..<(tcp + 4)) && equal(frame, (tcp + 8)..<(tcp + 13))
+            && equal(frame, (tcp + 14)..<(tcp + 16)) && equal(frame, (tcp + 18)..<first.payloadOffset)
+    }
+
+    @inline(__always)
+    private func equal(_ frame: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        for index in range where buffer[index] != frame[index] { return false }
+        return true
+    }
+
+    private func append(_ segment: Segment, _ frame: UnsafeRawBufferPointer) {
+        guard var merge else { return }
+        let payload = UnsafeRawBufferPointer(rebasing: frame[segment.payloadOffset...])
+        UnsafeMutableRawBufferPointer(rebasing: buffer[merge.length..<(merge.length + payload.count)]).copyMemory(from: payload)
+        merge.length += payload.count
+        merge.segments += 1
+        merge.nextSequence &+= UInt32(payload.count)
+        if segment.push { buffer[merge.first.tcpOffset + 13] |= Self.flagPush }
+        self.merge = merge
+    }
+
+    /// Makes the merged frame's headers describe it: IP length (and the IPv4 header
+    /// checksum), and in the TCP checksum field the pseudo-header sum the kernel completes
+    /// for each segment it cuts.
+    private static func rewriteHeaders(_ frame: UnsafeMutableRawBufferPointer, _ first: Segment) {
+        let ip = ethernetLength
+        let tcpLength = frame.count - first.tcpOffset
+        if first.isIPv6 {
+            frame.storeBigEndian(UInt16(tcpLength), at: ip + 4)
+        } else {
+            frame.storeBigEndian(UInt16(frame.count - ip), at: ip + 2)
+            frame.storeBigEndian(UInt16(0), at: ip + 10)
+            frame.storeBigEndian(InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<(ip + 20)])), at: ip + 10)
+        }
+        let pseudo = pseudoHeaderSum(UnsafeRawBufferPointer(frame), isIPv6: first.isIPv6, tcpLength: tcpLength)
+        frame.storeBigEndian(~InternetChecksum.fold(pseudo), at: first.tcpOffset + 16)
+    }
+}

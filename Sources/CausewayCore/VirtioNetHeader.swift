@@ -1,0 +1,23 @@
+/// The virtio-net header a TAP opened with IFF_VNET_HDR puts before every frame it reads
+/// and expects before every frame written (struct virtio_net_hdr, little-endian).
+public enum VirtioNetHeader {
+    public static let length = 10
+    static let needsChecksum: UInt8 = 1
+    static let segmentTCPv4: UInt8 = 1
+    static let segmentTCPv6: UInt8 = 4
+    /// Where the TCP checksum sits, from the start of the TCP header.
+    static let tcpChecksumOffset: UInt16 = 16
+
+    /// Asks the kernel to cut the frame into TCP segments of `segmentSize` payload bytes,
+    /// completing each one's checksum from the pseudo-header sum in the TCP checksum field.
+    static func writeTCPSegmentation(
+        into header: UnsafeMutableRawBufferPointer, isIPv6: Bool, headersLength: Int, segmentSize: Int, checksumStart: Int
+    ) {
+        header[0] = needsChecksum
+        header[1] = isIPv6 ? segmentTCPv6 : segmentTCPv4
+        header.storeBytes(of: UInt16(headersLength).littleEndian, toByteOffset: 2, as: UInt16.self)
+        header.storeBytes(of: UInt16(segmentSize).littleEndian, toByteOffset: 4, as: UInt16.self)
+        header.storeBytes(of: UInt16(checksumStart).littleEndian, toByteOffset: 6, as: UInt16.self)
+        header.storeBytes(of: tcpChecksumOffset.littleEndian, toByteOffset: 8, as: UInt16.self)
+    }
+}

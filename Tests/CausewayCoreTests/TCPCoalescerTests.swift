@@ -1,0 +1,168 @@
+import Testing
+@testable import CausewayCore
+
+/// TCP segments as a LAN host sends them: Ethernet, IPv4 or IPv6, TCP with timestamps.
+struct SegmentMaker {
+    var ipv6 = false
+    var sourcePort: UInt16 = 40_000
+    var timestamp: UInt32 = 7
+    var firstSequence: UInt32 = 1_000
+    var firstID: UInt16 = 300
+
+    func frame(_ index: Int, payload: [UInt8], flags: UInt8 = 0x10, sequence: UInt32? = nil) -> [UInt8] {
+        let sequence = sequence ?? firstSequence &+ UInt32(index * 1448)
+        var tcp: [UInt8] = []
+        tcp += be(sourcePort) + be(UInt16(5201)) + be(sequence) + be(UInt32(77)) + [0x80, flags] + be(UInt16(501)) + [0, 0, 0, 0]
+        tcp += [1, 1, 8, 10] + be(timestamp) + be(UInt32(9))
+        tcp += payload
+        let ip: [UInt8]
+        let addresses: [UInt8]
+        if ipv6 {
+            addresses = [0xfd, 0, 0, 0x19] + Array(repeating: 0, count: 11) + [1] + [0xfd, 0, 0, 0x19] + Array(repeating: 0, count: 11) + [2]
+            ip = [0x60, 0, 0, 0] + be(UInt16(tcp.count)) + [6, 64] + addresses
+        } else {
+            addresses = [198, 19, 0, 1, 198, 19, 0, 2]
+            var header = [0x45, 0] + be(UInt16(20 + tcp.count)) + be(firstID &+ UInt16(index)) + [0x40, 0, 64, 6, 0, 0] + addresses
+            header.replaceSubrange(10..<12, with: be(header.withUnsafeBytes { InternetChecksum.checksum($0) }))
+            ip = header
+        }
+        var pseudo = addresses + [0, 6] + be(UInt16(tcp.count))
+        if ipv6 { pseudo = addresses + be(UInt32(tcp.count)) + [0, 0, 0, 6] }
+        let checksum = (pseudo + tcp).withUnsafeBytes { InternetChecksum.checksum($0) }
+        tcp.replaceSubrange(16..<18, with: be(checksum))
+        let ethernet: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1] + (ipv6 ? [0x86, 0xDD] : [0x08, 0x00])
+        return ethernet + ip + tcp
+    }
+}
+
+func be<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
+
+func payload(_ count: Int, _ seed: UInt8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0) &+ seed } }
+
+/// What the coalescer wrote: each frame, its virtio-net header (nil when plain), frames, bytes.
+struct Written {
+    var frame: [UInt8]
+    var header: [UInt8]?
+    var frames: Int
+    var bytes: Int
+}
+
+func coalesce(_ frames: [[UInt8]]) -> [Written] {
+    let coalescer = TCPCoalescer()
+    var written: [Written] = []
+    let record: TCPCoalescer.Write = { frame, header, count, bytes in
+        written.append(Written(frame: Array(frame), header: header.map(Array.init), frames: count, bytes: bytes))
+    }
+    for frame in frames {
+        frame.withUnsafeBytes { coalescer.add($0, write: record) }
+    }
+    coalescer.flush(write: record)
+    return written
+}
+
+@Suite struct TCPCoalescerTests {
+    let maker = SegmentMaker()
+
+    @Test(arguments: [false, true])
+    func consecutiveSegmentsBecomeOneFrameTheKernelCanCutBack(ipv6: Bool) throws {
+        var maker = maker
+        maker.ipv6 = ipv6
+        let segments = [maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 2)),
+                        maker.frame(2, payload: payload(600, 3), flags: 0x18)]
+        let written = coalesce(segments)
+        try #require(written.count == 1)
+        let merged = written[0]
+        let headers = 14 + (ipv6 ? 40 : 20) + 32
+        #expect(merged.frames == 3)
+        #expect(merged.bytes == segments.map(\.count).reduce(0, +))
+        #expect(merged.frame.count == headers + 1448 + 1448 + 600)
+        #expect(Array(merged.frame[headers...]) == payload(1448, 1) + payload(1448, 2) + payload(600, 3))
+        // virtio_net_hdr: needs checksum, TCPv4 (1) or TCPv6 (4), header length, segment size,
+        // checksum start and offset, little-endian.
+        let tcp = headers - 32
+        #expect(merged.header == [1, ipv6 ? 4 : 1] + le(UInt16(headers)) + le(UInt16(1448)) + le(UInt16(tcp)) + le(UInt16(16)))
+        #expect(merged.frame[tcp + 13] == 0x18, "the last segment's PSH is kept")
+        if ipv6 {
+            #expect(Array(merged.frame[18..<20]) == be(UInt16(merged.frame.count - 54)))
+        } else {
+            #expect(Array(merged.frame[16..<18]) == be(UInt16(merged.frame.count - 14)))
+            #expect(merged.frame.withUnsafeBytes { InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: $0[14..<34])) } == 0)
+        }
+        // The TCP checksum field holds the pseudo-header sum; with it, the whole TCP
+        // checksum of the merged segment comes out as the kernel will complete it.
+        let complete = merged.frame.withUnsafeBytes { frame -> UInt16 in
+            InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[tcp...]))
+        }
+        var check = merged.frame
+        check.replaceSubrange((tcp + 16)..<(tcp + 18), with: be(complete))
+        #expect(check.withUnsafeBytes { TCPCoalescer.tcpChecksumIsValid($0, isIPv6: ipv6, tcpOffset: tcp) })
+    }
+
+    @Test func aSingleSegmentIsWrittenUnchangedWithoutSegmentation() {
+        let segment = maker.frame(0, payload: payload(1448, 1))
+        let written = coalesce([segment])
+        #expect(written.count == 1)
+        #expect(written.first?.frame == segment)
+        #expect(written.first?.header == nil)
+    }
+
+    @Test func aGapInTheSequenceStartsANewFrame() {
+        let written = coalesce([maker.frame(0, payload: payload(1448, 1)), maker.frame(2, payload: payload(1448, 2)),
+                                maker.frame(3, payload: payload(1448, 3))])
+        #expect(written.map(\.frames) == [1, 2])
+    }
+
+    @Test func anotherFlowStartsANewFrame() {
+        var other = maker
+        other.sourcePort = 40_001
+        let written = coalesce([maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 1)),
+                                other.frame(2, payload: payload(1448, 2)), other.frame(3, payload: payload(1448, 2))])
+        #expect(written.map(\.frames) == [2, 2])
+    }
+
+    @Test func differentTimestampsDoNotMerge() {
+        var later = maker
+        later.timestamp = 8
+        let written = coalesce([maker.frame(0, payload: payload(1448, 1)), later.frame(1, payload: payload(1448, 1))])
+        #expect(written.map(\.frames) == [1, 1])
+    }
+
+    @Test func aSegmentWithABadChecksumGoesAloneAndUnchanged() {
+        var damaged = maker.frame(1, payload: payload(1448, 1))
+        damaged[100] ^= 0xFF
+        let written = coalesce([maker.frame(0, payload: payload(1448, 1)), damaged, maker.frame(2, payload: payload(1448, 1))])
+        #expect(written.map(\.frames) == [1, 1, 1])
+        #expect(written[1].frame == damaged)
+    }
+
+    @Test func otherFramesFlushTheMergeFirstAndKeepTheirPlace() {
+        let arp: [UInt8] = Array(repeating: 0xFF, count: 6) + [2, 0, 0, 0, 0, 1, 0x08, 0x06] + Array(repeating: 0, count: 28)
+        let written = coalesce([maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 1)), arp,
+                                maker.frame(2, payload: payload(1448, 1))])
+        #expect(written.map(\.frames) == [2, 1, 1])
+        #expect(written[1].frame == arp)
+    }
+
+    @Test func controlSegmentsNeverMerge() {
+        let fin = maker.frame(1, payload: payload(1448, 1), flags: 0x11)
+        let bare = maker.frame(2, payload: [], flags: 0x10)
+        let written = coalesce([maker.frame(0, payload: payload(1448, 1)), fin, bare])
+        #expect(written.map(\.frames) == [1, 1, 1])
+    }
+
+    @Test func aShorterSegmentEndsTheMerge() {
+        let written = coalesce([maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(100, 1)),
+                                maker.frame(0, payload: payload(1448, 1), sequence: maker.firstSequence + 1548)])
+        #expect(written.map(\.frames) == [2, 1])
+    }
+
+    @Test func staysWithinTheLargestIPPacket() {
+        let frames = (0..<60).map { maker.frame($0, payload: payload(1448, UInt8($0))) }
+        let written = coalesce(frames)
+        #expect(written.map(\.frames).reduce(0, +) == 60)
+        #expect(written.allSatisfy { $0.frame.count - 14 <= TCPCoalescer.largestPacket })
+        #expect(written.map(\.frames) == [45, 15])
+    }
+}
+
+func le(_ value: UInt16) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
