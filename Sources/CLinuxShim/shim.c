@@ -58,6 +58,29 @@ void cw_request_udp_segments(struct msghdr *message, void *control, unsigned sho
     memcpy(CMSG_DATA(header), &segment, sizeof(segment));
 }
 
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+int cw_udp_enable_gro(int fd) {
+    int on = 1;
+    return setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+}
+
+size_t cw_udp_gro_space(void) { return CMSG_SPACE(sizeof(int)); }
+
+int cw_udp_gro_segment_size(const struct msghdr *message) {
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(message); header != NULL;
+         header = CMSG_NXTHDR((struct msghdr *)message, header)) {
+        if (header->cmsg_level == IPPROTO_UDP && header->cmsg_type == UDP_GRO) {
+            int size;
+            memcpy(&size, CMSG_DATA(header), sizeof(size));
+            return size;
+        }
+    }
+    return 0;
+}
+
 int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags) {
     return sendmmsg(fd, (struct mmsghdr *)messages, count, flags);
 }

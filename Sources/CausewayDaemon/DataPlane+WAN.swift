@@ -8,7 +8,8 @@ extension DataPlane {
         for _ in 0..<Self.batchesPerTurn {
             guard let count = try? socket.receive(into: receiveBatch), count > 0 else { return }
             for index in 0..<count {
-                handle(datagram: receiveBatch.datagram(index), from: receiveBatch.source(index), now: now)
+                let source = receiveBatch.source(index)
+                receiveBatch.forEachDatagram(in: index) { handle(datagram: $0, from: source, now: now) }
             }
             coalescer.flush(write: writeToLAN)
             if count < Self.batchSize { return }

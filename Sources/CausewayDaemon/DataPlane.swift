@@ -16,6 +16,8 @@ final class DataPlane: @unchecked Sendable {
     static let batchSize = 64
     /// Large enough for the biggest datagram and frame the link carries.
     static let slotSize = 1 << 14
+    /// A received slot holds, with UDP GRO, up to 64 KiB of datagrams back to back.
+    static let coalescedSlotSize = 1 << 16
     /// Batches taken from one descriptor before the other gets its turn.
     static let batchesPerTurn = 8
 
@@ -65,7 +67,7 @@ final class DataPlane: @unchecked Sendable {
         peerAddress = SocketAddress(configuration.peer, family: socket.family)
         pathMTU = PathMTUDiscovery(overIPv6: configuration.peer.isIPv6)
         sendBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.slotSize)
-        receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.slotSize)
+        receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: socket.coalesceReceives() ? Self.coalescedSlotSize : Self.slotSize)
         frameBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)
         oversizedFrame = .allocate(byteCount: Self.slotSize, alignment: 16)
         fragmentBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)

@@ -16,6 +16,9 @@ public final class DatagramBatch: @unchecked Sendable {
     let runFirstSlot: UnsafeMutablePointer<Int>
     private let runControl: UnsafeMutableRawPointer
     private let runControlSpace = cw_udp_segment_space()
+    /// For receiving: room for each slot's UDP GRO segment size.
+    private let receiveControl: UnsafeMutableRawPointer
+    private let receiveControlSpace = cw_udp_gro_space()
 
     public init(capacity: Int, slotSize: Int) {
         self.capacity = capacity
@@ -31,9 +34,15 @@ public final class DatagramBatch: @unchecked Sendable {
         runFirstSlot = .allocate(capacity: capacity + 1)
         runFirstSlot.initialize(repeating: 0, count: capacity + 1)
         runControl = .allocate(byteCount: capacity * runControlSpace, alignment: 16)
+        receiveControl = .allocate(byteCount: capacity * receiveControlSpace, alignment: 16)
         for index in 0..<capacity {
             iovecs[index] = iovec(iov_base: buffers.baseAddress! + index * slotSize, iov_len: slotSize)
-            resetHeader(index)
+            headers[index].msg_hdr = msghdr(
+                msg_name: UnsafeMutableRawPointer(addresses + index),
+                msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
+                msg_iov: iovecs + index, msg_iovlen: 1,
+                msg_control: nil, msg_controllen: 0, msg_flags: 0
+            )
         }
     }
 
@@ -45,6 +54,7 @@ public final class DatagramBatch: @unchecked Sendable {
         runs.deallocate()
         runFirstSlot.deallocate()
         runControl.deallocate()
+        receiveControl.deallocate()
     }
 
     /// The whole buffer of slot `index`, to fill before sending.
@@ -53,10 +63,22 @@ public final class DatagramBatch: @unchecked Sendable {
         UnsafeMutableRawBufferPointer(start: buffers.baseAddress! + index * slotSize, count: slotSize)
     }
 
-    /// The datagram received into slot `index`.
+    /// Calls `body` with each datagram received into slot `index`: one, or with UDP GRO
+    /// several of one size back to back (the last may be shorter).
     @inline(__always)
-    public func datagram(_ index: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: buffers.baseAddress! + index * slotSize, count: Int(headers[index].msg_len))
+    public func forEachDatagram(in index: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+        let received = UnsafeRawBufferPointer(start: buffers.baseAddress! + index * slotSize, count: Int(headers[index].msg_len))
+        let segmentSize = Int(cw_udp_gro_segment_size(&headers[index].msg_hdr))
+        guard segmentSize > 0, segmentSize < received.count else {
+            body(received)
+            return
+        }
+        var offset = 0
+        while offset < received.count {
+            let end = min(offset + segmentSize, received.count)
+            body(UnsafeRawBufferPointer(rebasing: received[offset..<end]))
+            offset = end
+        }
     }
 
     /// The source of the datagram received into slot `index`.
@@ -114,15 +136,16 @@ public final class DatagramBatch: @unchecked Sendable {
         return length == Int(headers[b].msg_hdr.msg_namelen) && memcmp(addresses + a, addresses + b, length) == 0
     }
 
-    /// Restores slot `index` for receiving a full-size datagram.
+    /// Restores slot `index` for receiving: a full slot, any address, and room for the GRO
+    /// segment size.
     @inline(__always)
-    func resetHeader(_ index: Int) {
+    func prepareToReceive(_ index: Int) {
         iovecs[index].iov_len = slotSize
         headers[index].msg_hdr = msghdr(
             msg_name: UnsafeMutableRawPointer(addresses + index),
             msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
             msg_iov: iovecs + index, msg_iovlen: 1,
-            msg_control: nil, msg_controllen: 0, msg_flags: 0
+            msg_control: receiveControl + index * receiveControlSpace, msg_controllen: receiveControlSpace, msg_flags: 0
         )
         headers[index].msg_len = 0
     }

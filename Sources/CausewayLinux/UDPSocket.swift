@@ -49,6 +49,13 @@ public final class UDPSocket: @unchecked Sendable {
         segmentsSends = cw_udp_segmentation_supported(descriptor) != 0
     }
 
+    /// Asks the kernel to hand over runs of datagrams from one sender as one buffer (UDP
+    /// GRO): one trip through the stack for many. Received batches then need slots of 64
+    /// KiB. Returns whether the kernel will.
+    public func coalesceReceives() -> Bool {
+        cw_udp_enable_gro(descriptor) != 0
+    }
+
     private func setOption(_ level: Int32, _ option: Int32, _ value: Int32, _ name: String) throws {
         var value = value
         guard setsockopt(descriptor, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
@@ -58,7 +65,7 @@ public final class UDPSocket: @unchecked Sendable {
 
     /// Receives up to `batch.capacity` datagrams without blocking; returns how many.
     public func receive(into batch: DatagramBatch) throws -> Int {
-        for index in 0..<batch.capacity { batch.resetHeader(index) }
+        for index in 0..<batch.capacity { batch.prepareToReceive(index) }
         let count = retryingInterrupts { cw_recvmmsg(descriptor, batch.headers, UInt32(batch.capacity), Int32(MSG_DONTWAIT)) }
         if count >= 0 { return Int(count) }
         if errno == EAGAIN || errno == EWOULDBLOCK { return 0 }

@@ -123,12 +123,17 @@ struct TestPeer: ParsableCommand {
                 var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
                 _ = poll(&descriptor, 1, 100)
                 let count = try socket.receive(into: batch)
+                var response: [UInt8]?
                 for index in 0..<count {
-                    let datagram = batch.datagram(index)
-                    guard WireFormat.messageType(of: datagram) == .handshakeResponse,
-                          Handshake.receiverIndex(ofResponse: datagram) == initiator.localIndex
-                    else { continue }
-                    let keys = try Handshake.complete(initiator, response: Array(datagram))
+                    batch.forEachDatagram(in: index) { datagram in
+                        if WireFormat.messageType(of: datagram) == .handshakeResponse,
+                           Handshake.receiverIndex(ofResponse: datagram) == initiator.localIndex {
+                            response = Array(datagram)
+                        }
+                    }
+                }
+                if let response {
+                    let keys = try Handshake.complete(initiator, response: response)
                     return Session(keys: keys, createdAt: Clock.monotonic())
                 }
             }

@@ -41,6 +41,17 @@ size_t cw_udp_segment_space(void);
 /// last may be shorter). `control` holds cw_udp_segment_space() bytes and must outlive the send.
 void cw_request_udp_segments(struct msghdr *message, void *control, unsigned short size);
 
+/// Asks the kernel to deliver runs of datagrams from one sender as one buffer (UDP GRO,
+/// Linux 5.0 on); 1 when it will, 0 when it cannot.
+int cw_udp_enable_gro(int fd);
+
+/// The bytes of control data a received UDP_GRO segment size takes.
+size_t cw_udp_gro_space(void);
+
+/// The size of the datagrams a received buffer holds back to back (the last may be
+/// shorter), or 0 when it holds one datagram.
+int cw_udp_gro_segment_size(const struct msghdr *message);
+
 int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
 int cw_recvmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags);
 
