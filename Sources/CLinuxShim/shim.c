@@ -81,6 +81,10 @@ int cw_udp_gro_segment_size(const struct msghdr *message) {
     return 0;
 }
 
+int cw_tap_enable_offloads(int fd) {
+    return ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
+}
+
 int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags) {
     return sendmmsg(fd, (struct mmsghdr *)messages, count, flags);
 }

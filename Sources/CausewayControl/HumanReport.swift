@@ -45,6 +45,7 @@ public enum HumanReport {
         switching.add(["sessions established", "\(counters.sessionsEstablished)"])
         switching.add(["frames fragmented", "\(counters.framesFragmented)"])
         switching.add(["frames reassembled", "\(counters.framesReassembled)"])
+        switching.add(["large TCP frames cut", "\(counters.framesSegmented)"])
         switching.add(["frames coalesced", "\(counters.framesCoalesced)"])
         switching.add(["reassembly in progress", "\(report.reassembly.framesInProgress) (\(report.reassembly.bytesInUse) of \(report.reassembly.capacityBytes) B)"])
         switching.add(["TCP MSS clamped", "\(counters.mssClamped)"])

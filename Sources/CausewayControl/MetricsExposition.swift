@@ -32,6 +32,7 @@ public enum MetricsExposition {
         .init(name: "fragments_sent", help: "Fragments sent to the peer.", value: \.fragmentsSent),
         .init(name: "fragments_received", help: "Fragments from the peer that authenticated.", value: \.fragmentsReceived),
         .init(name: "frames_reassembled", help: "Split frames put back together and delivered.", value: \.framesReassembled),
+        .init(name: "frames_segmented", help: "Large TCP frames from the LAN cut into segments.", value: \.framesSegmented),
         .init(name: "frames_coalesced", help: "Frames for the LAN merged with others of their TCP flow into one TAP write.", value: \.framesCoalesced),
         .init(name: "mss_clamped", help: "TCP SYN and SYN-ACK segments whose MSS was lowered to fit the path.", value: \.mssClamped),
         .init(name: "too_big_sent", help: "Frames too large for the path answered with ICMP too-big (icmp-too-big).", value: \.tooBigSent),

@@ -63,6 +63,8 @@ public struct Counters: Codable, Sendable, Equatable {
     public var fragmentsReceived: UInt64 = 0
     /// Split frames put back together and delivered.
     public var framesReassembled: UInt64 = 0
+    /// Large TCP frames from the LAN (segmentation offload) cut into segments.
+    public var framesSegmented: UInt64 = 0
     /// Frames for the LAN merged with others of their TCP flow into one TAP write.
     public var framesCoalesced: UInt64 = 0
     /// TCP SYN and SYN-ACK segments whose MSS was lowered to fit the path.

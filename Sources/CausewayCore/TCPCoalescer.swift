@@ -148,15 +148,9 @@ public final class TCPCoalescer: @unchecked Sendable {
         )
     }
 
-    /// The sum of the TCP pseudo-header: addresses, protocol and TCP length.
-    static func pseudoHeaderSum(_ frame: UnsafeRawBufferPointer, isIPv6: Bool, tcpLength: Int) -> UInt64 {
-        let addresses = isIPv6 ? (ethernetLength + 8)..<(ethernetLength + 40) : (ethernetLength + 12)..<(ethernetLength + 20)
-        return InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[addresses])) + UInt64(tcpProtocol) + UInt64(tcpLength)
-    }
-
     static func tcpChecksumIsValid(_ frame: UnsafeRawBufferPointer, isIPv6: Bool, tcpOffset: Int) -> Bool {
         let tcpLength = frame.count - tcpOffset
-        let sum = pseudoHeaderSum(frame, isIPv6: isIPv6, tcpLength: tcpLength)
+        let sum = TCPSegmentation.pseudoHeaderSum(frame, ipOffset: ethernetLength, isIPv6: isIPv6, tcpLength: tcpLength)
             + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
         return InternetChecksum.fold(sum) == 0
     }
@@ -209,7 +203,7 @@ public final class TCPCoalescer: @unchecked Sendable {
             frame.storeBigEndian(UInt16(0), at: ip + 10)
             frame.storeBigEndian(InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<(ip + 20)])), at: ip + 10)
         }
-        let pseudo = pseudoHeaderSum(UnsafeRawBufferPointer(frame), isIPv6: first.isIPv6, tcpLength: tcpLength)
+        let pseudo = TCPSegmentation.pseudoHeaderSum(UnsafeRawBufferPointer(frame), ipOffset: ip, isIPv6: first.isIPv6, tcpLength: tcpLength)
         frame.storeBigEndian(~InternetChecksum.fold(pseudo), at: first.tcpOffset + 16)
     }
 }

@@ -8,6 +8,28 @@ public enum VirtioNetHeader {
     /// Where the TCP checksum sits, from the start of the TCP header.
     static let tcpChecksumOffset: UInt16 = 16
 
+    public enum Segmentation: Sendable, Equatable {
+        case tcpIPv4
+        case tcpIPv6
+    }
+
+    /// What a header read from the TAP asks to segment; nil for a plain frame. (Only TCP is
+    /// offered to the kernel; the ECN bit needs nothing more here.)
+    static func segmentation(_ header: UnsafeRawBufferPointer) -> Segmentation? {
+        switch header[1] & ~0x80 {
+        case segmentTCPv4: .tcpIPv4
+        case segmentTCPv6: .tcpIPv6
+        default: nil
+        }
+    }
+
+    /// Where a header read from the TAP says a checksum is left to fill in: from where it is
+    /// summed, and where in that it goes. Nil when the frame's checksums are complete.
+    static func checksumToComplete(_ header: UnsafeRawBufferPointer) -> (start: Int, offset: Int)? {
+        guard header[0] & needsChecksum != 0 else { return nil }
+        return (Int(header.loadUnaligned(fromByteOffset: 6, as: UInt16.self).littleEndian), Int(header.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian))
+    }
+
     /// Asks the kernel to cut the frame into TCP segments of `segmentSize` payload bytes,
     /// completing each one's checksum from the pseudo-header sum in the TCP checksum field.
     static func writeTCPSegmentation(

@@ -1,28 +1,71 @@
 import CausewayCore
 import CausewayLinux
 
-/// LAN to WAN: frames read from the TAP, switched, clamped, sealed whole or as fragments,
-/// and sent in batches.
+/// LAN to WAN: frames read from the TAP (large TCP frames cut into segments), switched,
+/// clamped, sealed whole or as fragments, and sent in batches.
 extension DataPlane {
     func forwardFromLAN(now: Moment) {
         for _ in 0..<Self.batchesPerTurn {
             var prepared = 0
             var read = 0
             while read < Self.batchSize {
-                // Room for the most fragments one frame can need, before reading the next.
-                if prepared + Reassembler.maximumPieces > Self.batchSize {
-                    flush(prepared, now: now)
-                    prepared = 0
-                }
-                let slot = sendBatch.buffer(prepared)
-                let frame = UnsafeMutableRawBufferPointer(rebasing: slot[WireFormat.dataHeaderLength..<(slot.count - WireFormat.tagLength)])
-                guard let length = try? tap.read(into: frame) else { break }
+                prepared = makeRoom(prepared, now: now)
+                // Read straight into the slot, where the frame is then sealed in place.
+                let area = frameArea(slot: prepared)
+                guard let length = try? tap.read(into: area, header: lanHeader) else { break }
                 read += 1
-                prepared += prepare(frame: UnsafeMutableRawBufferPointer(rebasing: frame[0..<length]), slot: prepared, now: now)
+                guard length <= area.count else {
+                    counters.drop(.oversized)
+                    continue
+                }
+                let frame = UnsafeMutableRawBufferPointer(rebasing: area[0..<length])
+                if let plan = TCPSegmentation(frame: UnsafeRawBufferPointer(frame), header: UnsafeRawBufferPointer(lanHeader)) {
+                    // Its segments refill the slots from this one on.
+                    lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
+                    prepared = forwardSegments(of: UnsafeRawBufferPointer(rebasing: lanFrame[0..<length]), plan, from: prepared, now: now)
+                } else if TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) {
+                    prepared += prepare(frame: frame, slot: prepared, now: now)
+                } else {
+                    counters.drop(.malformed)
+                }
             }
             if prepared > 0 { flush(prepared, now: now) }
             if read < Self.batchSize { return }
         }
+    }
+
+    /// Where a frame goes in send slot `slot`: after the room for the data header, before the
+    /// room for the tag.
+    @inline(__always)
+    private func frameArea(slot: Int) -> UnsafeMutableRawBufferPointer {
+        let buffer = sendBatch.buffer(slot)
+        return UnsafeMutableRawBufferPointer(rebasing: buffer[WireFormat.dataHeaderLength..<(buffer.count - WireFormat.tagLength)])
+    }
+
+    /// Sends the batch when it lacks room for the most fragments one frame can need; returns
+    /// the slot to fill next.
+    @inline(__always)
+    private func makeRoom(_ prepared: Int, now: Moment) -> Int {
+        guard prepared + Reassembler.maximumPieces > Self.batchSize else { return prepared }
+        flush(prepared, now: now)
+        return 0
+    }
+
+    /// Cuts a large TCP frame into its segments, each prepared like a frame read alone, into
+    /// slots from `slot` on (sending full batches on the way); returns the slot to fill next.
+    private func forwardSegments(of frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, from slot: Int, now: Moment) -> Int {
+        counters.framesSegmented &+= 1
+        var prepared = slot
+        for index in 0..<plan.segments {
+            prepared = makeRoom(prepared, now: now)
+            let area = frameArea(slot: prepared)
+            guard let length = plan.writeSegment(index, of: frame, into: area) else {
+                counters.drop(.oversized)
+                continue
+            }
+            prepared += prepare(frame: UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), slot: prepared, now: now)
+        }
+        return prepared
     }
 
     /// Decides for one frame read from the TAP into send slot `slot` and seals what crosses

@@ -16,6 +16,10 @@ final class DataPlane: @unchecked Sendable {
     static let batchSize = 64
     /// Large enough for the biggest datagram and frame the link carries.
     static let slotSize = 1 << 14
+    /// The largest frame the TAP hands over with segmentation offload (64 KiB of IP packet,
+    /// Ethernet and VLAN headers), and a send slot that holds it with the data header and tag.
+    static let largestLANFrame = (1 << 16) + 64
+    static let sendSlotSize = largestLANFrame + WireFormat.dataOverhead
     /// A received slot holds, with UDP GRO, up to 64 KiB of datagrams back to back.
     static let coalescedSlotSize = 1 << 16
     /// Batches taken from one descriptor before the other gets its turn.
@@ -45,6 +49,10 @@ final class DataPlane: @unchecked Sendable {
     let fragmentBuffer: UnsafeMutableRawBufferPointer
     let controlBuffer: UnsafeMutableRawBufferPointer
     let controlPayload: UnsafeMutableRawBufferPointer
+    /// The virtio-net header of the frame just read from the TAP.
+    let lanHeader: UnsafeMutableRawBufferPointer
+    /// A large TCP frame from the TAP, while it is cut into segments.
+    let lanFrame: UnsafeMutableRawBufferPointer
     var nextFrameID: UInt32 = 0
     private var lastSweep = Moment.zero
     private var wasUp = false
@@ -66,17 +74,21 @@ final class DataPlane: @unchecked Sendable {
         forwarder = Forwarder(table: MACTable(capacity: configuration.macTableSize, agingTime: configuration.macAgingTime))
         peerAddress = SocketAddress(configuration.peer, family: socket.family)
         pathMTU = PathMTUDiscovery(overIPv6: configuration.peer.isIPv6)
-        sendBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.slotSize)
+        sendBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.sendSlotSize)
         receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: socket.coalesceReceives() ? Self.coalescedSlotSize : Self.slotSize)
         frameBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)
         oversizedFrame = .allocate(byteCount: Self.slotSize, alignment: 16)
         fragmentBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)
         controlBuffer = .allocate(byteCount: Self.slotSize, alignment: 16)
         controlPayload = .allocate(byteCount: Self.slotSize, alignment: 16)
+        lanHeader = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
+        lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
+        // Without offloads (an old kernel) the TAP hands over plain frames, which work too.
+        _ = tap.enableOffloads()
     }
 
     deinit {
-        for buffer in [frameBuffer, oversizedFrame, fragmentBuffer, controlBuffer, controlPayload] {
+        for buffer in [frameBuffer, oversizedFrame, fragmentBuffer, controlBuffer, controlPayload, lanHeader, lanFrame] {
             buffer.deallocate()
         }
     }

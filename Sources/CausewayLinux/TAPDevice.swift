@@ -8,9 +8,7 @@ import Glibc
 public final class TAPDevice: @unchecked Sendable {
     public let name: String
     public let descriptor: Int32
-    /// The header of a frame read (the device offers no offloads, so it says nothing), and
-    /// the all-zero header of a plain frame written.
-    private let readHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNetHeader.length, alignment: 8)
+    /// The all-zero header of a plain frame written.
     private let plainHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNetHeader.length, alignment: 8)
 
     public init(name: String) throws {
@@ -29,15 +27,20 @@ public final class TAPDevice: @unchecked Sendable {
 
     deinit {
         close(descriptor)
-        readHeader.deallocate()
         plainHeader.deallocate()
     }
 
-    /// Reads one frame; nil when none is waiting.
+    /// Lets the kernel hand over large TCP frames to segment and frames whose checksum is
+    /// left to fill in (see TCPSegmentation); returns whether it will.
+    public func enableOffloads() -> Bool {
+        cw_tap_enable_offloads(descriptor) != 0
+    }
+
+    /// Reads one frame, and its virtio-net header into `header`; nil when none is waiting.
     @inline(__always)
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, header: UnsafeMutableRawBufferPointer) throws -> Int? {
         var parts = (
-            iovec(iov_base: readHeader.baseAddress, iov_len: readHeader.count),
+            iovec(iov_base: header.baseAddress, iov_len: VirtioNetHeader.length),
             iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
         )
         let count = withUnsafeMutablePointer(to: &parts) { pointer in

@@ -53,8 +53,11 @@ test_two_sites_become_one_subnet() {
     expect "TCP sender finished" timeout 60 ip netns exec "$NS_HA" socat -u OPEN:"$WORKDIR/tcp.in" TCP:"$LAN_B":5001
     wait $receiver || true
     expect "20 MB arrived byte-identical" [ "$(sha256sum < "$WORKDIR/tcp.in")" = "$(sha256sum < "$WORKDIR/tcp.out")" ]
-    # B merged the segments into large frames that host B's kernel took (TCPCoalescer).
-    local coalesced
+    # A cut host A's large TCP frames into segments (TCPSegmentation); B merged segments
+    # into large frames that host B's kernel took (TCPCoalescer). Both ways byte-exact.
+    local coalesced segmented
+    segmented=$(json_get "$(daemon_status a)" 's["counters"]["framesSegmented"]')
+    expect "A cut large TCP frames over IPv4 ($segmented)" [ "$segmented" -gt 100 ]
     coalesced=$(json_get "$(daemon_status b)" 's["counters"]["framesCoalesced"]')
     expect "B coalesced TCP segments over IPv4 ($coalesced)" [ "$coalesced" -gt 1000 ]
     # The same over IPv6, and back from B to A.
@@ -64,6 +67,8 @@ test_two_sites_become_one_subnet() {
     expect "TCP over IPv6 finished" timeout 60 ip netns exec "$NS_HB" socat -u OPEN:"$WORKDIR/tcp.in" TCP6:[fd00:19::1]:5004
     wait $receiver || true
     expect "20 MB over IPv6 arrived byte-identical" [ "$(sha256sum < "$WORKDIR/tcp.in")" = "$(sha256sum < "$WORKDIR/tcp6.out")" ]
+    segmented=$(json_get "$(daemon_status b)" 's["counters"]["framesSegmented"]')
+    expect "B cut large TCP frames over IPv6 ($segmented)" [ "$segmented" -gt 100 ]
     coalesced=$(json_get "$(daemon_status a)" 's["counters"]["framesCoalesced"]')
     expect "A coalesced TCP segments over IPv6 ($coalesced)" [ "$coalesced" -gt 1000 ]
 

@@ -33,6 +33,7 @@ COUNTERS = {
     "fragments_sent": "fragmentsSent",
     "fragments_received": "fragmentsReceived",
     "frames_reassembled": "framesReassembled",
+    "frames_segmented": "framesSegmented",
     "frames_coalesced": "framesCoalesced",
     "mss_clamped": "mssClamped",
     "too_big_sent": "tooBigSent",

@@ -24,6 +24,10 @@ int cw_IFF_NO_PI(void);
 /// Returns 0, or -1 with errno set. `actual_name` receives the kernel's name (IFNAMSIZ bytes).
 int cw_tap_attach(int fd, const char *name, char *actual_name);
 
+/// Lets the kernel hand the TAP TCP frames of up to 64 KiB and frames with the transport
+/// checksum left to fill in (TUN_F_CSUM, TSO4, TSO6). 1 when it will, 0 when it cannot.
+int cw_tap_enable_offloads(int fd);
+
 /// A non-blocking, close-on-exec eventfd; -1 with errno on failure.
 int cw_eventfd(void);
 

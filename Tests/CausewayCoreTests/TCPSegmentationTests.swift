@@ -1,0 +1,72 @@
+import Testing
+@testable import CausewayCore
+
+/// Cutting is the inverse of merging: the segments TCPSegmentation cuts from a frame that
+/// TCPCoalescer merged are the segments that went in, byte for byte.
+@Suite struct TCPSegmentationTests {
+    func segments(of merged: Written) throws -> [[UInt8]] {
+        let header = try #require(merged.header)
+        return try merged.frame.withUnsafeBytes { frame in
+            try header.withUnsafeBytes { header in
+                let plan = try #require(TCPSegmentation(frame: frame, header: header))
+                return (0..<plan.segments).map { index in
+                    var out = [UInt8](repeating: 0, count: 2048)
+                    let length = out.withUnsafeMutableBytes { plan.writeSegment(index, of: frame, into: $0) }
+                    return Array(out[0..<(length ?? 0)])
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func cutsAMergedFrameBackIntoItsSegments(ipv6: Bool) throws {
+        var maker = SegmentMaker()
+        maker.ipv6 = ipv6
+        let original = [maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 2)),
+                        maker.frame(2, payload: payload(1448, 3)), maker.frame(3, payload: payload(17, 4), flags: 0x18)]
+        let merged = coalesce(original)
+        try #require(merged.count == 1)
+        #expect(try segments(of: merged[0]) == original)
+    }
+
+    @Test func finAndPushStayOnTheLastSegmentAndCWROnTheFirst() throws {
+        let maker = SegmentMaker()
+        var merged = coalesce([maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 2)),
+                               maker.frame(2, payload: payload(1448, 3))])[0]
+        merged.frame[14 + 20 + 13] = 0x80 | 0x10 | 0x08 | 0x01  // CWR, ACK, PSH, FIN on the large frame
+        let flags = try segments(of: merged).map { $0[14 + 20 + 13] }
+        #expect(flags == [0x90, 0x10, 0x19])
+    }
+
+    @Test func refusesAHeaderThatDoesNotFitTheFrame() {
+        let frame = SegmentMaker().frame(0, payload: payload(1448, 1))
+        // TCPv6 segmentation asked for an IPv4 frame; then a checksum start inside the IP header.
+        for header: [UInt8] in [[1, 4] + le(66) + le(536) + le(34) + le(16), [1, 1] + le(66) + le(536) + le(20) + le(16)] {
+            let plan = frame.withUnsafeBytes { frame in header.withUnsafeBytes { TCPSegmentation(frame: frame, header: $0) } }
+            #expect(plan == nil)
+        }
+    }
+
+    @Test func aPlainFrameNeedsNoPlan() {
+        let frame = SegmentMaker().frame(0, payload: payload(1448, 1))
+        let header = [UInt8](repeating: 0, count: VirtioNetHeader.length)
+        #expect(frame.withUnsafeBytes { frame in header.withUnsafeBytes { TCPSegmentation(frame: frame, header: $0) } } == nil)
+    }
+
+    @Test func completesAChecksumLeftToTheDevice() {
+        let complete = SegmentMaker().frame(0, payload: payload(100, 9))
+        let tcp = 14 + 20
+        // As the kernel leaves it: the TCP checksum field holds only the pseudo-header sum.
+        var partial = complete
+        let pseudo = partial.withUnsafeBytes {
+            TCPSegmentation.pseudoHeaderSum($0, ipOffset: 14, isIPv6: false, tcpLength: partial.count - tcp)
+        }
+        partial.replaceSubrange((tcp + 16)..<(tcp + 18), with: be(~InternetChecksum.fold(pseudo)))
+        let header: [UInt8] = [1, 0] + le(0) + le(0) + le(UInt16(tcp)) + le(16)
+        let done = partial.withUnsafeMutableBytes { frame in header.withUnsafeBytes { TCPSegmentation.completeChecksum(frame, header: $0) } }
+        #expect(done)
+        #expect(partial == complete)
+        let outside: [UInt8] = [1, 0] + le(0) + le(0) + le(UInt16(partial.count)) + le(16)
+        #expect(!partial.withUnsafeMutableBytes { frame in outside.withUnsafeBytes { TCPSegmentation.completeChecksum(frame, header: $0) } })
+    }
+}
