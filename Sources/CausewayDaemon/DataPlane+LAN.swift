@@ -7,13 +7,19 @@ extension DataPlane {
     func forwardFromLAN(now: Moment) {
         for _ in 0..<Self.batchesPerTurn {
             var prepared = 0
-            var read = 0
-            while read < Self.batchSize {
+            // Frames handled, a large frame's segments each counted: a turn is bounded by
+            // work, so the other direction is served soon.
+            var frames = 0
+            var drained = false
+            while frames < Self.batchSize {
                 prepared = makeRoom(prepared, now: now)
                 // Read straight into the slot, where the frame is then sealed in place.
                 let area = frameArea(slot: prepared)
-                guard let length = try? tap.read(into: area, header: lanHeader) else { break }
-                read += 1
+                guard let length = try? tap.read(into: area, header: lanHeader) else {
+                    drained = true
+                    break
+                }
+                frames += 1
                 guard length <= area.count else {
                     counters.drop(.oversized)
                     continue
@@ -23,6 +29,7 @@ extension DataPlane {
                     // Its segments refill the slots from this one on.
                     lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
                     prepared = forwardSegments(of: UnsafeRawBufferPointer(rebasing: lanFrame[0..<length]), plan, from: prepared, now: now)
+                    frames += plan.segments - 1
                 } else if TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) {
                     prepared += prepare(frame: frame, slot: prepared, now: now)
                 } else {
@@ -30,7 +37,7 @@ extension DataPlane {
                 }
             }
             if prepared > 0 { flush(prepared, now: now) }
-            if read < Self.batchSize { return }
+            if drained { return }
         }
     }
 

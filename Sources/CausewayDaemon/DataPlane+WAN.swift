@@ -5,11 +5,17 @@ import CausewayLinux
 /// written to the TAP, a flow's consecutive TCP segments merged into one write.
 extension DataPlane {
     func receiveFromPeer(now: Moment) {
-        for _ in 0..<Self.batchesPerTurn {
+        // Datagrams handled this turn (one buffer may hold many): a turn is bounded by work,
+        // so the other direction is served soon.
+        var handled = 0
+        while handled < Self.batchSize * Self.batchesPerTurn {
             guard let count = try? socket.receive(into: receiveBatch), count > 0 else { return }
             for index in 0..<count {
                 let source = receiveBatch.source(index)
-                receiveBatch.forEachDatagram(in: index) { handle(datagram: $0, from: source, now: now) }
+                receiveBatch.forEachDatagram(in: index) { datagram in
+                    handled += 1
+                    handle(datagram: datagram, from: source, now: now)
+                }
             }
             coalescer.flush(write: writeToLAN)
             if count < Self.batchSize { return }
