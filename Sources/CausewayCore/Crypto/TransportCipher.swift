@@ -31,13 +31,7 @@ final class TransportCipher: @unchecked Sendable {
         _ plaintext: UnsafeRawBufferPointer, counter: UInt64, authenticating header: UnsafeRawBufferPointer,
         into out: UnsafeMutableRawBufferPointer
     ) -> Bool {
-        var written = 0
-        return Self.withNonce(counter) { nonce in
-            CCryptoBoringSSL_EVP_AEAD_CTX_seal(
-                context, out.bytes, &written, out.count, nonce.bytes, nonce.count,
-                plaintext.bytes, plaintext.count, header.bytes, header.count
-            ) == 1
-        }
+        run(CCryptoBoringSSL_EVP_AEAD_CTX_seal, plaintext, counter: counter, header: header, out: out)
     }
 
     /// Authenticates `sealed` (ciphertext, then tag) and writes the plaintext to `out`.
@@ -46,11 +40,26 @@ final class TransportCipher: @unchecked Sendable {
         _ sealed: UnsafeRawBufferPointer, counter: UInt64, authenticating header: UnsafeRawBufferPointer,
         into out: UnsafeMutableRawBufferPointer
     ) -> Bool {
+        run(CCryptoBoringSSL_EVP_AEAD_CTX_open, sealed, counter: counter, header: header, out: out)
+    }
+
+    /// BoringSSL's seal and open take the same arguments: context, output and its room,
+    /// nonce, input, associated data.
+    private typealias Operation = (
+        UnsafePointer<EVP_AEAD_CTX>?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int>?, Int,
+        UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int
+    ) -> Int32
+
+    @inline(__always)
+    private func run(
+        _ operation: Operation, _ input: UnsafeRawBufferPointer, counter: UInt64, header: UnsafeRawBufferPointer,
+        out: UnsafeMutableRawBufferPointer
+    ) -> Bool {
         var written = 0
         return Self.withNonce(counter) { nonce in
-            CCryptoBoringSSL_EVP_AEAD_CTX_open(
+            operation(
                 context, out.bytes, &written, out.count, nonce.bytes, nonce.count,
-                sealed.bytes, sealed.count, header.bytes, header.count
+                input.bytes, input.count, header.bytes, header.count
             ) == 1
         }
     }
