@@ -70,3 +70,32 @@ import Testing
         #expect(!partial.withUnsafeMutableBytes { frame in outside.withUnsafeBytes { TCPSegmentation.completeChecksum(frame, header: $0) } })
     }
 }
+
+/// Whatever header and frame the TAP hands over, cutting stays inside both buffers.
+@Suite struct TCPSegmentationRobustnessTests {
+    @Test func randomHeadersNeverReachOutsideTheFrame() {
+        var generator = SplitMix64(seed: 7)
+        let frames = [SegmentMaker().frame(0, payload: payload(3000, 1)), { var m = SegmentMaker(); m.ipv6 = true; return m.frame(0, payload: payload(3000, 2)) }()]
+        for round in 0..<2000 {
+            var frame = frames[round % 2]
+            frame = Array(frame.prefix(Int(generator.next() % UInt64(frame.count + 1))))
+            let header: [UInt8] = (0..<VirtioNetHeader.length).map { index in
+                // Mostly plausible: a segmentation kind, small offsets.
+                let value = UInt8(truncatingIfNeeded: generator.next())
+                return index == 1 ? [1, 4, 0, 3, value][Int(value) % 5] : (index % 2 == 1 ? 0 : value % 80)
+            }
+            frame.withUnsafeBytes { frame in
+                header.withUnsafeBytes { header in
+                    guard let plan = TCPSegmentation(frame: frame, header: header) else { return }
+                    var out = [UInt8](repeating: 0, count: 4096)
+                    for index in 0..<min(plan.segments, 64) {
+                        let length = out.withUnsafeMutableBytes { plan.writeSegment(index, of: frame, into: $0) }
+                        #expect(length.map { $0 <= plan.headersLength + plan.segmentSize } ?? true)
+                    }
+                }
+            }
+            var copy = frame
+            _ = copy.withUnsafeMutableBytes { frame in header.withUnsafeBytes { TCPSegmentation.completeChecksum(frame, header: $0) } }
+        }
+    }
+}
