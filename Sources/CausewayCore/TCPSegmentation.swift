@@ -21,8 +21,8 @@ public struct TCPSegmentation: Sendable, Equatable {
         guard header.count >= VirtioNetHeader.length, let kind = VirtioNetHeader.segmentation(header) else { return nil }
         guard let ip = Self.ipOffset(frame) else { return nil }
         let etherType = frame.loadBigEndian(at: ip - 2, as: UInt16.self)
-        let tcp = Int(header.loadUnaligned(fromByteOffset: 6, as: UInt16.self).littleEndian)
-        let size = Int(header.loadUnaligned(fromByteOffset: 4, as: UInt16.self).littleEndian)
+        let tcp = VirtioNetHeader.field(header, at: VirtioNetHeader.checksumStartOffset)
+        let size = VirtioNetHeader.field(header, at: VirtioNetHeader.segmentSizeOffset)
         switch kind {
         case .tcpIPv4:
             guard etherType == 0x0800, frame.count >= ip + 20, frame[ip] >> 4 == 4,

@@ -1,5 +1,6 @@
 /// The virtio-net header a TAP opened with IFF_VNET_HDR puts before every frame it reads
-/// and expects before every frame written (struct virtio_net_hdr, little-endian).
+/// and expects before every frame written (struct virtio_net_hdr). Its 16-bit fields are in
+/// the host's byte order: the legacy header, as TUN speaks it unless told otherwise.
 public enum VirtioNetHeader {
     public static let length = 10
     static let needsChecksum: UInt8 = 1
@@ -7,6 +8,16 @@ public enum VirtioNetHeader {
     static let segmentTCPv6: UInt8 = 4
     /// Where the TCP checksum sits, from the start of the TCP header.
     static let tcpChecksumOffset: UInt16 = 16
+    // Where each 16-bit field is: hdr_len, gso_size, csum_start, csum_offset.
+    static let headersLengthOffset = 2
+    static let segmentSizeOffset = 4
+    static let checksumStartOffset = 6
+    static let checksumOffsetOffset = 8
+
+    /// The 16-bit field at `offset`.
+    static func field(_ header: UnsafeRawBufferPointer, at offset: Int) -> Int {
+        Int(header.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
 
     public enum Segmentation: Sendable, Equatable {
         case tcpIPv4
@@ -27,7 +38,7 @@ public enum VirtioNetHeader {
     /// summed, and where in that it goes. Nil when the frame's checksums are complete.
     static func checksumToComplete(_ header: UnsafeRawBufferPointer) -> (start: Int, offset: Int)? {
         guard header[0] & needsChecksum != 0 else { return nil }
-        return (Int(header.loadUnaligned(fromByteOffset: 6, as: UInt16.self).littleEndian), Int(header.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian))
+        return (field(header, at: checksumStartOffset), field(header, at: checksumOffsetOffset))
     }
 
     /// Asks the kernel to cut the frame into TCP segments of `segmentSize` payload bytes,
@@ -37,9 +48,9 @@ public enum VirtioNetHeader {
     ) {
         header[0] = needsChecksum
         header[1] = isIPv6 ? segmentTCPv6 : segmentTCPv4
-        header.storeBytes(of: UInt16(headersLength).littleEndian, toByteOffset: 2, as: UInt16.self)
-        header.storeBytes(of: UInt16(segmentSize).littleEndian, toByteOffset: 4, as: UInt16.self)
-        header.storeBytes(of: UInt16(checksumStart).littleEndian, toByteOffset: 6, as: UInt16.self)
-        header.storeBytes(of: tcpChecksumOffset.littleEndian, toByteOffset: 8, as: UInt16.self)
+        header.storeBytes(of: UInt16(headersLength), toByteOffset: headersLengthOffset, as: UInt16.self)
+        header.storeBytes(of: UInt16(segmentSize), toByteOffset: segmentSizeOffset, as: UInt16.self)
+        header.storeBytes(of: UInt16(checksumStart), toByteOffset: checksumStartOffset, as: UInt16.self)
+        header.storeBytes(of: tcpChecksumOffset, toByteOffset: checksumOffsetOffset, as: UInt16.self)
     }
 }

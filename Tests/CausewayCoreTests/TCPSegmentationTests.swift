@@ -41,7 +41,7 @@ import Testing
     @Test func refusesAHeaderThatDoesNotFitTheFrame() {
         let frame = SegmentMaker().frame(0, payload: payload(1448, 1))
         // TCPv6 segmentation asked for an IPv4 frame; then a checksum start inside the IP header.
-        for header: [UInt8] in [[1, 4] + le(66) + le(536) + le(34) + le(16), [1, 1] + le(66) + le(536) + le(20) + le(16)] {
+        for header: [UInt8] in [[1, 4] + hostOrder(66) + hostOrder(536) + hostOrder(34) + hostOrder(16), [1, 1] + hostOrder(66) + hostOrder(536) + hostOrder(20) + hostOrder(16)] {
             let plan = frame.withUnsafeBytes { frame in header.withUnsafeBytes { TCPSegmentation(frame: frame, header: $0) } }
             #expect(plan == nil)
         }
@@ -62,11 +62,11 @@ import Testing
             TCPSegmentation.pseudoHeaderSum($0, ipOffset: 14, isIPv6: false, tcpLength: partial.count - tcp)
         }
         partial.replaceSubrange((tcp + 16)..<(tcp + 18), with: be(~InternetChecksum.fold(pseudo)))
-        let header: [UInt8] = [1, 0] + le(0) + le(0) + le(UInt16(tcp)) + le(16)
+        let header: [UInt8] = [1, 0] + hostOrder(0) + hostOrder(0) + hostOrder(UInt16(tcp)) + hostOrder(16)
         let done = partial.withUnsafeMutableBytes { frame in header.withUnsafeBytes { TCPSegmentation.completeChecksum(frame, header: $0) } }
         #expect(done)
         #expect(partial == complete)
-        let outside: [UInt8] = [1, 0] + le(0) + le(0) + le(UInt16(partial.count)) + le(16)
+        let outside: [UInt8] = [1, 0] + hostOrder(0) + hostOrder(0) + hostOrder(UInt16(partial.count)) + hostOrder(16)
         #expect(!partial.withUnsafeMutableBytes { frame in outside.withUnsafeBytes { TCPSegmentation.completeChecksum(frame, header: $0) } })
     }
 }
