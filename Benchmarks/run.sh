@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: TCP throughput between two LAN hosts joined by each layer-2 tunnel in turn, on
 # the test bed of Tests/netns (host A - gateway A - WAN veth - gateway B - host B), in one
-# run, reported in Gbit/s and as ratios to Causeway. Also counts IP fragments on the WAN.
+# run: one stream, then four at once, in Gbit/s and as ratios to Causeway. Also counts IP
+# fragments on the WAN during both.
 #
 #   Benchmarks/run.sh [CANDIDATE...]     candidates: vxlan causeway openvpn tinc vtun n2n
 #
@@ -120,6 +121,16 @@ setup_n2n() {
     NOTE="edge with supernode, community key; WAN MTU 1500"
 }
 
+# tcp_gbits STREAMS: DURATION seconds of iperf3 from host A to host B; prints Gbit/s received.
+tcp_gbits() {
+    ip netns exec "$NS_HB" iperf3 -s -1 -B "$LAN_B" >/dev/null 2>&1 &
+    local server=$! report
+    sleep 0.5
+    report=$(ip netns exec "$NS_HA" iperf3 -c "$LAN_B" -P "$1" -t "$DURATION" -J 2>/dev/null)
+    wait $server 2>/dev/null
+    python3 -c 'import json,sys; print("%.3f" % (json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"] / 1e9))' "$report" 2>/dev/null
+}
+
 # measure CANDIDATE: one fresh test bed, the tunnel, a TCP run; appends a line to RESULTS.
 measure() (
     SUFFIX=$(printf 'b%03x%04x' $((RANDOM % 4096)) $RANDOM)
@@ -134,30 +145,25 @@ measure() (
     sites_create 1500
     "setup_$1"
     if ! wait_for 30 ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B"; then
-        echo "$1|failed to connect||$NOTE" >> "$RESULTS"
+        echo "$1|failed to connect|||$NOTE" >> "$RESULTS"
         tail -n 5 "$WORKDIR"/*.log >&2
         exit 0
     fi
-    ip netns exec "$NS_HB" iperf3 -s -1 -B "$LAN_B" >/dev/null 2>&1 &
-    local server=$!
     ip netns exec "$NS_GA" tcpdump -i wan0 -n -w "$WORKDIR/fragments.pcap" \
         '(ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)' >/dev/null 2>&1 &
     local capture=$!
     sleep 1
-    local report
-    report=$(ip netns exec "$NS_HA" iperf3 -c "$LAN_B" -t "$DURATION" -J 2>/dev/null)
-    wait $server 2>/dev/null
+    local one four fragments
+    one=$(tcp_gbits 1); four=$(tcp_gbits 4)
     sleep 0.5; kill $capture; wait $capture 2>/dev/null
-    local gbits fragments
-    gbits=$(python3 -c 'import json,sys; print("%.3f" % (json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"] / 1e9))' "$report" 2>/dev/null || echo "")
     fragments=$(python3 "$ROOT/Tests/netns/frames.py" count "$WORKDIR/fragments.pcap" 2>/dev/null || echo "?")
-    echo "$1|${gbits:-no result}|$fragments|$NOTE" >> "$RESULTS"
+    echo "$1|${one:-no result}|${four:-no result}|$fragments|$NOTE" >> "$RESULTS"
 )
 
 candidates=("$@")
 [ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway openvpn tinc vtun n2n)
 for candidate in "${candidates[@]}"; do
-    echo "== $candidate ($DURATION s of TCP, host A to host B)"
+    echo "== $candidate ($DURATION s of TCP with one stream, then four, host A to host B)"
     measure "$candidate"
 done
 
@@ -165,15 +171,25 @@ echo
 python3 - "$RESULTS" "$(nproc)" "$(uname -r)" <<'PY'
 import sys
 rows = [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if line.strip()]
-base = next((float(r[1]) for r in rows if r[0] == "causeway" and r[1].replace(".", "").isdigit()), None)
-print(f"TCP throughput, one iperf3 stream, {sys.argv[2]} cores, kernel {sys.argv[3]}")
-print(f"{'TUNNEL':<10} {'GBIT/S':>8} {'VS CAUSEWAY':>12} {'WAN IP FRAGMENTS':>17}  NOTES")
-for name, gbits, fragments, note in rows:
+
+def number(text):
     try:
-        value = float(gbits)
-        ratio = f"{value / base:.2f}x" if base else "-"
-        gbits = f"{value:.2f}"
+        return float(text)
     except ValueError:
-        ratio = "-"
-    print(f"{name:<10} {gbits:>8} {ratio:>12} {fragments:>17}  {note}")
+        return None
+
+causeway = next((r for r in rows if r[0] == "causeway"), None)
+bases = [number(causeway[1]), number(causeway[2])] if causeway else [None, None]
+
+def cell(text, base):
+    value = number(text)
+    if value is None:
+        return f"{text:>8} {'-':>6}"
+    ratio = f"{value / base:.2f}x" if base else "-"
+    return f"{value:>8.2f} {ratio:>6}"
+
+print(f"TCP throughput in Gbit/s and as a ratio to Causeway, {sys.argv[2]} cores, kernel {sys.argv[3]}")
+print(f"{'TUNNEL':<10} {'1 STREAM':>15} {'4 STREAMS':>15} {'WAN IP FRAGMENTS':>17}  NOTES")
+for name, one, four, fragments, note in rows:
+    print(f"{name:<10} {cell(one, bases[0])} {cell(four, bases[1])} {fragments:>17}  {note}")
 PY
