@@ -63,7 +63,8 @@ public final class UDPSocket: @unchecked Sendable {
         }
     }
 
-    /// Receives up to `batch.capacity` datagrams without blocking; returns how many.
+    /// Receives up to `batch.capacity` buffers without blocking (with UDP GRO each may hold
+    /// several datagrams: `DatagramBatch.forEachDatagram`); returns how many.
     public func receive(into batch: DatagramBatch) throws -> Int {
         for index in 0..<batch.capacity { batch.prepareToReceive(index) }
         let count = retryingInterrupts { cw_recvmmsg(descriptor, batch.headers, UInt32(batch.capacity), Int32(MSG_DONTWAIT)) }
