@@ -79,8 +79,8 @@ public struct Counters: Codable, Sendable, Equatable {
 
     /// Adds one drop. Every reason has a slot from the start, so this never grows the storage.
     @inlinable
-    public mutating func drop(_ reason: DropReason) {
-        drops[reason, default: 0] &+= 1
+    public mutating func drop(_ reason: DropReason, count: Int = 1) {
+        drops[reason, default: 0] &+= UInt64(count)
     }
 
     public func drops(_ reason: DropReason) -> UInt64 { drops[reason] ?? 0 }

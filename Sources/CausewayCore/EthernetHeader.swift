@@ -3,6 +3,10 @@ public struct EthernetHeader: Sendable, Equatable {
     /// Destination, source and EtherType.
     public static let minimumLength = 14
     public static let vlanTagType: UInt16 = 0x8100
+    /// 802.1ad: the outer tag of a frame tagged twice.
+    public static let serviceVLANTagType: UInt16 = 0x88A8
+    public static let ipv4Type: UInt16 = 0x0800
+    public static let ipv6Type: UInt16 = 0x86DD
 
     public let destination: MACAddress
     public let source: MACAddress

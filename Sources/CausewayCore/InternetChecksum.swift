@@ -1,4 +1,4 @@
-/// The one's-complement sum of IP, ICMP and TCP headers (RFC 1071), 32 bits at a time.
+/// The one's-complement sum of IP, ICMP and TCP headers (RFC 1071).
 public enum InternetChecksum {
     /// The sum of `bytes` as big-endian 16-bit words, not yet complemented; sums add up.
     @inline(__always)

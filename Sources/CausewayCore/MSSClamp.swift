@@ -2,10 +2,6 @@
 /// full segment's frame travels whole in one datagram on the current path. Bulk TCP then
 /// needs no fragmentation. IPv4 and IPv6, untagged or inside one 802.1Q tag.
 public enum MSSClamp {
-    static let ipv4EtherType: UInt16 = 0x0800
-    static let ipv6EtherType: UInt16 = 0x86DD
-    static let tcpProtocol: UInt8 = 6
-    static let synFlag: UInt8 = 0x02
     static let mssOption: UInt8 = 2
 
     /// Rewrites the MSS option of a TCP SYN in `frame` when it announces more than a frame of
@@ -21,21 +17,21 @@ public enum MSSClamp {
         let tcp: Int
         let ipOverhead: Int
         switch etherType {
-        case ipv4EtherType:
-            guard frame.count >= l2 + 20, frame[l2] >> 4 == 4, frame[l2 + 9] == tcpProtocol,
+        case EthernetHeader.ipv4Type:
+            guard frame.count >= l2 + 20, frame[l2] >> 4 == 4, frame[l2 + 9] == TCPHeader.protocolNumber,
                   // Only a first (or whole) IPv4 fragment holds the TCP header.
                   (UInt16(frame[l2 + 6]) << 8 | UInt16(frame[l2 + 7])) & 0x1FFF == 0
             else { return false }
             tcp = l2 + Int(frame[l2] & 0x0F) * 4
             ipOverhead = 40
-        case ipv6EtherType:
-            guard frame.count >= l2 + 40, frame[l2] >> 4 == 6, frame[l2 + 6] == tcpProtocol else { return false }
+        case EthernetHeader.ipv6Type:
+            guard frame.count >= l2 + 40, frame[l2] >> 4 == 6, frame[l2 + 6] == TCPHeader.protocolNumber else { return false }
             tcp = l2 + 40
             ipOverhead = 60
         default:
             return false
         }
-        guard frame.count >= tcp + 20, frame[tcp + 13] & synFlag != 0 else { return false }
+        guard frame.count >= tcp + 20, frame[tcp + TCPHeader.flagsOffset] & TCPHeader.syn != 0 else { return false }
         let limit = largestFrame - l2 - ipOverhead
         guard limit > 0 else { return false }
         let headerLength = min(Int(frame[tcp + 12] >> 4) * 4, frame.count - tcp)
@@ -53,7 +49,7 @@ public enum MSSClamp {
                 let clamped = UInt16(limit)
                 frame[option + 2] = UInt8(clamped >> 8)
                 frame[option + 3] = UInt8(clamped & 0xFF)
-                updateChecksum(frame, at: tcp + 16, old: announced, new: clamped, alignedWith: option + 2 - tcp)
+                updateChecksum(frame, at: tcp + TCPHeader.checksumOffset, old: announced, new: clamped, alignedWith: option + 2 - tcp)
                 return true
             }
             option += length

@@ -14,10 +14,7 @@
 public final class TCPCoalescer: @unchecked Sendable {
     /// The largest IP packet a merge makes (IPv4's 16-bit total length).
     public static let largestPacket = 65_535
-    static let ethernetLength = 14
-    static let tcpProtocol: UInt8 = 6
-    static let flagPush: UInt8 = 0x08
-    static let flagAck: UInt8 = 0x10
+    static let ethernetLength = EthernetHeader.minimumLength
 
     /// One segment's layout, as parsed from its frame.
     struct Segment {
@@ -113,21 +110,21 @@ public final class TCPCoalescer: @unchecked Sendable {
         let isIPv6: Bool
         let ipLength: Int
         switch frame.loadBigEndian(at: 12, as: UInt16.self) {
-        case 0x0800:
+        case EthernetHeader.ipv4Type:
             // Version 4 with no options; the total length fills the frame (no Ethernet
             // padding: a padded frame is too short to matter); not a fragment; TCP.
             guard frame[ip] == 0x45,
                   Int(frame.loadBigEndian(at: ip + 2, as: UInt16.self)) == frame.count - ip,
                   frame.loadBigEndian(at: ip + 6, as: UInt16.self) & 0x3FFF == 0,
-                  frame[ip + 9] == tcpProtocol,
+                  frame[ip + 9] == TCPHeader.protocolNumber,
                   InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<(ip + 20)])) == 0
             else { return nil }
             isIPv6 = false
             ipLength = 20
-        case 0x86DD:
+        case EthernetHeader.ipv6Type:
             guard frame.count > ip + 40 + 20, frame[ip] >> 4 == 6,
                   Int(frame.loadBigEndian(at: ip + 4, as: UInt16.self)) == frame.count - ip - 40,
-                  frame[ip + 6] == tcpProtocol
+                  frame[ip + 6] == TCPHeader.protocolNumber
             else { return nil }
             isIPv6 = true
             ipLength = 40
@@ -136,21 +133,21 @@ public final class TCPCoalescer: @unchecked Sendable {
         }
         let tcp = ip + ipLength
         let tcpHeaderLength = Int(frame[tcp + 12] >> 4) * 4
-        let flags = frame[tcp + 13]
+        let flags = frame[tcp + TCPHeader.flagsOffset]
         guard tcpHeaderLength >= 20, tcp + tcpHeaderLength < frame.count,
-              frame[tcp + 12] & 0x0F == 0, flags & ~flagPush == flagAck,
+              frame[tcp + 12] & 0x0F == 0, flags & ~TCPHeader.psh == TCPHeader.ack,
               tcpChecksumIsValid(frame, isIPv6: isIPv6, tcpOffset: tcp)
         else { return nil }
         return Segment(
             isIPv6: isIPv6, tcpOffset: tcp, tcpHeaderLength: tcpHeaderLength,
             payloadLength: frame.count - tcp - tcpHeaderLength,
-            sequence: frame.loadBigEndian(at: tcp + 4, as: UInt32.self), push: flags & flagPush != 0
+            sequence: frame.loadBigEndian(at: tcp + TCPHeader.sequenceOffset, as: UInt32.self), push: flags & TCPHeader.psh != 0
         )
     }
 
     static func tcpChecksumIsValid(_ frame: UnsafeRawBufferPointer, isIPv6: Bool, tcpOffset: Int) -> Bool {
         let tcpLength = frame.count - tcpOffset
-        let sum = TCPSegmentation.pseudoHeaderSum(frame, ipOffset: ethernetLength, isIPv6: isIPv6, tcpLength: tcpLength)
+        let sum = TCPHeader.pseudoHeaderSum(frame, ipOffset: ethernetLength, isIPv6: isIPv6, tcpLength: tcpLength)
             + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
         return InternetChecksum.fold(sum) == 0
     }
@@ -186,7 +183,7 @@ public final class TCPCoalescer: @unchecked Sendable {
         merge.length += payload.count
         merge.segments += 1
         merge.nextSequence &+= UInt32(payload.count)
-        if segment.push { buffer[merge.first.tcpOffset + 13] |= Self.flagPush }
+        if segment.push { buffer[merge.first.tcpOffset + TCPHeader.flagsOffset] |= TCPHeader.psh }
         self.merge = merge
     }
 
@@ -203,7 +200,7 @@ public final class TCPCoalescer: @unchecked Sendable {
             frame.storeBigEndian(UInt16(0), at: ip + 10)
             frame.storeBigEndian(InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<(ip + 20)])), at: ip + 10)
         }
-        let pseudo = TCPSegmentation.pseudoHeaderSum(UnsafeRawBufferPointer(frame), ipOffset: ip, isIPv6: first.isIPv6, tcpLength: tcpLength)
-        frame.storeBigEndian(~InternetChecksum.fold(pseudo), at: first.tcpOffset + 16)
+        let pseudo = TCPHeader.pseudoHeaderSum(UnsafeRawBufferPointer(frame), ipOffset: ip, isIPv6: first.isIPv6, tcpLength: tcpLength)
+        frame.storeBigEndian(~InternetChecksum.fold(pseudo), at: first.tcpOffset + TCPHeader.checksumOffset)
     }
 }

@@ -25,15 +25,15 @@ public struct TCPSegmentation: Sendable, Equatable {
         let size = VirtioNetHeader.field(header, at: VirtioNetHeader.segmentSizeOffset)
         switch kind {
         case .tcpIPv4:
-            guard etherType == 0x0800, frame.count >= ip + 20, frame[ip] >> 4 == 4,
-                  tcp == ip + Int(frame[ip] & 0x0F) * 4, frame[ip + 9] == 6
+            guard etherType == EthernetHeader.ipv4Type, frame.count >= ip + 20, frame[ip] >> 4 == 4,
+                  tcp == ip + Int(frame[ip] & 0x0F) * 4, frame[ip + 9] == TCPHeader.protocolNumber
             else { return nil }
         case .tcpIPv6:
-            guard etherType == 0x86DD, frame.count >= ip + 40, frame[ip] >> 4 == 6, tcp >= ip + 40 else { return nil }
+            guard etherType == EthernetHeader.ipv6Type, frame.count >= ip + 40, frame[ip] >> 4 == 6, tcp >= ip + 40 else { return nil }
         }
-        guard frame.count >= tcp + 20 else { return nil }
+        guard frame.count >= tcp + TCPHeader.minimumLength else { return nil }
         let headers = tcp + Int(frame[tcp + 12] >> 4) * 4
-        guard size > 0, headers >= tcp + 20, frame.count > headers else { return nil }
+        guard size > 0, headers >= tcp + TCPHeader.minimumLength, frame.count > headers else { return nil }
         ipOffset = ip
         isIPv6 = kind == .tcpIPv6
         tcpOffset = tcp
@@ -56,11 +56,12 @@ public struct TCPSegmentation: Sendable, Equatable {
             .copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[(headersLength + start)..<(headersLength + start + piece)]))
         let segment = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])
 
-        let sequence = frame.loadBigEndian(at: tcpOffset + 4, as: UInt32.self) &+ UInt32(start)
-        segment.storeBigEndian(sequence, at: tcpOffset + 4)
+        let sequence = frame.loadBigEndian(at: tcpOffset + TCPHeader.sequenceOffset, as: UInt32.self) &+ UInt32(start)
+        segment.storeBigEndian(sequence, at: tcpOffset + TCPHeader.sequenceOffset)
         // FIN and PSH belong to the last segment, CWR to the first, as a NIC cuts them.
-        if index < segments - 1 { segment[tcpOffset + 13] &= ~(0x01 | 0x08) }
-        if index > 0 { segment[tcpOffset + 13] &= ~0x80 }
+        let flags = tcpOffset + TCPHeader.flagsOffset
+        if index < segments - 1 { segment[flags] &= ~(TCPHeader.fin | TCPHeader.psh) }
+        if index > 0 { segment[flags] &= ~TCPHeader.cwr }
         if isIPv6 {
             segment.storeBigEndian(UInt16(length - ipOffset - 40), at: ipOffset + 4)
         } else {
@@ -72,11 +73,11 @@ public struct TCPSegmentation: Sendable, Equatable {
             let ipHeader = UnsafeRawBufferPointer(rebasing: segment[ipOffset..<(ipOffset + ipHeaderLength)])
             segment.storeBigEndian(InternetChecksum.checksum(ipHeader), at: ipOffset + 10)
         }
-        segment.storeBigEndian(UInt16(0), at: tcpOffset + 16)
+        segment.storeBigEndian(UInt16(0), at: tcpOffset + TCPHeader.checksumOffset)
         let tcpLength = length - tcpOffset
-        let sum = Self.pseudoHeaderSum(UnsafeRawBufferPointer(segment), ipOffset: ipOffset, isIPv6: isIPv6, tcpLength: tcpLength)
+        let sum = TCPHeader.pseudoHeaderSum(UnsafeRawBufferPointer(segment), ipOffset: ipOffset, isIPv6: isIPv6, tcpLength: tcpLength)
             + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: segment[tcpOffset...]))
-        segment.storeBigEndian(InternetChecksum.fold(sum), at: tcpOffset + 16)
+        segment.storeBigEndian(InternetChecksum.fold(sum), at: tcpOffset + TCPHeader.checksumOffset)
         return length
     }
 
@@ -100,14 +101,9 @@ public struct TCPSegmentation: Sendable, Equatable {
         for _ in 0..<3 {
             guard frame.count >= offset + 2 else { return nil }
             let type = frame.loadBigEndian(at: offset, as: UInt16.self)
-            if type != EthernetHeader.vlanTagType && type != 0x88A8 { return offset + 2 }
+            if type != EthernetHeader.vlanTagType && type != EthernetHeader.serviceVLANTagType { return offset + 2 }
             offset += 4
         }
         return nil
-    }
-
-    static func pseudoHeaderSum(_ segment: UnsafeRawBufferPointer, ipOffset: Int, isIPv6: Bool, tcpLength: Int) -> UInt64 {
-        let addresses = isIPv6 ? (ipOffset + 8)..<(ipOffset + 40) : (ipOffset + 12)..<(ipOffset + 20)
-        return InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: segment[addresses])) + 6 + UInt64(tcpLength)
     }
 }

@@ -7,8 +7,6 @@
 /// is a link, not a router, so it has no address of its own, and hosts match these errors by
 /// the packet quoted inside them, not by their source.
 public enum TooBigReply {
-    static let ipv4EtherType: UInt16 = 0x0800
-    static let ipv6EtherType: UInt16 = 0x86DD
     /// An ICMPv6 error may quote no more than fits IPv6's minimum MTU.
     static let ipv6MinimumMTU = 1280
 
@@ -35,8 +33,8 @@ public enum TooBigReply {
         let reply = UnsafeMutableRawBufferPointer(rebasing: out[l2...])
         let length: Int?
         switch etherType {
-        case ipv4EtherType: length = ipv4(packet, mtu: mtu, into: reply)
-        case ipv6EtherType: length = ipv6(packet, mtu: mtu, into: reply)
+        case EthernetHeader.ipv4Type: length = ipv4(packet, mtu: mtu, into: reply)
+        case EthernetHeader.ipv6Type: length = ipv6(packet, mtu: mtu, into: reply)
         default: length = nil
         }
         return length.map { $0 + l2 }

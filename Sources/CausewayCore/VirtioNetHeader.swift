@@ -6,8 +6,6 @@ public enum VirtioNetHeader {
     static let needsChecksum: UInt8 = 1
     static let segmentTCPv4: UInt8 = 1
     static let segmentTCPv6: UInt8 = 4
-    /// Where the TCP checksum sits, from the start of the TCP header.
-    static let tcpChecksumOffset: UInt16 = 16
     // Where each 16-bit field is: hdr_len, gso_size, csum_start, csum_offset.
     static let headersLengthOffset = 2
     static let segmentSizeOffset = 4
@@ -51,6 +49,6 @@ public enum VirtioNetHeader {
         header.storeBytes(of: UInt16(headersLength), toByteOffset: headersLengthOffset, as: UInt16.self)
         header.storeBytes(of: UInt16(segmentSize), toByteOffset: segmentSizeOffset, as: UInt16.self)
         header.storeBytes(of: UInt16(checksumStart), toByteOffset: checksumStartOffset, as: UInt16.self)
-        header.storeBytes(of: tcpChecksumOffset, toByteOffset: checksumOffsetOffset, as: UInt16.self)
+        header.storeBytes(of: UInt16(TCPHeader.checksumOffset), toByteOffset: checksumOffsetOffset, as: UInt16.self)
     }
 }

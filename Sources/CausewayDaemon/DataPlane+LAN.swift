@@ -166,7 +166,7 @@ extension DataPlane {
     private func flush(_ count: Int, now: Moment) {
         let result = socket.send(sendBatch, count: count)
         counters.framesToPeer &+= UInt64(result.sent)
-        for _ in 0..<result.failed { counters.drop(.sendFailed) }
+        counters.drop(.sendFailed, count: result.failed)
         if let length = result.tooLargeLength {
             // The device now takes less than the path MTU in use: search again, at once.
             pathMTU.sendFailed(size: length + pathMTU.headerOverhead, now: now)

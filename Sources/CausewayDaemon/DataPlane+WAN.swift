@@ -116,7 +116,7 @@ extension DataPlane {
             counters.bytesToLAN &+= UInt64(bytes)
             if frames > 1 { counters.framesCoalesced &+= UInt64(frames) }
         } else {
-            for _ in 0..<frames { counters.drop(.sendFailed) }
+            counters.drop(.sendFailed, count: frames)
         }
     }
 }

@@ -37,12 +37,8 @@ public final class DatagramBatch: @unchecked Sendable {
         receiveControl = .allocate(byteCount: capacity * receiveControlSpace, alignment: 16)
         for index in 0..<capacity {
             iovecs[index] = iovec(iov_base: buffers.baseAddress! + index * slotSize, iov_len: slotSize)
-            headers[index].msg_hdr = msghdr(
-                msg_name: UnsafeMutableRawPointer(addresses + index),
-                msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
-                msg_iov: iovecs + index, msg_iovlen: 1,
-                msg_control: nil, msg_controllen: 0, msg_flags: 0
-            )
+            // Sends carry no control data (a GSO request goes in `runs`).
+            setHeader(index, control: nil, controlLength: 0)
         }
     }
 
@@ -141,12 +137,18 @@ public final class DatagramBatch: @unchecked Sendable {
     @inline(__always)
     func prepareToReceive(_ index: Int) {
         iovecs[index].iov_len = slotSize
+        setHeader(index, control: receiveControl + index * receiveControlSpace, controlLength: receiveControlSpace)
+        headers[index].msg_len = 0
+    }
+
+    /// Points slot `index`'s message at its address, its buffer and `control`.
+    @inline(__always)
+    private func setHeader(_ index: Int, control: UnsafeMutableRawPointer?, controlLength: Int) {
         headers[index].msg_hdr = msghdr(
             msg_name: UnsafeMutableRawPointer(addresses + index),
             msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
             msg_iov: iovecs + index, msg_iovlen: 1,
-            msg_control: receiveControl + index * receiveControlSpace, msg_controllen: receiveControlSpace, msg_flags: 0
+            msg_control: control, msg_controllen: controlLength, msg_flags: 0
         )
-        headers[index].msg_len = 0
     }
 }

@@ -59,7 +59,7 @@ import Testing
         // As the kernel leaves it: the TCP checksum field holds only the pseudo-header sum.
         var partial = complete
         let pseudo = partial.withUnsafeBytes {
-            TCPSegmentation.pseudoHeaderSum($0, ipOffset: 14, isIPv6: false, tcpLength: partial.count - tcp)
+            TCPHeader.pseudoHeaderSum($0, ipOffset: 14, isIPv6: false, tcpLength: partial.count - tcp)
         }
         partial.replaceSubrange((tcp + 16)..<(tcp + 18), with: be(~InternetChecksum.fold(pseudo)))
         let header: [UInt8] = [1, 0] + hostOrder(0) + hostOrder(0) + hostOrder(UInt16(tcp)) + hostOrder(16)

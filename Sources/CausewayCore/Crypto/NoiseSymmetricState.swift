@@ -93,8 +93,8 @@ struct NoiseSymmetricState: Sendable {
         return outputs
     }
 
-    /// 32 bits of zeros, then the counter little-endian: Noise's nonce for ChaChaPoly.
-    /// Built on the stack: this runs once per frame.
+    /// 32 bits of zeros, then the counter little-endian: Noise's nonce for ChaChaPoly, for
+    /// the handshake's messages (transport messages go through TransportCipher).
     static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
         // Twelve bytes is always a valid ChaChaPoly nonce.
         TransportCipher.withNonce(counter) { try! ChaChaPoly.Nonce(data: $0) }
