@@ -1,8 +1,9 @@
 # The two commands of README.md, and what they need. Run as root on Debian bookworm.
 SWIFT ?= swift
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 nftables ethtool tcpdump iputils-ping iputils-arping socat util-linux systemd python3 python3-pip
-# The tests check causewayctl's metrics with Prometheus's own parser, kept inside .build.
-PYTHON_PACKAGES := prometheus-client==0.26.0
+# The tests check causewayctl's metrics with Prometheus's own parser, and the handshake
+# against an independent Noise implementation (noiseprotocol), both kept inside .build.
+PYTHON_PACKAGES := prometheus-client==0.26.0 noiseprotocol==0.3.1 cryptography==50.0.2 cffi==2.1.1 pycparser==3.12
 PYTHON_DIR := .build/python
 
 .PHONY: all deps build test unit-test netns-test demo bench clean
@@ -24,7 +25,7 @@ endef
 
 deps:
 	$(call apt_install,$(APT_PACKAGES))
-	@PYTHONPATH=$(PYTHON_DIR) python3 -c 'import prometheus_client' 2>/dev/null || \
+	@PYTHONPATH=$(PYTHON_DIR) python3 -c 'import prometheus_client, noise' 2>/dev/null || \
 		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(PYTHON_DIR) $(PYTHON_PACKAGES)
 
 build: deps
@@ -35,6 +36,7 @@ test: unit-test netns-test
 unit-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	PYTHONPATH=$(PYTHON_DIR) python3 Tests/noise/interop.py --check Tests/CausewayCoreTests/Vectors/noise-ikpsk2.json
 
 netns-test: build
 	bash Tests/netns/run.sh

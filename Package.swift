@@ -68,6 +68,7 @@ let package = Package(
             dependencies: [
                 "CausewayDaemon",
                 "CausewayCore",
+                "CausewayLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -93,7 +94,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CausewayCoreTests",
-            dependencies: ["CausewayCore"]
+            dependencies: ["CausewayCore"],
+            // Known answers from an independent Noise implementation (Tests/noise/interop.py).
+            resources: [.copy("Vectors")]
         ),
         .testTarget(
             name: "CausewayControlTests",

@@ -136,9 +136,11 @@ fi
 cat <<NEXT
 
 Installed$([ $DRY_RUN = 1 ] && echo " (dry run: nothing was changed)"). Next steps (docs/operations.md in $DOCDIR):
-  1. Edit $CONFDIR/site.toml: lan-interface, listen, peer (and migrate-addresses).
-  2. Copy $CONFDIR/causeway.key to the peer gateway's $CONFDIR/ (scp; keep mode 0600);
-     both gateways must hold the same key.
+  1. This site's public key, for the peer gateway's [peer] public-key (it never leaves
+     this host otherwise; the private key $CONFDIR/causeway.key stays here):
+       causewayd pubkey $CONFDIR/causeway.key
+  2. Edit $CONFDIR/site.toml: lan-interface, listen, and under [peer] the peer's
+     public-key (its causewayd pubkey) and endpoint (and migrate-addresses).
   3. causewayd check --config $CONFDIR/site.toml
   4. systemctl enable --now causeway@site
   5. causewayctl status

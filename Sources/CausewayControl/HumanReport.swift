@@ -13,9 +13,10 @@ public enum HumanReport {
         out += devices.text + "\n"
 
         let peer = report.peer
-        var peers = TextTable(["PEER", "STATE", "LAST RECEIVE", "RTT", "SESSION AGE", "PATH MTU", "WHOLE FRAMES"])
+        var peers = TextTable(["PEER", "KEY", "STATE", "HANDSHAKE", "LAST RECEIVE", "RTT", "SESSION AGE", "PATH MTU", "WHOLE FRAMES"])
         peers.add([
-            peer.endpoint, peer.up ? "up" : "down",
+            peer.endpoint, String(peer.publicKey.prefix(8)) + "…", peer.up ? "up" : "down",
+            peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
             peer.secondsSinceLastReceive.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
             peer.roundTripMilliseconds.map { HumanDuration.format(seconds: $0 / 1000) } ?? "-",
             peer.sessionAgeSeconds.map { HumanDuration.format(seconds: $0) } ?? "no session",
@@ -41,7 +42,11 @@ public enum HumanReport {
         switching.add(["keepalives sent", "\(counters.keepalivesSent)"])
         switching.add(["keepalives received", "\(counters.keepalivesReceived)"])
         switching.add(["handshakes initiated", "\(counters.handshakesInitiated)"])
+        switching.add(["initiations received", "\(counters.initiationsReceived)"])
         switching.add(["handshakes answered", "\(counters.handshakesAnswered)"])
+        switching.add(["responses received", "\(counters.responsesReceived)"])
+        switching.add(["cookie replies sent", "\(counters.cookieRepliesSent)\(peer.handshakeUnderLoad ? " (under load now)" : "")"])
+        switching.add(["cookie replies received", "\(counters.cookieRepliesReceived)"])
         switching.add(["sessions established", "\(counters.sessionsEstablished)"])
         switching.add(["frames fragmented", "\(counters.framesFragmented)"])
         switching.add(["frames reassembled", "\(counters.framesReassembled)"])

@@ -2,8 +2,19 @@
 public enum DropReason: String, CaseIterable, Codable, CodingKeyRepresentable, Error, Sendable {
     /// Too short, an unknown version or message type, or a length that does not fit.
     case malformed
-    /// Failed ChaCha20-Poly1305 authentication, or a handshake that did not prove the key.
+    /// Failed ChaCha20-Poly1305 authentication, or a handshake that did not prove its keys.
     case authentication
+    /// A handshake message whose mac1 is not keyed by our public key: sent by someone who
+    /// does not know it, or junk. Costs us one HMAC.
+    case badMAC1 = "bad-mac1"
+    /// One of our own handshake messages came back (its mac1 is keyed by the peer's public
+    /// key): an echo or a reflection, never a session.
+    case ownMessage = "own-message"
+    /// A handshake initiation that authenticated but names a static key other than the
+    /// configured peer's.
+    case unknownPeer = "unknown-peer"
+    /// Under load, a handshake message without a valid cookie (mac2); a cookie reply went back.
+    case cookieRequired = "cookie-required"
     /// A counter seen before, or too old for the replay window.
     case replay
     /// Names a session this gateway does not have (never had, or already discarded).
@@ -12,12 +23,13 @@ public enum DropReason: String, CaseIterable, Codable, CodingKeyRepresentable, E
     case unknownNetwork = "unknown-network"
     /// A session past its reject-after time.
     case expiredSession = "expired-session"
-    /// A handshake initiation whose timestamp is not newer than the last accepted one.
+    /// A handshake initiation whose timestamp is not newer than the last accepted one, or a
+    /// replay of a recent one.
     case staleHandshake = "stale-handshake"
-    /// Handshake messages beyond the rate limit.
+    /// Handshake messages beyond the per-source limit or the per-turn budget.
     case handshakeRateLimited = "handshake-rate-limited"
-    /// A handshake response that matches no handshake in flight.
-    case unexpectedHandshake = "unexpected-handshake"
+    /// A handshake response or cookie reply that names no handshake in flight.
+    case unknownIndex = "unknown-index"
     /// A frame from the LAN while no session to the peer is up.
     case noSession = "no-session"
     /// A frame larger than the link carries.
@@ -53,8 +65,17 @@ public struct Counters: Codable, Sendable, Equatable {
     public var macTableFull: UInt64 = 0
     public var keepalivesSent: UInt64 = 0
     public var keepalivesReceived: UInt64 = 0
+    /// Handshake initiations sent.
     public var handshakesInitiated: UInt64 = 0
+    /// Datagrams of the initiation's type and length received (before any check).
+    public var initiationsReceived: UInt64 = 0
+    /// Initiations answered with a response.
     public var handshakesAnswered: UInt64 = 0
+    /// Datagrams of the response's type and length received (before any check).
+    public var responsesReceived: UInt64 = 0
+    public var cookieRepliesSent: UInt64 = 0
+    /// Cookie replies from the peer that opened.
+    public var cookieRepliesReceived: UInt64 = 0
     /// Sessions that became the current one.
     public var sessionsEstablished: UInt64 = 0
     /// Frames too large for one datagram on the current path, sent as fragments.

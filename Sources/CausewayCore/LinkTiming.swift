@@ -2,8 +2,12 @@
 public struct LinkTiming: Sendable, Equatable {
     /// How often a keepalive goes out while a session is up.
     public var keepaliveInterval: Duration
-    /// How long an initiation waits for its response before a new one is sent.
+    /// How long an initiation waits for its response before a new one is sent (plus up to
+    /// `retryJitter`, so two gateways that started together do not keep colliding).
     public var handshakeRetry: Duration = .seconds(2)
+    public var retryJitter: Duration = .milliseconds(333)
+    /// Initiations stop after this long without a session, until a frame waits to be sent.
+    public var handshakeAttemptTime: Duration = .seconds(90)
     /// The initiator of a session replaces it after this long.
     public var rekeyAfter: Duration = .seconds(120)
     /// No message of a session is sent or accepted after this long.
@@ -18,6 +22,9 @@ public struct LinkTiming: Sendable, Equatable {
 
     /// A responder replaces a session only if its initiator has not, so both rarely race.
     var responderRekeyAfter: Duration { rekeyAfter + .seconds(30) }
+
+    /// Without a new session for this long, every key is erased (WireGuard's 3 × reject-after).
+    public var eraseKeysAfter: Duration { rejectAfter * 3 }
 }
 
 /// A token bucket: at most `burst` events at once, refilled at `perSecond`.

@@ -10,23 +10,43 @@ public struct PeerLink: Sendable {
     /// The peer's index in the forwarding table (0 while there is one).
     public let peerID: Int
     public let timing: LinkTiming
-    private let psk: PreSharedKey
+    public let identity: SiteIdentity
 
     public private(set) var current: Session?
     private var previous: Session?
     private var next: Session?
-    private var pending: Handshake.Initiator?
+    /// The mac1 of the response that made `next`, which a cookie reply to it names.
+    private var nextResponseMAC1: [UInt8] = []
+    private var pending: PendingInitiation?
     private var lastAcceptedInitiation = HandshakeTimestamp.zero
-    private var initiationLimiter = RateLimiter(perSecond: 20, burst: 40)
+    private var guardian = HandshakeGuard()
+    private var recentInitiations = RecentInitiations()
+    private var cookies = CookieJar()
+    /// When the current series of initiations began; nil while none is being attempted.
+    private var attemptsStarted: Moment?
+    /// Initiations gave up after `handshakeAttemptTime`; a frame to send starts them again.
+    private var gaveUp = false
+    private var lastSessionAt: Moment?
+    private var keysErased = false
 
     public private(set) var lastAuthenticatedReceive: Moment?
+    /// When the latest handshake completed, either role.
+    public private(set) var latestHandshake: Moment?
     private var lastKeepaliveSent: Moment?
     /// The latest round-trip time measured with a keepalive.
     public private(set) var roundTripTime: Duration?
 
-    public init(peerID: Int = 0, psk: PreSharedKey, timing: LinkTiming) {
+    private struct PendingInitiation: Sendable {
+        let initiator: Handshake.Initiator
+        let mac1: [UInt8]
+        let hadCookie: Bool
+        /// When the initiation is sent again if no response came.
+        var retryAt: Moment
+    }
+
+    public init(peerID: Int = 0, identity: SiteIdentity, timing: LinkTiming) {
         self.peerID = peerID
-        self.psk = psk
+        self.identity = identity
         self.timing = timing
     }
 
@@ -35,6 +55,8 @@ public struct PeerLink: Sendable {
         guard let last = lastAuthenticatedReceive else { return false }
         return now.since(last) < timing.peerDownAfter
     }
+
+    public func isUnderLoad(now: Moment) -> Bool { guardian.isUnderLoad(now: now) }
 
     /// What the timers ask for now.
     public struct Due: Sendable, Equatable {
@@ -48,14 +70,19 @@ public struct PeerLink: Sendable {
         if let session = current, now.since(session.createdAt) >= timing.rejectAfter || session.isExhausted {
             current = nil
         }
-        if let started = pending?.startedAt, now.since(started) >= timing.handshakeRetry {
+        eraseKeysIfSilent(now: now)
+        if let retryAt = pending?.retryAt, now >= retryAt {
             pending = nil
         }
         if pending == nil, needsHandshake(now: now) {
-            let (initiator, message) = Handshake.initiate(psk: psk, localIndex: freshIndex(), timestamp: wallClock, now: now)
-            pending = initiator
-            counters.handshakesInitiated &+= 1
-            due.initiation = message
+            if attemptsStarted == nil { attemptsStarted = now }
+            if let started = attemptsStarted, now.since(started) >= timing.handshakeAttemptTime {
+                gaveUp = true
+                attemptsStarted = nil
+            } else {
+                due.initiation = initiate(now: now, wallClock: wallClock)
+                counters.handshakesInitiated &+= 1
+            }
         }
         if current != nil, lastKeepaliveSent.map({ now.since($0) >= timing.keepaliveInterval }) ?? true {
             lastKeepaliveSent = now
@@ -64,10 +91,16 @@ public struct PeerLink: Sendable {
         return due
     }
 
+    /// A frame waits for a session that is not there: after initiations gave up, this starts
+    /// them again (WireGuard does the same on the next packet to send).
+    public mutating func frameWaiting(now: Moment) {
+        gaveUp = false
+    }
+
     /// The earliest moment at which `timersDue` has something to do.
     public func nextDeadline(now: Moment) -> Moment {
         var deadline = now + timing.keepaliveInterval
-        if let started = pending?.startedAt { deadline = min(deadline, started + timing.handshakeRetry) }
+        if let retryAt = pending?.retryAt { deadline = min(deadline, retryAt) }
         if let sent = lastKeepaliveSent, current != nil { deadline = min(deadline, sent + timing.keepaliveInterval) }
         if let session = current {
             deadline = min(deadline, session.createdAt + rekeyAge(of: session), session.createdAt + timing.rejectAfter)
@@ -76,50 +109,126 @@ public struct PeerLink: Sendable {
         return max(deadline, now)
     }
 
-    /// Answers a handshake initiation; returns the response to send, or nil after counting
-    /// why it was dropped.
-    public mutating func receiveInitiation(_ datagram: UnsafeRawBufferPointer, now: Moment, counters: inout Counters) -> [UInt8]? {
-        guard initiationLimiter.allow(now: now) else {
-            counters.drop(.handshakeRateLimited)
+    /// A new turn of the data plane: handshakes may again cost a few Diffie-Hellmans.
+    public mutating func startTurn() {
+        guardian.startTurn()
+    }
+
+    /// Answers a handshake initiation from `source`; returns what to send back to it (a
+    /// response, or a cookie reply under load), or nil after counting why it was dropped.
+    public mutating func receiveInitiation(
+        _ datagram: UnsafeRawBufferPointer, from source: SourceAddress, now: Moment, counters: inout Counters
+    ) -> [UInt8]? {
+        typealias Field = WireFormat.Initiation
+        counters.initiationsReceived &+= 1
+        // A replay of an initiation we already processed costs a comparison and no budget.
+        if HandshakeMACKeys.verify(identity.macs.mac1ToUs, datagram, macAt: Field.mac1),
+           recentInitiations.contains(mac1: datagram, at: Field.mac1) {
+            counters.drop(.staleHandshake)
+            return nil
+        }
+        switch guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
+        case .drop(let reason):
+            counters.drop(reason)
+            return nil
+        case .sendCookie:
+            counters.drop(.cookieRequired)
+            counters.cookieRepliesSent &+= 1
+            return guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
+        case .proceed:
+            break
+        }
+        let opened: Handshake.OpenedInitiation
+        do {
+            opened = try Handshake.open(initiation: datagram, identity)
+        } catch {
+            counters.drop(Self.dropReason(error))
+            return nil
+        }
+        recentInitiations.remember(mac1: datagram, at: Field.mac1)
+        guard opened.timestamp > lastAcceptedInitiation else {
+            counters.drop(.staleHandshake)
             return nil
         }
         let answer: Handshake.Answer
         do {
-            answer = try Handshake.respond(to: Array(datagram), psk: psk, localIndex: freshIndex())
+            answer = try Handshake.respond(to: opened, identity, localIndex: freshIndex())
         } catch {
-            counters.drop(error == .authentication ? .authentication : .malformed)
+            counters.drop(Self.dropReason(error))
             return nil
         }
-        guard answer.timestamp > lastAcceptedInitiation else {
-            counters.drop(.staleHandshake)
-            return nil
-        }
-        lastAcceptedInitiation = answer.timestamp
+        lastAcceptedInitiation = opened.timestamp
         next = Session(keys: answer.keys, createdAt: now)
+        var response = answer.response
+        nextResponseMAC1 = cookies.writeMACs(into: &response, macAt: WireFormat.Response.mac1, keys: identity.macs, now: now)
         counters.handshakesAnswered &+= 1
-        return answer.response
+        latestHandshake = now
+        return response
     }
 
     /// Completes our initiation with the peer's response. Returns true when a session was
     /// established; the caller then sends a keepalive at once, which confirms the session to
-    /// the responder.
-    public mutating func receiveResponse(_ datagram: UnsafeRawBufferPointer, now: Moment, counters: inout Counters) -> Bool {
-        guard let initiator = pending, Handshake.receiverIndex(ofResponse: datagram) == initiator.localIndex else {
-            counters.drop(.unexpectedHandshake)
+    /// the responder. A cookie reply to send back (under load) comes out in `reply`.
+    public mutating func receiveResponse(
+        _ datagram: UnsafeRawBufferPointer, from source: SourceAddress, now: Moment, counters: inout Counters,
+        reply: inout [UInt8]?
+    ) -> Bool {
+        typealias Field = WireFormat.Response
+        counters.responsesReceived &+= 1
+        switch guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
+        case .drop(let reason):
+            counters.drop(reason)
+            return false
+        case .sendCookie:
+            counters.drop(.cookieRequired)
+            counters.cookieRepliesSent &+= 1
+            reply = guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
+            return false
+        case .proceed:
+            break
+        }
+        guard let initiator = pending?.initiator,
+              Handshake.receiverIndex(of: datagram, type: .handshakeResponse) == initiator.localIndex
+        else {
+            counters.drop(.unknownIndex)
             return false
         }
         let keys: SessionKeys
         do {
-            keys = try Handshake.complete(initiator, response: Array(datagram))
+            keys = try Handshake.complete(initiator, response: datagram, identity)
         } catch {
-            counters.drop(error == .authentication ? .authentication : .malformed)
+            counters.drop(Self.dropReason(error))
             return false
         }
         pending = nil
-        promote(Session(keys: keys, createdAt: now), counters: &counters)
+        promote(Session(keys: keys, createdAt: now), now: now, counters: &counters)
         lastAuthenticatedReceive = now
         lastKeepaliveSent = now
         return true
+    }
+
+    /// Takes a cookie reply to our initiation or response. An initiation that went out
+    /// without a cookie is sent again at once, now with mac2, instead of after the retry
+    /// interval: a responder under load does not delay the link by more than a round trip.
+    public mutating func receiveCookieReply(_ datagram: UnsafeRawBufferPointer, now: Moment, counters: inout Counters) {
+        let index = Handshake.receiverIndex(of: datagram, type: .cookieReply)
+        let mac1: [UInt8]
+        if let pending, pending.initiator.localIndex == index {
+            mac1 = pending.mac1
+        } else if let next, next.localIndex == index {
+            mac1 = nextResponseMAC1
+        } else {
+            counters.drop(.unknownIndex)
+            return
+        }
+        guard cookies.take(datagram, answering: mac1, keys: identity.macs, now: now) else {
+            counters.drop(.authentication)
+            return
+        }
+        counters.cookieRepliesReceived &+= 1
+        if let pending, pending.initiator.localIndex == index, !pending.hadCookie {
+            self.pending?.retryAt = now
+        }
     }
 
     /// Authenticates a data or control datagram and decrypts its payload into `out`.
@@ -143,7 +252,7 @@ public struct PeerLink: Sendable {
         case .success(let opened):
             if session === next {
                 next = nil
-                promote(session, counters: &counters)
+                promote(session, now: now, counters: &counters)
             }
             lastAuthenticatedReceive = now
             return opened
@@ -161,10 +270,39 @@ public struct PeerLink: Sendable {
         return session
     }
 
-    private mutating func promote(_ session: Session, counters: inout Counters) {
+    /// Whether any key material is held: sessions, a handshake in flight, a cookie.
+    public var holdsKeys: Bool { current != nil || previous != nil || next != nil || pending != nil }
+
+    private mutating func initiate(now: Moment, wallClock: HandshakeTimestamp) -> [UInt8] {
+        var (initiator, message) = Handshake.initiate(identity, localIndex: freshIndex(), timestamp: wallClock, now: now)
+        let hadCookie = cookies.hasCookie(now: now)
+        let mac1 = cookies.writeMACs(into: &message, macAt: WireFormat.Initiation.mac1, keys: identity.macs, now: now)
+        var generator = SystemRandomNumberGenerator()
+        let jitter = Duration.nanoseconds(Int64.random(in: 0...Int64(timing.retryJitter.nanosecondsClamped), using: &generator))
+        pending = PendingInitiation(initiator: initiator, mac1: mac1, hadCookie: hadCookie, retryAt: now + timing.handshakeRetry + jitter)
+        return message
+    }
+
+    private mutating func promote(_ session: Session, now: Moment, counters: inout Counters) {
         previous = current
         current = session
         counters.sessionsEstablished &+= 1
+        lastSessionAt = now
+        latestHandshake = now
+        attemptsStarted = nil
+        gaveUp = false
+        keysErased = false
+    }
+
+    /// After three reject-after times without a new session no key is worth keeping.
+    private mutating func eraseKeysIfSilent(now: Moment) {
+        guard !keysErased, let last = lastSessionAt, now.since(last) >= timing.eraseKeysAfter else { return }
+        current = nil
+        previous = nil
+        next = nil
+        pending = nil
+        cookies.erase()
+        keysErased = true
     }
 
     private func session(withLocalIndex index: UInt32) -> Session? {
@@ -176,8 +314,9 @@ public struct PeerLink: Sendable {
     }
 
     private func needsHandshake(now: Moment) -> Bool {
+        guard !gaveUp else { return false }
         guard let session = current else { return true }
-        if now.since(session.createdAt) >= rekeyAge(of: session) { return true }
+        if now.since(session.createdAt) >= rekeyAge(of: session) || session.needsRekey { return true }
         // The peer went quiet: it may have restarted and lost the session.
         return !isUp(now: now)
     }
@@ -186,11 +325,19 @@ public struct PeerLink: Sendable {
         session.isInitiator ? timing.rekeyAfter : timing.responderRekeyAfter
     }
 
+    private static func dropReason(_ failure: Handshake.Failure) -> DropReason {
+        switch failure {
+        case .authentication: .authentication
+        case .unknownPeer: .unknownPeer
+        case .malformed: .malformed
+        }
+    }
+
     private func freshIndex() -> UInt32 {
         var generator = SystemRandomNumberGenerator()
         while true {
             let index = UInt32.random(in: 1...UInt32.max, using: &generator)
-            if session(withLocalIndex: index) == nil, pending?.localIndex != index { return index }
+            if session(withLocalIndex: index) == nil, pending?.initiator.localIndex != index { return index }
         }
     }
 }

@@ -3,7 +3,13 @@
 public struct StatusSnapshot: Codable, Sendable, Equatable {
     public struct Peer: Codable, Sendable, Equatable {
         public var endpoint: String
+        /// The peer's public key, base64: who the peer is.
+        public var publicKey: String
         public var up: Bool
+        /// Seconds since the latest handshake completed, either role; nil before the first.
+        public var secondsSinceLatestHandshake: Double?
+        /// Whether handshake messages currently need a cookie (mac2) to be processed.
+        public var handshakeUnderLoad: Bool
         public var secondsSinceLastReceive: Double?
         public var roundTripMilliseconds: Double?
         public var sessionAgeSeconds: Double?
@@ -71,7 +77,10 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     ) {
         peer = Peer(
             endpoint: endpoint,
+            publicKey: link.identity.peer.base64,
             up: link.isUp(now: now),
+            secondsSinceLatestHandshake: link.latestHandshake.map { now.since($0).secondsValue },
+            handshakeUnderLoad: link.isUnderLoad(now: now),
             secondsSinceLastReceive: link.lastAuthenticatedReceive.map { now.since($0).secondsValue },
             roundTripMilliseconds: link.roundTripTime.map { $0.secondsValue * 1000 },
             sessionAgeSeconds: link.current.map { now.since($0.createdAt).secondsValue },

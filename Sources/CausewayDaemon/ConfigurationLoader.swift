@@ -1,67 +1,56 @@
 import CausewayCore
-import Glibc
-import SystemPackage
+import CausewayLinux
 
-/// Reads a configuration file and its key file from disk.
+/// Reads a configuration file and the key files it names from disk.
 public enum ConfigurationLoader {
     /// The parsed configuration; every failure names the file and, where one is to blame, the key.
     public static func load(path: String) throws(ConfigurationError) -> Configuration {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try readText(path)
+            bytes = try ProtectedFile.read(path, as: .configuration)
         } catch {
-            throw ConfigurationError(file: path, key: nil, problem: "cannot read: \(error)")
+            throw ConfigurationError(file: path, key: nil, problem: error.description)
         }
-        return try Configuration(toml: text, file: path)
+        return try Configuration(toml: String(decoding: bytes, as: UTF8.self), file: path)
     }
 
-    /// The pre-shared key the configuration names. A key file that group or others may read
-    /// is refused, as ssh refuses such a private key.
-    public static func loadKey(for configuration: Configuration, configPath: String) throws(ConfigurationError) -> PreSharedKey {
-        let keyPath = configuration.keyFile
-        func failure(_ problem: String) -> ConfigurationError {
-            ConfigurationError(file: configPath, key: Configuration.Key.keyFile.rawValue, problem: problem)
+    /// This site's identity: its private key, the peer's public key, the optional
+    /// pre-shared key. Errors name the file and the fix, never key material.
+    public static func loadIdentity(for configuration: Configuration, configPath: String) throws(ConfigurationError) -> SiteIdentity {
+        let privateKey = try readKey(configuration.privateKeyFile, key: Configuration.Key.privateKeyFile.rawValue, configPath: configPath) { text throws(KeyParseError) in
+            try PrivateKey(base64: text)
         }
-        var status = stat()
-        guard stat(keyPath, &status) == 0 else {
-            throw failure("'\(keyPath)': \(Errno(rawValue: errno))")
-        }
-        let permissions = status.st_mode & 0o777
-        guard permissions & 0o077 == 0 else {
-            throw failure("'\(keyPath)' has mode \(String(permissions, radix: 8)), readable by group or others; run chmod 600 '\(keyPath)'")
-        }
-        do {
-            return try PreSharedKey(base64: try readText(keyPath))
-        } catch let error as PreSharedKey.ParseError {
-            throw failure("'\(keyPath)' \(error)")
-        } catch {
-            throw failure("'\(keyPath)': cannot read: \(error)")
-        }
-    }
-
-    static func readText(_ path: String) throws -> String {
-        let descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
-        return try descriptor.closeAfter {
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) }
-                if count == 0 { break }
-                bytes += chunk[0..<count]
-                if bytes.count > 1 << 20 { throw Errno.fileTooLarge }
+        let psk = try configuration.presharedKeyFile.map { file throws(ConfigurationError) in
+            try readKey(file, key: Configuration.Key.presharedKeyFile.rawValue, configPath: configPath) { text throws(KeyParseError) in
+                try PreSharedKey(base64: text)
             }
-            return String(decoding: bytes, as: UTF8.self)
+        } ?? .none
+        do {
+            return try SiteIdentity(local: privateKey, peer: configuration.peerPublicKey, psk: psk)
+        } catch {
+            throw ConfigurationError(file: configPath, key: "peer.public-key", problem: "'\(configuration.peerPublicKey.base64)' \(error)")
         }
     }
 
-    /// Writes a fresh key to `path` with mode 0600, refusing to overwrite an existing file.
-    public static func writeNewKey(to path: String) throws {
-        let key = PreSharedKey.random()
-        let descriptor = try FileDescriptor.open(
-            FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: [.ownerReadWrite]
-        )
-        try descriptor.closeAfter {
-            _ = try descriptor.writeAll(Array((key.base64 + "\n").utf8))
+    private static func readKey<Key>(
+        _ path: String, key: String, configPath: String, parse: (String) throws(KeyParseError) -> Key
+    ) throws(ConfigurationError) -> Key {
+        var bytes: [UInt8]
+        do {
+            bytes = try ProtectedFile.read(path, as: .secret)
+        } catch {
+            throw ConfigurationError(file: configPath, key: key, problem: error.description)
         }
+        defer { bytes.overwriteWithZeros() }
+        do {
+            return try parse(String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw ConfigurationError(file: configPath, key: key, problem: "'\(path)' \(error)")
+        }
+    }
+
+    /// Writes `text` and a newline to the new file `path`, mode 0600.
+    public static func writeNewKey(_ text: String, to path: String) throws {
+        try ProtectedFile.createSecret(path, text: text + "\n")
     }
 }

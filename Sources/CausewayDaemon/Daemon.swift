@@ -15,21 +15,21 @@ public struct StartupError: Error, CustomStringConvertible {
 /// The control plane of one gateway: sets the devices up, runs the data plane until
 /// SIGTERM or SIGINT, and puts everything back.
 public enum Daemon {
-    /// Validates a configuration, its key and its devices without changing the system.
-    public static func check(configPath: String) throws -> Configuration {
+    /// Validates a configuration, its keys and its devices without changing the system.
+    public static func check(configPath: String) throws -> (Configuration, SiteIdentity) {
         let configuration = try loadConfiguration(configPath)
-        _ = try loadKey(configuration, configPath)
+        let identity = try loadIdentity(configuration, configPath)
         do {
             try BridgeAttachment.preflight(configuration, netlink: try Netlink())
         } catch let error as AttachmentError {
             throw StartupError(description: "\(configPath): \(error)", exitCode: 2)
         }
-        return configuration
+        return (configuration, identity)
     }
 
     public static func run(configPath: String) async throws {
         let configuration = try loadConfiguration(configPath)
-        let psk = try loadKey(configuration, configPath)
+        let identity = try loadIdentity(configuration, configPath)
         let startedAt = Clock.monotonic()
         var logger = Logger(label: "causewayd")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
@@ -61,7 +61,7 @@ public enum Daemon {
         let dataPlane: DataPlane
         do {
             let socket = try UDPSocket(binding: configuration.listen)
-            dataPlane = try DataPlane(configuration: configuration, psk: psk, tap: attachment.tap, socket: socket, logger: logger)
+            dataPlane = try DataPlane(configuration: configuration, identity: identity, tap: attachment.tap, socket: socket, logger: logger)
         } catch {
             throw StartupError(description: "\(configPath): key 'listen': \(error)", exitCode: 1)
         }
@@ -76,7 +76,8 @@ public enum Daemon {
             "bridge": "\(configuration.bridge)\(attachment.createdBridge ? " (created)" : " (existing)")",
             "lan": "\(configuration.lanInterface)", "tap": "\(attachment.tap.name)",
             "tap-mac": "\(configuration.tapAddress)", "listen": "\(configuration.listen)",
-            "peer": "\(configuration.peer)", "network-id": "\(configuration.networkID)",
+            "peer": "\(configuration.peer)", "peer-key": "\(identity.peer.short)", "public-key": "\(identity.local.publicKey.short)",
+            "psk": "\(configuration.presharedKeyFile == nil ? "none" : "yes")", "network-id": "\(configuration.networkID)",
             "control-socket": "\(configuration.controlSocket)",
         ])
         if !attachment.migrated.isEmpty {
@@ -119,9 +120,9 @@ public enum Daemon {
         }
     }
 
-    private static func loadKey(_ configuration: Configuration, _ path: String) throws -> PreSharedKey {
+    private static func loadIdentity(_ configuration: Configuration, _ path: String) throws -> SiteIdentity {
         do {
-            return try ConfigurationLoader.loadKey(for: configuration, configPath: path)
+            return try ConfigurationLoader.loadIdentity(for: configuration, configPath: path)
         } catch {
             throw StartupError(description: error.description, exitCode: 2)
         }

@@ -96,6 +96,7 @@ extension DataPlane {
         }
         guard let session = link.sendingSession(now: now) else {
             counters.drop(.noSession)
+            link.frameWaiting(now: now)
             return 0
         }
         let largestFrame = pathMTU.largestWholeFrame

@@ -30,16 +30,20 @@ extension DataPlane {
         }
         switch type {
         case .handshakeInitiation:
-            if let response = link.receiveInitiation(datagram, now: now, counters: &counters) {
-                response.withUnsafeBytes { _ = socket.send($0, to: source) }
+            if let reply = link.receiveInitiation(datagram, from: source.source, now: now, counters: &counters) {
+                reply.withUnsafeBytes { _ = socket.send($0, to: source) }
             }
         case .handshakeResponse:
-            if link.receiveResponse(datagram, now: now, counters: &counters) {
+            var cookieReply: [UInt8]?
+            if link.receiveResponse(datagram, from: source.source, now: now, counters: &counters, reply: &cookieReply) {
                 roam(to: source)
-                logger.info("session established", metadata: ["peer": "\(peerAddress)", "role": "initiator"])
+                logger.debug("session established", metadata: ["peer": "\(peerAddress)", "role": "initiator"])
                 // Confirms the new session to the responder, which waits for a first message.
                 sendControl(.keepalive, stamp: now.nanoseconds, now: now)
             }
+            cookieReply?.withUnsafeBytes { _ = socket.send($0, to: source) }
+        case .cookieReply:
+            link.receiveCookieReply(datagram, now: now, counters: &counters)
         case .data:
             guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
             deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
@@ -60,7 +64,7 @@ extension DataPlane {
         }
         roam(to: source)
         if counters.sessionsEstablished != established {
-            logger.info("session established", metadata: ["peer": "\(peerAddress)", "role": "responder"])
+            logger.debug("session established", metadata: ["peer": "\(peerAddress)", "role": "responder"])
         }
         return opened
     }

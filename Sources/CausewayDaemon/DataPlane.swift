@@ -64,13 +64,13 @@ final class DataPlane: @unchecked Sendable {
     private let published = Mutex<(generation: UInt64, snapshot: StatusSnapshot?)>((0, nil))
     private var thread: NamedThread?
 
-    init(configuration: Configuration, psk: PreSharedKey, tap: TAPDevice, socket: UDPSocket, logger: Logger) throws {
+    init(configuration: Configuration, identity: SiteIdentity, tap: TAPDevice, socket: UDPSocket, logger: Logger) throws {
         self.configuration = configuration
         self.tap = tap
         self.socket = socket
         self.logger = logger
         wakeup = try EventFD()
-        link = PeerLink(psk: psk, timing: LinkTiming(keepaliveInterval: configuration.keepaliveInterval))
+        link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: configuration.keepaliveInterval))
         forwarder = Forwarder(table: MACTable(capacity: configuration.macTableSize, agingTime: configuration.macAgingTime))
         peerAddress = SocketAddress(configuration.peer, family: socket.family)
         pathMTU = PathMTUDiscovery(overIPv6: configuration.peer.isIPv6)
@@ -147,6 +147,7 @@ final class DataPlane: @unchecked Sendable {
                 publishSnapshot(now: now)
             }
             if descriptors[1].revents != 0 {
+                link.startTurn()
                 receiveFromPeer(now: now)
             }
             if descriptors[2].revents != 0 {

@@ -73,6 +73,27 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The address as the handshake's cookie and rate limit see it: 16 bytes (IPv4 as
+    /// v4-mapped) and the port.
+    public var source: SourceAddress {
+        withUnsafeBytes(of: storage) { raw in
+            switch Int32(raw.load(fromByteOffset: 0, as: sa_family_t.self)) {
+            case AF_INET:
+                let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+                let address = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                return SourceAddress(high: 0, low: 0xFFFF_0000_0000 | UInt64(address), port: port)
+            case AF_INET6:
+                let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+                return SourceAddress(
+                    high: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                    low: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)), port: port
+                )
+            default:
+                return SourceAddress(high: 0, low: 0, port: 0)
+            }
+        }
+    }
+
     private static func text(_ characters: [CChar]) -> String {
         String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

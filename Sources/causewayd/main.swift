@@ -1,6 +1,7 @@
 import ArgumentParser
 import CausewayCore
 import CausewayDaemon
+import CausewayLinux
 import Foundation
 import Logging
 
@@ -9,7 +10,7 @@ struct Causewayd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "causewayd",
         abstract: "Joins this site's LAN to a peer site's LAN over an encrypted UDP link.",
-        subcommands: [Run.self, Check.self, GenKey.self]
+        subcommands: [Run.self, Check.self, GenKey.self, PubKey.self, GenPSK.self]
     )
 }
 
@@ -48,31 +49,85 @@ extension Causewayd {
         var config: String
 
         func run() async throws {
-            let checked = try await exitOnStartupError { try Daemon.check(configPath: config) }
+            let (checked, identity) = try await exitOnStartupError { try Daemon.check(configPath: config) }
             print("\(config): OK — bridge \(checked.bridge), LAN \(checked.lanInterface), TAP \(checked.tap) (\(checked.tapAddress)), listen \(checked.listen), peer \(checked.peer)")
+            print("  this site's public key: \(identity.local.publicKey.base64)")
+            print("  the peer's public key:  \(identity.peer.base64)")
+            print("  pre-shared key: \(checked.presharedKeyFile ?? "none")")
         }
     }
 
     struct GenKey: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "genkey",
-            abstract: "Write a new random pre-shared key (base64): to a new file with mode 0600, or to stdout."
+            abstract: "Write a new private key for this site (base64 Curve25519): to a new file with mode 0600, or to stdout.",
+            discussion: "Then `causewayd pubkey FILE` prints the public key to give the peer site, as `wg genkey | wg pubkey`."
         )
 
         @Argument(help: "A file to create; it must not exist yet.")
         var output: String?
 
         func run() throws {
-            guard let output else {
-                print(PreSharedKey.random().base64)
-                return
+            try writeKey(PrivateKey.random().base64, to: output)
+        }
+    }
+
+    struct PubKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pubkey",
+            abstract: "Print the public key of a private key read from a file or from stdin."
+        )
+
+        @Argument(help: "The private key file; without it, the key is read from stdin.")
+        var input: String?
+
+        func run() throws {
+            var bytes: [UInt8]
+            if let input {
+                do {
+                    bytes = try ProtectedFile.read(input, as: .secret)
+                } catch {
+                    printError("causewayd: \(error)")
+                    throw ExitCode(1)
+                }
+            } else {
+                bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
             }
+            defer { bytes.overwriteWithZeros() }
             do {
-                try ConfigurationLoader.writeNewKey(to: output)
+                print(try PrivateKey(base64: String(decoding: bytes, as: UTF8.self)).publicKey.base64)
             } catch {
-                printError("causewayd: \(output): \(error)")
+                printError("causewayd: \(input ?? "stdin"): the private key \(error)")
                 throw ExitCode(1)
             }
         }
+    }
+
+    struct GenPSK: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "genpsk",
+            abstract: "Write a new pre-shared key (base64, optional, both sites hold the same): to a new file with mode 0600, or to stdout."
+        )
+
+        @Argument(help: "A file to create; it must not exist yet.")
+        var output: String?
+
+        func run() throws {
+            try writeKey(PreSharedKey.random().base64, to: output)
+        }
+    }
+}
+
+/// A new key to stdout, or to a new file of mode 0600 that must not exist yet.
+func writeKey(_ text: String, to output: String?) throws {
+    guard let output else {
+        print(text)
+        return
+    }
+    do {
+        try ConfigurationLoader.writeNewKey(text, to: output)
+    } catch {
+        printError("causewayd: \(output): \(error)")
+        throw ExitCode(1)
     }
 }

@@ -7,12 +7,14 @@ enum Fixtures {
     static let hostB = MACAddress([2, 0, 0, 0, 0, 0xB])
     static let start = Moment(nanoseconds: 1_000_000_000)
     static let peerEndpoint = "198.18.0.2:4789"
+    static let peerKey = PrivateKey.random().publicKey
 
     static func snapshot(counters: Counters = Counters()) -> StatusSnapshot {
         var table = MACTable(capacity: 64, agingTime: .seconds(300))
         _ = table.learn(hostA, at: .local, vlan: nil, now: start)
         _ = table.learn(hostB, at: .remote(peer: 0), vlan: 100, now: start + .seconds(10))
-        let link = PeerLink(psk: .random(), timing: LinkTiming(keepaliveInterval: .seconds(5)))
+        let identity = try! SiteIdentity(local: .random(), peer: peerKey)
+        let link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5)))
         return StatusSnapshot(
             link: link, endpoint: peerEndpoint, pathMTU: PathMTUDiscovery(overIPv6: false), reassembler: Reassembler(slots: 2),
             table: table, counters: counters, now: start + .seconds(20)
@@ -25,8 +27,11 @@ enum Fixtures {
             lan-interface = "eth1"
             tap = "cw0"
             listen = "198.18.0.1:4789"
-            peer = "198.18.0.2:4789"
-            key-file = "causeway.key"
+            private-key-file = "site.key"
+
+            [peer]
+            public-key = "\(peerKey.base64)"
+            endpoint = "198.18.0.2:4789"
             """, file: "/etc/causeway/site.toml")
     }
 }

@@ -36,19 +36,34 @@ import Testing
     }
 }
 
-@Suite struct HandshakeTests {
-    let psk = PreSharedKey.random()
-    let now = Moment(nanoseconds: 1)
+/// Two sites' identities, each knowing the other's public key.
+struct TwoSites {
+    let a = PrivateKey.random()
+    let b = PrivateKey.random()
+    var psk = PreSharedKey.none
 
-    func establish(initiatorKey: PreSharedKey? = nil, responderKey: PreSharedKey? = nil) throws -> (SessionKeys, SessionKeys) {
-        let (initiator, initiation) = Handshake.initiate(psk: initiatorKey ?? psk, localIndex: 11, timestamp: .init(seconds: 1, nanoseconds: 0), now: now)
-        let answer = try Handshake.respond(to: initiation, psk: responderKey ?? psk, localIndex: 22)
-        let keys = try Handshake.complete(initiator, response: answer.response)
+    var siteA: SiteIdentity { try! SiteIdentity(local: a, peer: b.publicKey, psk: psk) }
+    var siteB: SiteIdentity { try! SiteIdentity(local: b, peer: a.publicKey, psk: psk) }
+
+    /// A's initiation through B's two steps and back into A.
+    func establish(
+        initiator: SiteIdentity? = nil, responder: SiteIdentity? = nil, now: Moment = Moment(nanoseconds: 1)
+    ) throws -> (SessionKeys, SessionKeys) {
+        let initiatorIdentity = initiator ?? siteA, responderIdentity = responder ?? siteB
+        let (pending, initiation) = Handshake.initiate(initiatorIdentity, localIndex: 11, timestamp: .init(seconds: 1, nanoseconds: 0), now: now)
+        let opened = try initiation.withUnsafeBytes { try Handshake.open(initiation: $0, responderIdentity) }
+        let answer = try Handshake.respond(to: opened, responderIdentity, localIndex: 22)
+        let keys = try answer.response.withUnsafeBytes { try Handshake.complete(pending, response: $0, initiatorIdentity) }
         return (keys, answer.keys)
     }
+}
+
+@Suite struct HandshakeTests {
+    let sites = TwoSites()
+    let now = Moment(nanoseconds: 1)
 
     @Test func bothSidesDeriveMatchingDirectionalKeys() throws {
-        let (initiator, responder) = try establish()
+        let (initiator, responder) = try sites.establish()
         #expect(initiator.remoteIndex == 22 && responder.remoteIndex == 11)
         let a = Session(keys: initiator, createdAt: now)
         let b = Session(keys: responder, createdAt: now)
@@ -56,42 +71,79 @@ import Testing
         #expect(try roundTrip(from: b, to: a, payload: [4, 5]) == [4, 5])
     }
 
-    @Test func aDifferentKeyCannotCompleteTheHandshake() {
+    @Test func aStrangerIsRefusedAfterItsStaticKeyOpens() throws {
+        let stranger = try SiteIdentity(local: .random(), peer: sites.b.publicKey)
+        #expect(throws: Handshake.Failure.unknownPeer) { _ = try sites.establish(initiator: stranger) }
+    }
+
+    @Test func anInitiationSealedToAnotherKeyDoesNotOpen() throws {
+        let elsewhere = try SiteIdentity(local: sites.a, peer: PrivateKey.random().publicKey)
+        #expect(throws: Handshake.Failure.authentication) { _ = try sites.establish(initiator: elsewhere) }
+    }
+
+    @Test func aDifferentPreSharedKeyCannotCompleteTheHandshake() throws {
+        var other = sites
+        other.psk = .random()
+        #expect(throws: Handshake.Failure.authentication) { _ = try sites.establish(responder: other.siteB) }
+    }
+
+    @Test func ownInitiationEchoedBackDoesNotOpen() throws {
+        let (_, initiation) = Handshake.initiate(sites.siteA, localIndex: 11, timestamp: .init(seconds: 1, nanoseconds: 0), now: now)
         #expect(throws: Handshake.Failure.authentication) {
-            _ = try establish(responderKey: PreSharedKey.random())
+            _ = try initiation.withUnsafeBytes { try Handshake.open(initiation: $0, sites.siteA) }
         }
     }
 
     @Test func aTamperedResponseIsRefused() throws {
-        let (initiator, initiation) = Handshake.initiate(psk: psk, localIndex: 11, timestamp: .init(seconds: 1, nanoseconds: 0), now: now)
-        var response = try Handshake.respond(to: initiation, psk: psk, localIndex: 22).response
-        response[20] ^= 0x40
-        #expect(throws: Handshake.Failure.self) { _ = try Handshake.complete(initiator, response: response) }
+        let (pending, initiation) = Handshake.initiate(sites.siteA, localIndex: 11, timestamp: .init(seconds: 1, nanoseconds: 0), now: now)
+        let opened = try initiation.withUnsafeBytes { try Handshake.open(initiation: $0, sites.siteB) }
+        var response = try Handshake.respond(to: opened, sites.siteB, localIndex: 22).response
+        response[50] ^= 0x40
+        #expect(throws: Handshake.Failure.authentication) {
+            _ = try response.withUnsafeBytes { try Handshake.complete(pending, response: $0, sites.siteA) }
+        }
     }
 
-    @Test func aTamperedIndexIsRefused() throws {
-        var (_, initiation) = Handshake.initiate(psk: psk, localIndex: 11, timestamp: .init(seconds: 1, nanoseconds: 0), now: now)
-        initiation[7] ^= 1
-        #expect(throws: Handshake.Failure.authentication) { _ = try Handshake.respond(to: initiation, psk: psk, localIndex: 22) }
+    @Test func aLowOrderEphemeralIsRefused() throws {
+        var (_, initiation) = Handshake.initiate(sites.siteA, localIndex: 11, timestamp: .init(seconds: 1, nanoseconds: 0), now: now)
+        // The point of order 1 (u = 0) and of order 8: X25519 with them gives all zeros.
+        for lowOrder in [[UInt8](repeating: 0, count: 32), [1] + [UInt8](repeating: 0, count: 31)] {
+            initiation.replaceSubrange(WireFormat.Initiation.ephemeral..<WireFormat.Initiation.sealedStatic, with: lowOrder)
+            #expect(throws: Handshake.Failure.malformed) {
+                _ = try initiation.withUnsafeBytes { try Handshake.open(initiation: $0, sites.siteB) }
+            }
+        }
+    }
+
+    @Test func aPeerKeyOfLowOrderOrOfOurOwnIsRefused() throws {
+        #expect(throws: SiteIdentity.Problem.weakPeerKey) {
+            _ = try SiteIdentity(local: sites.a, peer: PublicKey(bytes: [UInt8](repeating: 0, count: 32)))
+        }
+        #expect(throws: SiteIdentity.Problem.peerIsSelf) { _ = try SiteIdentity(local: sites.a, peer: sites.a.publicKey) }
     }
 
     @Test func everyHandshakeYieldsFreshKeys() throws {
-        let (first, _) = try establish()
-        let (second, _) = try establish()
+        let (first, _) = try sites.establish()
+        let (second, _) = try sites.establish()
         let a = Session(keys: first, createdAt: now)
         let b = Session(keys: second, createdAt: now)
         #expect(seal(a, [9, 9, 9]) != seal(b, [9, 9, 9]), "same counter, same plaintext: only fresh keys differ")
+    }
+
+    @Test func theMessagesHaveWireGuardsSizes() {
+        #expect(WireFormat.Initiation.length == 148)
+        #expect(WireFormat.Response.length == 92)
+        #expect(WireFormat.CookieReply.length == 64)
     }
 }
 
 @Suite struct SessionTests {
     let now = Moment(nanoseconds: 1)
-    let psk = PreSharedKey.random()
+    let sites = TwoSites()
 
     func pair() throws -> (Session, Session) {
-        let (i, message) = Handshake.initiate(psk: psk, localIndex: 1, timestamp: .zero, now: now)
-        let answer = try Handshake.respond(to: message, psk: psk, localIndex: 2)
-        return (Session(keys: try Handshake.complete(i, response: answer.response), createdAt: now), Session(keys: answer.keys, createdAt: now))
+        let (initiator, responder) = try sites.establish()
+        return (Session(keys: initiator, createdAt: now), Session(keys: responder, createdAt: now))
     }
 
     @Test func aReplayedDatagramIsRefused() throws {
@@ -117,8 +169,7 @@ import Testing
     }
 
     @Test func sealsInPlaceExactlyAsFromASeparateBuffer() throws {
-        let (initiator, initiation) = Handshake.initiate(psk: psk, localIndex: 1, timestamp: .zero, now: now)
-        let keys = try Handshake.complete(initiator, response: Handshake.respond(to: initiation, psk: psk, localIndex: 2).response)
+        let (keys, _) = try sites.establish()
         let payload: [UInt8] = Array(0..<200)
         let separate = seal(Session(keys: keys, createdAt: now), payload)
         var inPlace = [UInt8](repeating: 0, count: payload.count + WireFormat.dataOverhead)
@@ -185,6 +236,24 @@ import Testing
         #expect(!open(counter: 1 << 40, header: [5] + header.dropFirst()), "another header")
     }
 
+    @Test func theExtendedNonceCipherIsXChaCha20Poly1305() throws {
+        // draft-irtf-cfrg-xchacha-03, appendix A.3.1.
+        let key = SymmetricKey(data: hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"))
+        let nonce = hex("404142434445464748494a4b4c4d4e4f5051525354555657")
+        let associated = hex("50515253c0c1c2c3c4c5c6c7")
+        let message = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
+        var sealed = [UInt8](repeating: 0, count: message.count + WireFormat.tagLength)
+        let cipher = TransportCipher(key: key, extendedNonce: true)
+        let done = message.withUnsafeBytes { input in
+            nonce.withUnsafeBytes { n in
+                associated.withUnsafeBytes { ad in sealed.withUnsafeMutableBytes { cipher.seal(input, nonce: n, authenticating: ad, into: $0) } }
+            }
+        }
+        #expect(done)
+        #expect(Array(sealed.suffix(16)) == hex("c0875924c1c7987947deafd8780acf49"))
+        #expect(Array(sealed.prefix(8)) == hex("bd6d179d3e83d43b"))
+    }
+
     @Test func refusesAnOutputTooSmall() {
         var sealed = [UInt8](repeating: 0, count: plaintext.count + WireFormat.tagLength - 1)
         let done = plaintext.withUnsafeBytes { input in
@@ -218,4 +287,15 @@ func roundTrip(from sender: Session, to receiver: Session, payload: [UInt8]) thr
         try out.withUnsafeMutableBytes { try receiver.open(bytes, type: .data, into: $0).get() }
     }
     return Array(out[0..<opened.payloadLength])
+}
+
+func hex(_ text: String) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var index = text.startIndex
+    while index < text.endIndex {
+        let next = text.index(index, offsetBy: 2)
+        bytes.append(UInt8(text[index..<next], radix: 16)!)
+        index = next
+    }
+    return bytes
 }

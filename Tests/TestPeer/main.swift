@@ -19,8 +19,14 @@ struct TestPeer: ParsableCommand {
     @Option(help: "The daemon's address:port.")
     var target: String
 
-    @Option(help: "The key file the daemon uses.")
+    @Option(help: "The private key file of the site this peer plays.")
     var key: String
+
+    @Option(help: "The daemon's public key (base64).")
+    var peerPublicKey: String
+
+    @Option(help: "A pre-shared key file, when the daemon uses one.")
+    var psk: String?
 
     @Option(help: "The daemon's network id.")
     var networkID: UInt32 = 1
@@ -31,21 +37,50 @@ struct TestPeer: ParsableCommand {
     @Flag(help: "Send hostile fragments (overlapping, oversized, endless incomplete series) instead.")
     var fragments = false
 
+    @Option(help: "Flood the daemon with handshake-shaped datagrams for this many seconds instead.")
+    var flood: Double?
+
+    @Option(help: "Flood: what to send, comma-separated: junk (random bytes of an initiation's shape), mac1 (initiations with a valid mac1 and a garbage body, as one who knows the daemon's public key would send), replay (the initiation in --replay, again and again), responses (forged responses with a valid mac1).")
+    var kinds: String = "junk"
+
+    @Option(help: "Flood: datagrams per second, in all.")
+    var rate: Int = 2000
+
+    @Option(help: "Flood: extra local addresses to send from as well (comma-separated), each from a random port.")
+    var sources: String?
+
+    @Option(help: "Flood: a file holding a captured initiation in hex.")
+    var replay: String?
+
+    @Option(help: "Reflect: for this many seconds, send every datagram received on --listen back to where it came from.")
+    var reflect: Double?
+
     func run() throws {
         guard let local = SocketEndpoint(listen), let remote = SocketEndpoint(target) else {
             throw ValidationError("--listen and --target take ADDRESS:PORT")
         }
-        let keyText = try String(decoding: readFile(key), as: UTF8.self)
-        let psk = try PreSharedKey(base64: keyText)
         let socket = try UDPSocket(binding: local)
         let daemon = SocketAddress(remote, family: socket.family)
+        if let reflect {
+            try reflectDatagrams(socket: socket, seconds: reflect)
+            return
+        }
+        let privateKey = try PrivateKey(base64: String(decoding: readFile(key), as: UTF8.self))
+        let daemonKey = try PublicKey(base64: peerPublicKey)
+        let sharedKey = try psk.map { try PreSharedKey(base64: String(decoding: readFile($0), as: UTF8.self)) } ?? .none
+        let identity = try SiteIdentity(local: privateKey, peer: daemonKey, psk: sharedKey)
         var sent: [String: Int] = [:]
         func send(_ bytes: [UInt8], as kind: String) {
             bytes.withUnsafeBytes { _ = socket.send($0, to: daemon) }
             sent[kind, default: 0] += 1
         }
+        if let flood {
+            try floodDaemon(seconds: flood, socket: socket, daemon: daemon, identity: identity) { sent[$0, default: 0] += 1 }
+            print(Self.json(sent))
+            return
+        }
         if fragments {
-            let session = try handshake(psk: psk, socket: socket, daemon: daemon)
+            let session = try handshake(identity, socket: socket, daemon: daemon)
             sendHostileFragments(session: session, send: send)
             print(Self.json(sent))
             return
@@ -62,12 +97,13 @@ struct TestPeer: ParsableCommand {
         send([WireFormat.version, WireFormat.MessageType.data.rawValue, 0], as: "malformed")
         send([WireFormat.version, WireFormat.MessageType.data.rawValue, 0, 0, 0, 0, 0, 1, 0, 0], as: "malformed")
 
-        // 3. A handshake sealed with the wrong key.
-        let (_, forged) = Handshake.initiate(psk: PreSharedKey.random(), localIndex: 7, timestamp: Clock.wall(), now: Clock.monotonic())
-        send(forged, as: "authentication")
+        // 3. Handshakes that must not cost a Diffie-Hellman, and one from a stranger.
+        send(Self.junkInitiation(), as: "bad-mac1")
+        let stranger = try SiteIdentity(local: .random(), peer: daemonKey)
+        send(Self.initiation(stranger), as: "unknown-peer")
 
         // 4. A real handshake, then one valid frame and hostile copies of it.
-        let session = try handshake(psk: psk, socket: socket, daemon: daemon)
+        let session = try handshake(identity, socket: socket, daemon: daemon)
         let frame = Self.broadcastFrame(marker: marker)
         let valid = seal(frame, session: session, networkID: networkID)
         send(valid, as: "valid")
@@ -112,33 +148,124 @@ struct TestPeer: ParsableCommand {
         }
     }
 
-    /// Initiates a handshake and waits for the daemon's response.
-    private func handshake(psk: PreSharedKey, socket: UDPSocket, daemon: SocketAddress) throws -> Session {
+    /// Runs the real link state machine until the daemon answers: cookie replies included.
+    private func handshake(_ identity: SiteIdentity, socket: UDPSocket, daemon: SocketAddress) throws -> Session {
         let batch = DatagramBatch(capacity: 8, slotSize: 2048)
-        for _ in 0..<5 {
-            let (initiator, message) = Handshake.initiate(psk: psk, localIndex: UInt32.random(in: 1...UInt32.max), timestamp: Clock.wall(), now: Clock.monotonic())
-            message.withUnsafeBytes { _ = socket.send($0, to: daemon) }
-            let deadline = Clock.monotonic() + .seconds(2)
-            while Clock.monotonic() < deadline {
-                var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
-                _ = poll(&descriptor, 1, 100)
-                let count = try socket.receive(into: batch)
-                var response: [UInt8]?
-                for index in 0..<count {
-                    batch.forEachDatagram(in: index) { datagram in
-                        if WireFormat.messageType(of: datagram) == .handshakeResponse,
-                           Handshake.receiverIndex(ofResponse: datagram) == initiator.localIndex {
-                            response = Array(datagram)
-                        }
+        var link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5)))
+        var counters = Counters()
+        let deadline = Clock.monotonic() + .seconds(10)
+        while Clock.monotonic() < deadline {
+            let due = link.timersDue(now: Clock.monotonic(), wallClock: Clock.wall(), counters: &counters)
+            due.initiation?.withUnsafeBytes { _ = socket.send($0, to: daemon) }
+            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, 100)
+            let count = try socket.receive(into: batch)
+            for index in 0..<count {
+                batch.forEachDatagram(in: index) { datagram in
+                    var reply: [UInt8]?
+                    switch WireFormat.messageType(of: datagram) {
+                    case .handshakeResponse:
+                        _ = link.receiveResponse(datagram, from: batch.source(index).source, now: Clock.monotonic(), counters: &counters, reply: &reply)
+                    case .cookieReply:
+                        link.receiveCookieReply(datagram, now: Clock.monotonic(), counters: &counters)
+                    default:
+                        break
                     }
                 }
-                if let response {
-                    let keys = try Handshake.complete(initiator, response: response)
-                    return Session(keys: keys, createdAt: Clock.monotonic())
+            }
+            if let session = link.current { return session }
+        }
+        throw ValidationError("the daemon did not answer the handshake")
+    }
+
+    /// An initiation of the right shape whose every byte after the header is random.
+    static func junkInitiation() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return [UInt8]([WireFormat.version, WireFormat.MessageType.handshakeInitiation.rawValue, 0, 0])
+            + (4..<WireFormat.Initiation.length).map { _ in generator.next() }
+    }
+
+    /// A genuine initiation from `identity`, mac1 and all.
+    static func initiation(_ identity: SiteIdentity) -> [UInt8] {
+        var link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5)))
+        var counters = Counters()
+        return link.timersDue(now: Clock.monotonic(), wallClock: Clock.wall(), counters: &counters).initiation!
+    }
+
+    /// `message` with a random body and a valid mac1 under the daemon's public key: what an
+    /// attacker who knows that key can make, which must still cost no Diffie-Hellman under load.
+    static func withValidMAC1(_ type: WireFormat.MessageType, daemonKey: PublicKey) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        let (length, macOffset) = type == .handshakeInitiation
+            ? (WireFormat.Initiation.length, WireFormat.Initiation.mac1)
+            : (WireFormat.Response.length, WireFormat.Response.mac1)
+        var message: [UInt8] = [WireFormat.version, type.rawValue, 0, 0] + (4..<length).map { _ in generator.next() }
+        message.replaceSubrange((macOffset + 16)..<(macOffset + 32), with: [UInt8](repeating: 0, count: 16))
+        Handshake.writeMAC1(into: &message, macAt: macOffset, receiver: daemonKey)
+        return message
+    }
+
+    private func floodDaemon(
+        seconds: Double, socket: UDPSocket, daemon: SocketAddress, identity: SiteIdentity, count: (String) -> Void
+    ) throws {
+        var senders = [socket]
+        for address in (sources ?? "").split(separator: ",") {
+            guard let endpoint = SocketEndpoint("\(address):0") ?? SocketEndpoint("[\(address)]:0") else {
+                throw ValidationError("--sources: '\(address)' is not an address")
+            }
+            senders.append(try UDPSocket(binding: endpoint))
+        }
+        let captured = try replay.map { path in
+            let text = String(decoding: try readFile(path, limit: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return stride(from: 0, to: text.count - 1, by: 2).map { offset -> UInt8 in
+                let start = text.index(text.startIndex, offsetBy: offset)
+                return UInt8(text[start...text.index(after: start)], radix: 16) ?? 0
+            }
+        }
+        let kinds = self.kinds.split(separator: ",").map(String.init)
+        let end = Clock.monotonic() + .milliseconds(Int64(seconds * 1000))
+        let perTick = max(1, rate / 100)
+        var turn = 0
+        while Clock.monotonic() < end {
+            let tickEnd = Clock.monotonic() + .milliseconds(10)
+            for _ in 0..<perTick {
+                turn += 1
+                let kind = kinds[turn % kinds.count]
+                let message: [UInt8]
+                switch kind {
+                case "junk": message = Self.junkInitiation()
+                case "mac1": message = Self.withValidMAC1(.handshakeInitiation, daemonKey: identity.peer)
+                case "responses": message = Self.withValidMAC1(.handshakeResponse, daemonKey: identity.peer)
+                case "replay":
+                    guard let captured else { throw ValidationError("--kinds replay needs --replay FILE") }
+                    message = captured
+                default: throw ValidationError("--kinds: unknown kind '\(kind)'")
+                }
+                let sender = senders[turn % senders.count]
+                message.withUnsafeBytes { _ = sender.send($0, to: daemon) }
+                count(kind)
+            }
+            while Clock.monotonic() < tickEnd { usleep(1000) }
+        }
+    }
+
+    private func reflectDatagrams(socket: UDPSocket, seconds: Double) throws {
+        let batch = DatagramBatch(capacity: 8, slotSize: 2048)
+        let end = Clock.monotonic() + .milliseconds(Int64(seconds * 1000))
+        var reflected = 0
+        while Clock.monotonic() < end {
+            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, 100)
+            let count = try socket.receive(into: batch)
+            for index in 0..<count {
+                let source = batch.source(index)
+                batch.forEachDatagram(in: index) { datagram in
+                    _ = socket.send(datagram, to: source)
+                    reflected += 1
                 }
             }
         }
-        throw ValidationError("the daemon did not answer the handshake")
+        print(Self.json(["reflected": reflected]))
     }
 
     private func seal(_ frame: [UInt8], session: Session, networkID: UInt32, type: WireFormat.MessageType = .data) -> [UInt8] {
@@ -154,10 +281,10 @@ struct TestPeer: ParsableCommand {
         MACAddress.broadcast.bytes + [0x02, 0, 0, 0, 0, 0x99] + [0x88, 0xB5] + Array(marker.utf8) + Array(repeating: 0, count: 32)
     }
 
-    private func readFile(_ path: String) throws -> [UInt8] {
+    private func readFile(_ path: String, limit: Int = 256) throws -> [UInt8] {
         guard let file = fopen(path, "r") else { throw ValidationError("cannot read \(path)") }
         defer { fclose(file) }
-        var bytes = [UInt8](repeating: 0, count: 256)
+        var bytes = [UInt8](repeating: 0, count: limit)
         let count = fread(&bytes, 1, bytes.count, file)
         return Array(bytes[0..<count])
     }

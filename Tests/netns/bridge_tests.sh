@@ -154,14 +154,14 @@ test_hostile_datagrams_are_counted_and_dropped() {
     capture "$NS_HA" lan0 "ether proto 0x88b5"
     local report
     report=$(ip netns exec "$NS_GB" "$TESTPEER" --listen "$WAN_B:$PORT" --target "$WAN_A:$PORT" \
-        --key "$WORKDIR/site.key" --marker causeway-valid)
+        --key "$WORKDIR/site-b.key" --peer-public-key "$(public_key a)" --marker causeway-valid)
     echo "    sent: $report"
     local arrived; arrived=$(capture_count lan0)
     expect "the daemon survived" kill -0 "${DAEMON_PID[a]}"
     expect "exactly the one valid frame reached the LAN (saw $arrived)" [ "$arrived" = 1 ]
     local state; state=$(daemon_status a)
     local reason
-    for reason in malformed authentication replay unknown-network unknown-session; do
+    for reason in malformed authentication replay unknown-network unknown-session bad-mac1 unknown-peer; do
         local want got
         want=$(json_get "$report" "s['$reason']")
         got=$(json_get "$state" "s['counters']['drops']['$reason']")
@@ -231,16 +231,22 @@ test_bad_configurations_are_refused_cleanly() {
     local good="$WORKDIR/site-a.toml"
     expect "check accepts the good configuration" ip netns exec "$NS_GA" "$CAUSEWAYD" check --config "$good"
     mk() { local name=$1 sed_expr=$2; sed "$sed_expr" "$good" > "$WORKDIR/$name.toml"; }
-    mk unknown-key '$a colour = "blue"';                    run_bad unknown-key 2 "key 'colour': unknown key"
-    mk missing-peer '/^peer/d';                             run_bad missing-peer 2 "key 'peer': missing"
-    mk bad-address 's/^peer = .*/peer = "198.18.0.300:51820"/'; run_bad bad-address 2 "key 'peer': '198.18.0.300:51820' is not ADDRESS:PORT"
+    mk unknown-key '1i colour = "blue"';                    run_bad unknown-key 2 "key 'colour': unknown key"
+    mk missing-peer '/^\[peer\]/,$d';                      run_bad missing-peer 2 "key 'peer': missing"
+    mk bad-address 's/^endpoint = .*/endpoint = "198.18.0.300:51820"/'; run_bad bad-address 2 "key 'peer.endpoint': '198.18.0.300:51820' is not ADDRESS:PORT"
+    mk own-key "s|^public-key = .*|public-key = \"$(public_key a)\"|"; run_bad own-key 2 "key 'peer.public-key'.*this site's own public key"
+    mk version-1 's/^private-key-file = .*/key-file = "site-a.key"/'; run_bad version-1 2 "key 'key-file': a shared key alone no longer identifies a site"
     mk bad-port 's/^listen = .*/listen = "198.18.0.1:70000"/'; run_bad bad-port 2 "key 'listen'.*70000"
     mk no-nic 's/^lan-interface = .*/lan-interface = "eth9"/'; run_bad no-nic 2 "key 'lan-interface': 'eth9' does not exist"
     mk syntax 's/^tap = .*/tap = = "cw0"/';                 run_bad syntax 2 "line [0-9]+"
     head -c 16 /dev/urandom | base64 > "$WORKDIR/short.key"; chmod 600 "$WORKDIR/short.key"
-    mk short-key 's/^key-file = .*/key-file = "short.key"/'; run_bad short-key 2 "key 'key-file'.*16 bytes, a key has 32"
+    mk short-key 's/^private-key-file = .*/private-key-file = "short.key"/'; run_bad short-key 2 "key 'private-key-file'.*16 bytes, a key has 32"
     head -c 32 /dev/urandom | base64 > "$WORKDIR/open.key"; chmod 644 "$WORKDIR/open.key"
-    mk open-key 's/^key-file = .*/key-file = "open.key"/';  run_bad open-key 2 "key 'key-file'.*mode 644"
+    mk open-key 's/^private-key-file = .*/private-key-file = "open.key"/';  run_bad open-key 2 "key 'private-key-file'.*mode 644"
+    ln -s "$WORKDIR/site-a.key" "$WORKDIR/link.key"
+    mk linked-key 's/^private-key-file = .*/private-key-file = "link.key"/';  run_bad linked-key 2 "key 'private-key-file'.*is a symbolic link"
+    mk bad-psk '1i preshared-key-file = "open.key"';      run_bad bad-psk 2 "key 'preshared-key-file'.*mode 644"
+    cp "$good" "$WORKDIR/writable.toml"; chmod 666 "$WORKDIR/writable.toml"; run_bad writable 2 "writable by others"
     # Fails after the bridge and TAP exist (the address is not on this host): all rolled back.
     mk foreign-listen 's/^listen = .*/listen = "198.18.0.99:51820"/'; run_bad foreign-listen 1 "key 'listen'.*bind"
     mk no-socket-dir 's|^control-socket = .*|control-socket = "/nonexistent-causeway/run/x.sock"|'; run_bad no-socket-dir 1 "key 'control-socket'.*mkdir"
@@ -251,17 +257,26 @@ test_genkey_writes_private_key() {
     expect "mode 600" [ "$(stat -c %a "$WORKDIR/new.key")" = 600 ]
     expect "32 bytes of base64" [ "$(base64 -d < "$WORKDIR/new.key" | wc -c)" = 32 ]
     expect_not "genkey refuses to overwrite" "$CAUSEWAYD" genkey "$WORKDIR/new.key" 2>/dev/null
+    local public; public=$("$CAUSEWAYD" pubkey "$WORKDIR/new.key") || fail "pubkey FILE"
+    expect "pubkey reads stdin as well" [ "$("$CAUSEWAYD" pubkey < "$WORKDIR/new.key")" = "$public" ]
+    expect "a public key is 32 bytes of base64" [ "$(echo "$public" | base64 -d | wc -c)" = 32 ]
+    expect "another private key, another public key" [ "$("$CAUSEWAYD" genkey | "$CAUSEWAYD" pubkey)" != "$public" ]
+    expect "pubkey refuses what is not a key" sh -c "! echo nonsense | '$CAUSEWAYD' pubkey 2>/dev/null"
+    expect "genpsk writes a pre-shared key" "$CAUSEWAYD" genpsk "$WORKDIR/link.psk"
+    expect "mode 600" [ "$(stat -c %a "$WORKDIR/link.psk")" = 600 ]
 }
 
 test_example_configurations_pass_check() {
     local site lan
-    "$CAUSEWAYD" genkey "$WORKDIR/causeway.key" || fail "genkey"
     for site in a b; do
         lan=lan-$site
-        # The examples name eth1; this gateway's LAN NIC has its own name.
-        sed "s/^lan-interface = .*/lan-interface = \"$lan\"/" "$ROOT/examples/site-$site.toml" > "$WORKDIR/example-$site.toml"
+        # The examples name eth1 and a placeholder for the peer's key; this gateway's LAN NIC
+        # has its own name, and the peer is the other test site.
+        "$CAUSEWAYD" genkey "$WORKDIR/causeway-$site.key" || fail "genkey"
+        sed -e "s/^lan-interface = .*/lan-interface = \"$lan\"/" -e "s/^private-key-file = .*/private-key-file = \"causeway-$site.key\"/" \
+            -e "s|^public-key = .*|public-key = \"$(public_key a)\"|" "$ROOT/examples/site-$site.toml" > "$WORKDIR/example-$site.toml"
         expect "examples/site-$site.toml passes check" ip netns exec "$(gateway_ns $site)" "$CAUSEWAYD" check --config "$WORKDIR/example-$site.toml"
     done
-    grep -q '^listen = "198.18.0.1:4789"' "$ROOT/examples/site-a.toml" && grep -q '^peer = "198.18.0.1:4789"' "$ROOT/examples/site-b.toml" \
+    grep -q '^listen = "198.18.0.1:' "$ROOT/examples/site-a.toml" && grep -q '^endpoint = "198.18.0.1:' "$ROOT/examples/site-b.toml" \
         || fail "the example pair does not point at each other"
 }

@@ -38,7 +38,7 @@ test_ctl_reports_macs_and_counters() {
     status_text=$(ctl a status) || fail "status without --json failed"
     macs_text=$(ctl a macs) || fail "macs without --json failed"
     echo "$status_text" | sed -n '1,9p' | sed 's/^/    /'
-    echo "$status_text" | grep -qE "^$WAN_B:$PORT +up " || fail "the status table does not show the peer up"
+    echo "$status_text" | grep -qE "^$WAN_B:$PORT +$(public_key b | cut -c1-8 | sed "s/+/\\\\+/g")… +up " || fail "the status table does not show the peer, by its key, up"
     echo "$status_text" | grep -qE "^flooded +$flooded_after$|^flooded +[0-9]+$" || fail "the status table has no flooded row"
     echo "$macs_text" | grep -qE "^$host_b +peer $WAN_B:$PORT " || fail "the MAC table does not show host B behind the peer: $macs_text"
     echo "$macs_text" | grep -qE "^$host_a +local " || fail "the MAC table does not show host A as local: $macs_text"

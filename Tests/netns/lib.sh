@@ -41,26 +41,36 @@ sites_create() {
     ip -n "$NS_GA" link set wan0 up
     ip -n "$NS_GB" link set wan0 up
     # The LAN ports come up with the bridge: causewayd brings the NIC up itself.
-    head -c 32 /dev/urandom | base64 > "$WORKDIR/site.key"
-    chmod 600 "$WORKDIR/site.key"
+    # Each site its own private key; each configuration names the other's public key.
+    local site
+    for site in a b; do
+        "$CAUSEWAYD" genkey "$WORKDIR/site-$site.key"
+    done
 }
 
-# write_config SITE [extra toml lines...]: the configuration of site a or b.
+# public_key SITE: the site's public key, as its peer's configuration names it.
+public_key() { "$CAUSEWAYD" pubkey "$WORKDIR/site-$1.key"; }
+
+# write_config SITE [extra toml lines...]: the configuration of site a or b. The extra
+# lines go before the [peer] table, so they are top-level keys.
 write_config() {
     local site=$1; shift
-    local listen peer lan
-    if [ "$site" = a ]; then listen=$WAN_A; peer=$WAN_B; lan=lan-a; else listen=$WAN_B; peer=$WAN_A; lan=lan-b; fi
+    local listen peer lan other
+    if [ "$site" = a ]; then listen=$WAN_A; peer=$WAN_B; lan=lan-a; other=b; else listen=$WAN_B; peer=$WAN_A; lan=lan-b; other=a; fi
     {
         echo "bridge = \"br0\""
         echo "lan-interface = \"$lan\""
         echo "tap = \"cw0\""
         echo "listen = \"$listen:$PORT\""
-        echo "peer = \"$peer:$PORT\""
-        echo "key-file = \"site.key\""
+        echo "private-key-file = \"site-$site.key\""
         echo "keepalive-interval = 1"
         echo "control-socket = \"site-$site.sock\""
         local line
         for line in "$@"; do echo "$line"; done
+        echo
+        echo "[peer]"
+        echo "public-key = \"$(public_key $other)\""
+        echo "endpoint = \"$peer:$PORT\""
     } > "$WORKDIR/site-$site.toml"
 }
 

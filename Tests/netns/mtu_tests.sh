@@ -148,7 +148,7 @@ test_hostile_fragments_are_counted_and_dropped() {
     sleep 1
     local report arrived state
     report=$(ip netns exec "$NS_GB" "$TESTPEER" --listen "$WAN_B:$PORT" --target "$WAN_A:$PORT" \
-        --key "$WORKDIR/site.key" --marker causeway-fragmented --fragments) || fail "the test peer failed"
+        --key "$WORKDIR/site-b.key" --peer-public-key "$(public_key a)" --marker causeway-fragmented --fragments) || fail "the test peer failed"
     echo "    sent: $report"
     sleep 1
     arrived=$(capture_stop marker)

@@ -7,9 +7,14 @@ public struct Configuration: Sendable, Equatable {
     /// The TAP device causewayd creates.
     public var tap: String
     public var listen: SocketEndpoint
+    /// The peer gateway's address (`[peer]` `endpoint`).
     public var peer: SocketEndpoint
-    /// The pre-shared key file, absolute (a relative path is taken from the config's folder).
-    public var keyFile: String
+    /// The peer's public key (`[peer]` `public-key`): who the peer is.
+    public var peerPublicKey: PublicKey
+    /// This site's private key file, absolute (a relative path is taken from the config's folder).
+    public var privateKeyFile: String
+    /// The optional pre-shared key file, mixed into every handshake as an extra layer.
+    public var presharedKeyFile: String?
     public var networkID: NetworkID
     public var macAgingTime: Duration
     public var macTableSize: Int

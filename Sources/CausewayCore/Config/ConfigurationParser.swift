@@ -8,8 +8,10 @@ extension Configuration {
         case lanInterface = "lan-interface"
         case tap
         case listen
+        /// A table: the peer's `public-key` and `endpoint`.
         case peer
-        case keyFile = "key-file"
+        case privateKeyFile = "private-key-file"
+        case presharedKeyFile = "preshared-key-file"
         case networkID = "network-id"
         case macAgingTime = "mac-aging-time"
         case macTableSize = "mac-table-size"
@@ -19,6 +21,15 @@ extension Configuration {
         case migrateAddresses = "migrate-addresses"
         case icmpTooBig = "icmp-too-big"
     }
+
+    /// The keys of the `[peer]` table.
+    public enum PeerKey: String, CaseIterable, Sendable {
+        case publicKey = "public-key"
+        case endpoint
+    }
+
+    /// Where docs/operations.md explains the move from a pre-shared key alone to site keys.
+    static let migrationHint = "see \"Moving to site keys\" in docs/operations.md"
 
     /// Parses and validates TOML text; `file` names the source in every error.
     public init(toml text: String, file: String) throws(ConfigurationError) {
@@ -31,14 +42,27 @@ extension Configuration {
             throw ConfigurationError(file: file, key: nil, problem: "\(error)")
         }
         let reader = KeyReader(table: table, file: file)
-        try reader.refuseUnknownKeys()
+        try Self.refuseVersion1Shape(table, file: file)
+        try reader.refuseUnknownKeys(Key.allCases.map(\.rawValue))
 
-        bridge = try reader.interfaceName(.bridge)
-        lanInterface = try reader.interfaceName(.lanInterface)
-        tap = try reader.interfaceName(.tap)
-        listen = try reader.endpoint(.listen)
-        peer = try reader.endpoint(.peer)
-        keyFile = Self.resolve(try reader.string(.keyFile), relativeTo: file)
+        bridge = try reader.interfaceName(Key.bridge.rawValue)
+        lanInterface = try reader.interfaceName(Key.lanInterface.rawValue)
+        tap = try reader.interfaceName(Key.tap.rawValue)
+        listen = try reader.endpoint(Key.listen.rawValue)
+        guard let peerTable = table[Key.peer.rawValue]?.table else {
+            throw reader.error(.peer, table[Key.peer.rawValue] == nil
+                ? "missing; it is required: a [peer] table with public-key and endpoint"
+                : "expected a table ([peer] with public-key and endpoint), found \(table[Key.peer.rawValue]!.type)")
+        }
+        let peerReader = KeyReader(table: peerTable, file: file, prefix: "peer.")
+        try peerReader.refuseUnknownKeys(PeerKey.allCases.map(\.rawValue))
+        peer = try peerReader.endpoint(PeerKey.endpoint.rawValue)
+        peerPublicKey = try peerReader.publicKey(PeerKey.publicKey.rawValue)
+        privateKeyFile = Self.resolve(try reader.string(Key.privateKeyFile.rawValue), relativeTo: file)
+        presharedKeyFile = try reader.optionalString(.presharedKeyFile).map { path throws(ConfigurationError) in
+            guard !path.isEmpty else { throw reader.error(.presharedKeyFile, "is empty") }
+            return Self.resolve(path, relativeTo: file)
+        }
         networkID = try reader.optionalInteger(.networkID, in: 0...Int(NetworkID.maximum)).map { NetworkID(UInt32($0))! }
             ?? Self.defaultNetworkID
         macAgingTime = try reader.optionalInteger(.macAgingTime, in: 1...86_400).map { .seconds($0) } ?? Self.defaultMACAgingTime
@@ -72,10 +96,24 @@ extension Configuration {
             }
         }
         if listen.isIPv6 != peer.isIPv6, !(listen.isIPv6 && listen.isUnspecified) {
-            throw ConfigurationError(file: file, key: Key.peer.rawValue, problem: "'\(peer)' is not of the listen address's family (\(listen)); listen on [::] to reach both")
+            throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is not of the listen address's family (\(listen)); listen on [::] to reach both")
         }
         if peer.isUnspecified {
-            throw ConfigurationError(file: file, key: Key.peer.rawValue, problem: "'\(peer)' is the unspecified address; name the peer gateway's address")
+            throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is the unspecified address; name the peer gateway's address")
+        }
+    }
+
+    /// A configuration written for version 1 (one shared `key-file`, `peer` an address) gets
+    /// an error that says what to change, not just "unknown key".
+    private static func refuseVersion1Shape(_ table: TOMLTable, file: String) throws(ConfigurationError) {
+        if table["key-file"] != nil {
+            throw ConfigurationError(file: file, key: "key-file", problem:
+                "a shared key alone no longer identifies a site: give this site its own key (causewayd genkey), name it in 'private-key-file', "
+                + "and keep the old key, if you like, as 'preshared-key-file'; \(migrationHint)")
+        }
+        if let peer = table[Key.peer.rawValue], peer.string != nil {
+            throw ConfigurationError(file: file, key: Key.peer.rawValue, problem:
+                "is now a table: write [peer] with endpoint = \"\(peer.string!)\" and public-key = the peer's public key (causewayd pubkey on the peer); \(migrationHint)")
         }
     }
 
@@ -90,20 +128,30 @@ extension Configuration {
 private struct KeyReader {
     let table: TOMLTable
     let file: String
+    /// Put before each key in errors: "peer." for the keys of the [peer] table.
+    var prefix = ""
 
     func error(_ key: Configuration.Key, _ problem: String) -> ConfigurationError {
-        ConfigurationError(file: file, key: key.rawValue, problem: problem)
+        error(key.rawValue, problem)
     }
 
-    func refuseUnknownKeys() throws(ConfigurationError) {
-        let known = Set(Configuration.Key.allCases.map(\.rawValue))
+    func error(_ key: String, _ problem: String) -> ConfigurationError {
+        ConfigurationError(file: file, key: prefix + key, problem: problem)
+    }
+
+    func refuseUnknownKeys(_ knownKeys: [String]) throws(ConfigurationError) {
+        let known = Set(knownKeys)
         if let unknown = table.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ConfigurationError(file: file, key: unknown, problem: "unknown key; known keys are \(known.sorted().joined(separator: ", "))")
+            throw error(unknown, "unknown key; known keys are \(known.sorted().map { prefix + $0 }.joined(separator: ", "))")
         }
     }
 
     func optionalString(_ key: Configuration.Key) throws(ConfigurationError) -> String? {
-        guard let value = table[key.rawValue] else { return nil }
+        try optionalString(key.rawValue)
+    }
+
+    func optionalString(_ key: String) throws(ConfigurationError) -> String? {
+        guard let value = table[key] else { return nil }
         guard let text = value.string else { throw error(key, "expected a string, found \(value.type)") }
         return text
     }
@@ -114,7 +162,7 @@ private struct KeyReader {
         return flag
     }
 
-    func string(_ key: Configuration.Key) throws(ConfigurationError) -> String {
+    func string(_ key: String) throws(ConfigurationError) -> String {
         guard let text = try optionalString(key) else { throw error(key, "missing; it is required") }
         guard !text.isEmpty else { throw error(key, "is empty") }
         return text
@@ -128,7 +176,7 @@ private struct KeyReader {
     }
 
     /// A Linux interface name: 1 to 15 bytes, no '/', ':' or white space.
-    func interfaceName(_ key: Configuration.Key) throws(ConfigurationError) -> String {
+    func interfaceName(_ key: String) throws(ConfigurationError) -> String {
         let name = try string(key)
         guard name.utf8.count <= 15 else { throw error(key, "'\(name)' is longer than 15 bytes, the Linux limit for interface names") }
         guard name != ".", name != "..", !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) else {
@@ -137,11 +185,20 @@ private struct KeyReader {
         return name
     }
 
-    func endpoint(_ key: Configuration.Key) throws(ConfigurationError) -> SocketEndpoint {
+    func endpoint(_ key: String) throws(ConfigurationError) -> SocketEndpoint {
         let text = try string(key)
         guard let endpoint = SocketEndpoint(text) else {
             throw error(key, "'\(text)' is not ADDRESS:PORT (198.18.0.1:51820 or [fd00::1]:51820, port 1-65535)")
         }
         return endpoint
+    }
+
+    func publicKey(_ key: String) throws(ConfigurationError) -> PublicKey {
+        let text = try string(key)
+        do {
+            return try PublicKey(base64: text)
+        } catch {
+            throw self.error(key, "'\(text)' \(error); it is what causewayd pubkey prints on the peer")
+        }
     }
 }

@@ -1,9 +1,4 @@
 @preconcurrency import Crypto
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The session keys a completed handshake yields, one per direction.
 public struct SessionKeys: Sendable {
@@ -14,23 +9,33 @@ public struct SessionKeys: Sendable {
     public let isInitiator: Bool
 }
 
-/// The Noise NNpsk0 handshake over Curve25519, ChaCha20-Poly1305 and SHA-256:
+/// The Noise IKpsk2 handshake over Curve25519, ChaCha20-Poly1305 and SHA-256, the pattern
+/// of WireGuard:
 ///
-///     -> psk, e        initiation: sender index, ephemeral key, sealed timestamp
-///     <- e, ee         response:   sender index, receiver index, ephemeral key, sealed empty
+///     <- s                         the initiator knows the responder's static key
+///     -> e, es, s, ss              initiation: ephemeral, sealed static, sealed timestamp
+///     <- e, ee, se, psk            response:   ephemeral, sealed empty
 ///
-/// Both sides contribute a fresh ephemeral key, so every handshake yields fresh keys; the
-/// pre-shared key is mixed in before anything is sent, so only a holder of it can produce
-/// an initiation that opens or a response that opens. The clear-text fields of each message
-/// (header and indices) are mixed into the handshake hash, binding them to the keys.
+/// The initiator's static key travels encrypted (identity hiding); ee gives forward
+/// secrecy; es and se prove each side holds its private key; the optional pre-shared key is
+/// mixed in last. The roles are bound into the messages: an initiation is sealed to the
+/// responder's static key and names the initiator's, a response answers one ephemeral, so a
+/// gateway's own message echoed back never opens as its peer's.
+///
+/// The clear fields around the Noise bytes (header, indices, mac1, mac2) are not hashed, as
+/// in WireGuard, so the transcript is exactly Noise's and an independent implementation
+/// checks it (Tests/noise/interop.py). What guards those fields is the mac1, and the index
+/// lookup that a wrong index fails.
 public enum Handshake {
-    static let protocolName = "Noise_NNpsk0_25519_ChaChaPoly_SHA256"
-    static let prologue = Array("causeway/1".utf8)
+    static let protocolName = "Noise_IKpsk2_25519_ChaChaPoly_SHA256"
+    static let prologue = Array("causeway/2".utf8)
 
-    public enum Failure: Error, Sendable {
-        /// The message does not open with the pre-shared key.
+    public enum Failure: Error, Sendable, Equatable {
+        /// A sealed field did not open: not made with the keys this link expects.
         case authentication
-        /// The message is not of the expected form.
+        /// The initiation opened, but names a static key that is not the configured peer's.
+        case unknownPeer
+        /// Not of the expected form, or a key that yields an all-zero shared secret.
         case malformed
     }
 
@@ -38,114 +43,158 @@ public enum Handshake {
     public struct Initiator: Sendable {
         public let localIndex: UInt32
         public let startedAt: Moment
-        fileprivate let ephemeral: Curve25519.KeyAgreement.PrivateKey
+        fileprivate let ephemeral: PrivateKey
         fileprivate let state: NoiseSymmetricState
     }
 
-    /// What a responder learned from a valid initiation.
+    /// A valid initiation before it is answered: the timestamp is checked between the two
+    /// steps, so a replay costs one Diffie-Hellman, not three.
+    public struct OpenedInitiation: Sendable {
+        public let remoteIndex: UInt32
+        public let timestamp: HandshakeTimestamp
+        fileprivate let remoteEphemeral: Curve25519.KeyAgreement.PublicKey
+        fileprivate let state: NoiseSymmetricState
+    }
+
+    /// What a responder sends and keeps for a valid initiation.
     public struct Answer: Sendable {
         public let keys: SessionKeys
-        public let timestamp: HandshakeTimestamp
+        /// The response, its mac fields zero: the caller writes them.
         public let response: [UInt8]
     }
 
-    public static func initiate(psk: PreSharedKey, localIndex: UInt32, timestamp: HandshakeTimestamp, now: Moment) -> (Initiator, [UInt8]) {
-        var state = initialState(psk: psk)
-        let ephemeral = Curve25519.KeyAgreement.PrivateKey()
-        var message = [WireFormat.version, WireFormat.MessageType.handshakeInitiation.rawValue, 0, 0]
-        message += bigEndianBytes(localIndex)
-        state.mixHash(message)
-        let ephemeralPublic = Array(ephemeral.publicKey.rawRepresentation)
-        state.mixHash(ephemeralPublic)
-        state.mixKey(ephemeralPublic)
-        // Sealing with a freshly mixed key cannot fail.
-        message += ephemeralPublic + (try! state.encryptAndHash(timestamp.bytes))
+    /// Builds an initiation; its mac fields are zero: the caller writes them.
+    public static func initiate(
+        _ identity: SiteIdentity, localIndex: UInt32, timestamp: HandshakeTimestamp, now: Moment,
+        ephemeral: PrivateKey = .random()
+    ) -> (Initiator, [UInt8]) {
+        var state = initialState(responderStatic: identity.peer)
+        var message = header(.handshakeInitiation) + bigEndianBytes(localIndex)
+        let ephemeralPublic = ephemeral.publicKey.bytes
+        mixEphemeral(ephemeralPublic, into: &state)
+        // The peer's key was checked for a non-zero result when the identity was made, and a
+        // fresh ephemeral with a valid public key cannot give zero either.
+        state.mixKey(ephemeral.sharedSecret(with: identity.peerAgreementKey)!)
+        message += ephemeralPublic
+        message += state.encryptAndHash(identity.local.publicKey.bytes)
+        state.mixKey(identity.staticShared)
+        message += state.encryptAndHash(timestamp.bytes)
+        message += [UInt8](repeating: 0, count: 2 * WireFormat.macLength)
         return (Initiator(localIndex: localIndex, startedAt: now, ephemeral: ephemeral, state: state), message)
     }
 
-    /// Checks an initiation and builds the response to it.
-    public static func respond(to initiation: [UInt8], psk: PreSharedKey, localIndex: UInt32) throws(Failure) -> Answer {
-        guard initiation.count == WireFormat.initiationLength else { throw .malformed }
-        var state = initialState(psk: psk)
-        let remoteIndex = readBigEndian(initiation, at: 4)
-        state.mixHash(initiation[0..<8])
-        let remoteEphemeralBytes = initiation[8..<40]
-        state.mixHash(remoteEphemeralBytes)
-        state.mixKey(remoteEphemeralBytes)
-        let timestamp: HandshakeTimestamp
+    /// Checks an initiation's Noise part: one Diffie-Hellman (es), then the sealed static key
+    /// must be the peer's and the timestamp must open.
+    public static func open(initiation: UnsafeRawBufferPointer, _ identity: SiteIdentity) throws(Failure) -> OpenedInitiation {
+        typealias Field = WireFormat.Initiation
+        guard initiation.count == Field.length else { throw .malformed }
+        var state = initialState(responderStatic: identity.local.publicKey)
+        let remoteEphemeralBytes = Array(initiation[Field.ephemeral..<Field.sealedStatic])
+        mixEphemeral(remoteEphemeralBytes, into: &state)
+        let remoteEphemeral = try agreementKey(remoteEphemeralBytes)
+        guard let es = identity.local.sharedSecret(with: remoteEphemeral) else { throw .malformed }
+        state.mixKey(es)
+        let remoteStatic: [UInt8]
+        let timestampBytes: [UInt8]
         do {
-            guard let stamp = HandshakeTimestamp(bytes: try state.decryptAndHash(initiation[40...])) else { throw Failure.malformed }
-            timestamp = stamp
+            remoteStatic = try state.decryptAndHash(initiation[Field.sealedStatic..<Field.sealedTimestamp])
+            guard remoteStatic == identity.peer.bytes else { throw Failure.unknownPeer }
+            state.mixKey(identity.staticShared)
+            timestampBytes = try state.decryptAndHash(initiation[Field.sealedTimestamp..<Field.mac1])
+        } catch let failure as Failure {
+            throw failure
         } catch {
             throw .authentication
         }
-        guard let remoteEphemeral = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: remoteEphemeralBytes) else {
-            throw .malformed
-        }
-
-        let ephemeral = Curve25519.KeyAgreement.PrivateKey()
-        var response = [WireFormat.version, WireFormat.MessageType.handshakeResponse.rawValue, 0, 0]
-        response += bigEndianBytes(localIndex) + bigEndianBytes(remoteIndex)
-        state.mixHash(response)
-        let ephemeralPublic = Array(ephemeral.publicKey.rawRepresentation)
-        state.mixHash(ephemeralPublic)
-        state.mixKey(ephemeralPublic)
-        guard let shared = try? ephemeral.sharedSecretFromKeyAgreement(with: remoteEphemeral) else { throw .malformed }
-        state.mixKey(shared.withUnsafeBytes { Array($0) })
-        response += ephemeralPublic + (try! state.encryptAndHash([]))
-
-        let (initiatorToResponder, responderToInitiator) = state.split()
-        let keys = SessionKeys(
-            localIndex: localIndex, remoteIndex: remoteIndex,
-            sending: responderToInitiator, receiving: initiatorToResponder, isInitiator: false
+        guard let timestamp = HandshakeTimestamp(bytes: timestampBytes) else { throw .malformed }
+        return OpenedInitiation(
+            remoteIndex: initiation.loadBigEndian(at: Field.senderIndex, as: UInt32.self),
+            timestamp: timestamp, remoteEphemeral: remoteEphemeral, state: state
         )
-        return Answer(keys: keys, timestamp: timestamp, response: response)
     }
 
-    /// Completes the initiator's side with the peer's response.
-    public static func complete(_ initiator: Initiator, response: [UInt8]) throws(Failure) -> SessionKeys {
-        guard response.count == WireFormat.responseLength,
-              readBigEndian(response, at: 8) == initiator.localIndex
+    /// Answers an opened initiation: a fresh ephemeral, ee and se, the pre-shared key.
+    public static func respond(
+        to initiation: OpenedInitiation, _ identity: SiteIdentity, localIndex: UInt32, ephemeral: PrivateKey = .random()
+    ) throws(Failure) -> Answer {
+        var state = initiation.state
+        var response = header(.handshakeResponse) + bigEndianBytes(localIndex) + bigEndianBytes(initiation.remoteIndex)
+        let ephemeralPublic = ephemeral.publicKey.bytes
+        mixEphemeral(ephemeralPublic, into: &state)
+        guard let ee = ephemeral.sharedSecret(with: initiation.remoteEphemeral) else { throw .malformed }
+        state.mixKey(ee)
+        // se: the responder's ephemeral with the initiator's static, checked non-zero once.
+        state.mixKey(ephemeral.sharedSecret(with: identity.peerAgreementKey)!)
+        state.mixKeyAndHash(identity.psk.bytes)
+        response += ephemeralPublic + state.encryptAndHash([])
+        response += [UInt8](repeating: 0, count: 2 * WireFormat.macLength)
+        let (initiatorToResponder, responderToInitiator) = state.split()
+        let keys = SessionKeys(
+            localIndex: localIndex, remoteIndex: initiation.remoteIndex,
+            sending: responderToInitiator, receiving: initiatorToResponder, isInitiator: false
+        )
+        return Answer(keys: keys, response: response)
+    }
+
+    /// Completes the initiator's side with the peer's response: two Diffie-Hellmans.
+    public static func complete(_ initiator: Initiator, response: UnsafeRawBufferPointer, _ identity: SiteIdentity) throws(Failure) -> SessionKeys {
+        typealias Field = WireFormat.Response
+        guard response.count == Field.length,
+              response.loadBigEndian(at: Field.receiverIndex, as: UInt32.self) == initiator.localIndex
         else { throw .malformed }
         var state = initiator.state
-        let remoteIndex = readBigEndian(response, at: 4)
-        state.mixHash(response[0..<12])
-        let remoteEphemeralBytes = response[12..<44]
-        state.mixHash(remoteEphemeralBytes)
-        state.mixKey(remoteEphemeralBytes)
-        guard let remoteEphemeral = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: remoteEphemeralBytes),
-              let shared = try? initiator.ephemeral.sharedSecretFromKeyAgreement(with: remoteEphemeral)
+        let remoteEphemeralBytes = Array(response[Field.ephemeral..<Field.sealedEmpty])
+        mixEphemeral(remoteEphemeralBytes, into: &state)
+        let remoteEphemeral = try agreementKey(remoteEphemeralBytes)
+        guard let ee = initiator.ephemeral.sharedSecret(with: remoteEphemeral),
+              let se = identity.local.sharedSecret(with: remoteEphemeral)
         else { throw .malformed }
-        state.mixKey(shared.withUnsafeBytes { Array($0) })
+        state.mixKey(ee)
+        state.mixKey(se)
+        state.mixKeyAndHash(identity.psk.bytes)
         do {
-            _ = try state.decryptAndHash(response[44...])
+            _ = try state.decryptAndHash(response[Field.sealedEmpty..<Field.mac1])
         } catch {
             throw .authentication
         }
         let (initiatorToResponder, responderToInitiator) = state.split()
         return SessionKeys(
-            localIndex: initiator.localIndex, remoteIndex: remoteIndex,
+            localIndex: initiator.localIndex, remoteIndex: response.loadBigEndian(at: Field.senderIndex, as: UInt32.self),
             sending: initiatorToResponder, receiving: responderToInitiator, isInitiator: true
         )
     }
 
-    /// The receiver index a response names, to find the initiation it answers.
-    public static func receiverIndex(ofResponse response: UnsafeRawBufferPointer) -> UInt32 {
-        response.loadBigEndian(at: 8, as: UInt32.self)
+    /// The receiver index a response or cookie reply names, to find the message it answers.
+    public static func receiverIndex(of message: UnsafeRawBufferPointer, type: WireFormat.MessageType) -> UInt32 {
+        let offset = type == .cookieReply ? WireFormat.CookieReply.receiverIndex : WireFormat.Response.receiverIndex
+        return message.loadBigEndian(at: offset, as: UInt32.self)
     }
 
-    private static func initialState(psk: PreSharedKey) -> NoiseSymmetricState {
+    /// Noise's initialization: the protocol name, the prologue, then the responder's static
+    /// key, which IK's initiator knows before the first message (a pre-message).
+    private static func initialState(responderStatic: PublicKey) -> NoiseSymmetricState {
         var state = NoiseSymmetricState(protocolName: protocolName)
         state.mixHash(prologue)
-        state.mixKeyAndHash(psk.bytes)
+        state.mixHash(responderStatic.bytes)
         return state
     }
 
-    private static func bigEndianBytes(_ value: UInt32) -> [UInt8] {
-        (0..<4).map { UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * $0)) }
+    /// The `e` token of a psk pattern: hashed, and mixed into the key as well.
+    private static func mixEphemeral(_ publicKey: [UInt8], into state: inout NoiseSymmetricState) {
+        state.mixHash(publicKey)
+        state.mixKey(publicKey)
     }
 
-    private static func readBigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-        bytes[offset..<(offset + 4)].reduce(0) { ($0 << 8) | UInt32($1) }
+    private static func agreementKey(_ bytes: [UInt8]) throws(Failure) -> Curve25519.KeyAgreement.PublicKey {
+        guard let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: bytes) else { throw .malformed }
+        return key
+    }
+
+    private static func header(_ type: WireFormat.MessageType) -> [UInt8] {
+        [WireFormat.version, type.rawValue, 0, 0]
+    }
+
+    static func bigEndianBytes(_ value: UInt32) -> [UInt8] {
+        (0..<4).map { UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * $0)) }
     }
 }

@@ -7,12 +7,15 @@ import Foundation
 
 /// The SymmetricState object of the Noise Protocol Framework (revision 34, section 5.2)
 /// with SHA-256, HMAC-based HKDF and ChaCha20-Poly1305.
+///
+/// The chaining key and the cipher key are secret and live in `SymmetricKey`s, whose storage
+/// swift-crypto zeroes when it is released; the hash is a transcript, not a secret.
 struct NoiseSymmetricState: Sendable {
     enum Failure: Error {
         case decryption
     }
 
-    private(set) var chainingKey: [UInt8]
+    private var chainingKey: SymmetricKey
     private(set) var hash: [UInt8]
     private var key: SymmetricKey?
     private var nonce: UInt64 = 0
@@ -22,7 +25,7 @@ struct NoiseSymmetricState: Sendable {
         hash = name.count <= SHA256.byteCount
             ? name + Array(repeating: 0, count: SHA256.byteCount - name.count)
             : Array(SHA256.hash(data: name))
-        chainingKey = hash
+        chainingKey = SymmetricKey(data: hash)
     }
 
     mutating func mixHash(_ data: some DataProtocol) {
@@ -32,43 +35,44 @@ struct NoiseSymmetricState: Sendable {
         hash = Array(hasher.finalize())
     }
 
-    mutating func mixKey(_ inputKeyMaterial: some DataProtocol) {
+    mutating func mixKey(_ inputKeyMaterial: some ContiguousBytes) {
         let outputs = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial, count: 2)
         chainingKey = outputs[0]
-        key = SymmetricKey(data: outputs[1])
+        key = outputs[1]
         nonce = 0
     }
 
-    mutating func mixKeyAndHash(_ inputKeyMaterial: some DataProtocol) {
+    mutating func mixKeyAndHash(_ inputKeyMaterial: some ContiguousBytes) {
         let outputs = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial, count: 3)
         chainingKey = outputs[0]
-        mixHash(outputs[1])
-        key = SymmetricKey(data: outputs[2])
+        outputs[1].withUnsafeBytes { mixHash($0) }
+        key = outputs[2]
         nonce = 0
     }
 
-    mutating func encryptAndHash(_ plaintext: [UInt8]) throws -> [UInt8] {
+    mutating func encryptAndHash(_ plaintext: [UInt8]) -> [UInt8] {
         guard let key else { preconditionFailure("every Causeway message is sent after a key was mixed in") }
-        let box = try ChaChaPoly.seal(plaintext, using: key, nonce: Self.nonce(nonce), authenticating: hash)
+        // Sealing with a 32-byte key and a 12-byte nonce cannot fail.
+        let box = try! ChaChaPoly.seal(plaintext, using: key, nonce: Self.nonce(nonce), authenticating: hash)
         nonce += 1
         let ciphertext = Array(box.ciphertext) + Array(box.tag)
         mixHash(ciphertext)
         return ciphertext
     }
 
-    mutating func decryptAndHash(_ ciphertext: some Collection<UInt8>) throws -> [UInt8] {
-        guard let key, ciphertext.count >= WireFormat.tagLength else { throw Failure.decryption }
+    mutating func decryptAndHash(_ ciphertext: some Collection<UInt8>) throws(Failure) -> [UInt8] {
+        guard let key, ciphertext.count >= WireFormat.tagLength else { throw .decryption }
         let bytes = Array(ciphertext)
-        let box = try ChaChaPoly.SealedBox(
-            nonce: Self.nonce(nonce),
-            ciphertext: bytes.dropLast(WireFormat.tagLength),
-            tag: bytes.suffix(WireFormat.tagLength)
-        )
         let plaintext: [UInt8]
         do {
+            let box = try ChaChaPoly.SealedBox(
+                nonce: Self.nonce(nonce),
+                ciphertext: bytes.dropLast(WireFormat.tagLength),
+                tag: bytes.suffix(WireFormat.tagLength)
+            )
             plaintext = Array(try ChaChaPoly.open(box, using: key, authenticating: hash))
         } catch {
-            throw Failure.decryption
+            throw .decryption
         }
         nonce += 1
         mixHash(bytes)
@@ -78,16 +82,21 @@ struct NoiseSymmetricState: Sendable {
     /// The two transport keys: the initiator sends with the first.
     func split() -> (SymmetricKey, SymmetricKey) {
         let outputs = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: [UInt8](), count: 2)
-        return (SymmetricKey(data: outputs[0]), SymmetricKey(data: outputs[1]))
+        return (outputs[0], outputs[1])
     }
 
     /// Noise's HKDF (section 4.3): HMAC-SHA256 chained over the previous output.
-    static func hkdf(chainingKey: [UInt8], inputKeyMaterial: some DataProtocol, count: Int) -> [[UInt8]] {
-        let temporaryKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: inputKeyMaterial, using: SymmetricKey(data: chainingKey)))
-        var outputs: [[UInt8]] = []
-        var previous: [UInt8] = []
+    static func hkdf(chainingKey: SymmetricKey, inputKeyMaterial: some ContiguousBytes, count: Int) -> [SymmetricKey] {
+        let temporaryKey = inputKeyMaterial.withUnsafeBytes {
+            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: $0, using: chainingKey))
+        }
+        var outputs: [SymmetricKey] = []
+        var previous = SymmetricKey(data: [UInt8]())
         for index in 1...count {
-            previous = Array(HMAC<SHA256>.authenticationCode(for: previous + [UInt8(index)], using: temporaryKey))
+            var hmac = HMAC<SHA256>(key: temporaryKey)
+            previous.withUnsafeBytes { hmac.update(data: $0) }
+            hmac.update(data: [UInt8(index)])
+            previous = SymmetricKey(data: hmac.finalize())
             outputs.append(previous)
         }
         return outputs

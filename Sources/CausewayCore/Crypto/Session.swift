@@ -12,8 +12,11 @@ import Foundation
 /// ephemeral secrets on both sides, and a counter never repeats under one key, so no
 /// (key, nonce) pair is ever used twice, across restarts of either side included.
 public final class Session: @unchecked Sendable {
-    /// Past this many messages a key is retired (the counter would still be far from wrapping).
-    public static let rejectAfterMessages: UInt64 = 1 << 60
+    /// Past this many messages a new handshake is started (WireGuard's REKEY_AFTER_MESSAGES).
+    public static let rekeyAfterMessages: UInt64 = 1 << 60
+    /// Past this many a key is retired: the counter never wraps, and the replay window
+    /// keeps its margin below the end (WireGuard's REJECT_AFTER_MESSAGES).
+    public static let rejectAfterMessages: UInt64 = UInt64.max - (1 << 13)
 
     public let localIndex: UInt32
     public let remoteIndex: UInt32
@@ -34,6 +37,10 @@ public final class Session: @unchecked Sendable {
     }
 
     public var isExhausted: Bool { nextSendCounter >= Self.rejectAfterMessages }
+    public var needsRekey: Bool { nextSendCounter >= Self.rekeyAfterMessages }
+
+    /// Moves the send counter, for tests of what happens near the message limits.
+    func advanceSendCounter(to counter: UInt64) { nextSendCounter = counter }
 
     /// Seals `payload` as a transport message of `type` into `out` and returns the datagram
     /// length, or nil when `out` is too small or the key is used up. `payload` may already

@@ -6,13 +6,15 @@ import CCryptoBoringSSL
 
 /// ChaCha20-Poly1305 under one transport key, with the Noise nonce (four zero bytes, then
 /// the 64-bit counter little-endian), sealing into and opening from buffers the caller owns.
+/// With `extendedNonce`, XChaCha20-Poly1305 (24-byte random nonces), for cookie replies.
 final class TransportCipher: @unchecked Sendable {
     private let context: UnsafeMutablePointer<EVP_AEAD_CTX>
+    static let extendedNonceLength = 24
 
-    init(key: SymmetricKey) {
+    init(key: SymmetricKey, extendedNonce: Bool = false) {
         let made = key.withUnsafeBytes { bytes in
             CCryptoBoringSSL_EVP_AEAD_CTX_new(
-                CCryptoBoringSSL_EVP_aead_chacha20_poly1305(),
+                extendedNonce ? CCryptoBoringSSL_EVP_aead_xchacha20_poly1305() : CCryptoBoringSSL_EVP_aead_chacha20_poly1305(),
                 bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, WireFormat.tagLength
             )
         }
@@ -22,6 +24,7 @@ final class TransportCipher: @unchecked Sendable {
     }
 
     deinit {
+        // BoringSSL's OPENSSL_free zeroes the context, key included, before releasing it.
         CCryptoBoringSSL_EVP_AEAD_CTX_free(context)
     }
 
@@ -31,7 +34,7 @@ final class TransportCipher: @unchecked Sendable {
         _ plaintext: UnsafeRawBufferPointer, counter: UInt64, authenticating header: UnsafeRawBufferPointer,
         into out: UnsafeMutableRawBufferPointer
     ) -> Bool {
-        run(CCryptoBoringSSL_EVP_AEAD_CTX_seal, plaintext, counter: counter, header: header, out: out)
+        Self.withNonce(counter) { run(CCryptoBoringSSL_EVP_AEAD_CTX_seal, plaintext, nonce: $0, header: header, out: out) }
     }
 
     /// Authenticates `sealed` (ciphertext, then tag) and writes the plaintext to `out`.
@@ -40,7 +43,23 @@ final class TransportCipher: @unchecked Sendable {
         _ sealed: UnsafeRawBufferPointer, counter: UInt64, authenticating header: UnsafeRawBufferPointer,
         into out: UnsafeMutableRawBufferPointer
     ) -> Bool {
-        run(CCryptoBoringSSL_EVP_AEAD_CTX_open, sealed, counter: counter, header: header, out: out)
+        Self.withNonce(counter) { run(CCryptoBoringSSL_EVP_AEAD_CTX_open, sealed, nonce: $0, header: header, out: out) }
+    }
+
+    /// Seals with an explicit nonce (the extended cipher's random 24 bytes).
+    func seal(
+        _ plaintext: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, authenticating header: UnsafeRawBufferPointer,
+        into out: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        run(CCryptoBoringSSL_EVP_AEAD_CTX_seal, plaintext, nonce: nonce, header: header, out: out)
+    }
+
+    /// Opens with an explicit nonce.
+    func open(
+        _ sealed: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, authenticating header: UnsafeRawBufferPointer,
+        into out: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        run(CCryptoBoringSSL_EVP_AEAD_CTX_open, sealed, nonce: nonce, header: header, out: out)
     }
 
     /// BoringSSL's seal and open take the same arguments: context, output and its room,
@@ -52,16 +71,14 @@ final class TransportCipher: @unchecked Sendable {
 
     @inline(__always)
     private func run(
-        _ operation: Operation, _ input: UnsafeRawBufferPointer, counter: UInt64, header: UnsafeRawBufferPointer,
+        _ operation: Operation, _ input: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer,
         out: UnsafeMutableRawBufferPointer
     ) -> Bool {
         var written = 0
-        return Self.withNonce(counter) { nonce in
-            operation(
-                context, out.bytes, &written, out.count, nonce.bytes, nonce.count,
-                input.bytes, input.count, header.bytes, header.count
-            ) == 1
-        }
+        return operation(
+            context, out.bytes, &written, out.count, nonce.bytes, nonce.count,
+            input.bytes, input.count, header.bytes, header.count
+        ) == 1
     }
 
     /// The twelve nonce bytes for `counter`, as Noise lays them out.

@@ -1,19 +1,48 @@
-/// Version 1 of the wire format; docs/protocol.md draws every message.
+/// Version 2 of the wire format (site keys, Noise IKpsk2); docs/protocol.md draws every
+/// message. Version 1 (a pre-shared key alone) is refused as malformed.
 ///
 /// Every datagram starts with the same four bytes: version, message type, two reserved
 /// zero bytes. Multi-byte integers are big-endian except the AEAD nonce counter, which
 /// ChaCha20-Poly1305 (RFC 8439) takes little-endian.
 public enum WireFormat {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     public static let commonHeaderLength = 4
     public static let tagLength = 16
     public static let publicKeyLength = 32
     public static let timestampLength = 12
 
-    /// version, type, reserved(2), sender index(4), ephemeral(32), sealed timestamp(12+16)
-    public static let initiationLength = commonHeaderLength + 4 + publicKeyLength + timestampLength + tagLength
-    /// version, type, reserved(2), sender index(4), receiver index(4), ephemeral(32), sealed empty(16)
-    public static let responseLength = commonHeaderLength + 4 + 4 + publicKeyLength + tagLength
+    public static let macLength = 16
+
+    /// Where the fields of the three handshake messages sit (docs/protocol.md draws them).
+    public enum Initiation {
+        public static let senderIndex = commonHeaderLength
+        public static let ephemeral = senderIndex + 4
+        public static let sealedStatic = ephemeral + publicKeyLength
+        public static let sealedTimestamp = sealedStatic + publicKeyLength + tagLength
+        public static let mac1 = sealedTimestamp + timestampLength + tagLength
+        public static let mac2 = mac1 + macLength
+        public static let length = mac2 + macLength
+    }
+
+    public enum Response {
+        public static let senderIndex = commonHeaderLength
+        public static let receiverIndex = senderIndex + 4
+        public static let ephemeral = receiverIndex + 4
+        public static let sealedEmpty = ephemeral + publicKeyLength
+        public static let mac1 = sealedEmpty + tagLength
+        public static let mac2 = mac1 + macLength
+        public static let length = mac2 + macLength
+    }
+
+    public enum CookieReply {
+        public static let receiverIndex = commonHeaderLength
+        public static let nonce = receiverIndex + 4
+        public static let sealedCookie = nonce + 24
+        public static let length = sealedCookie + macLength + tagLength
+    }
+
+    public static let initiationLength = Initiation.length
+    public static let responseLength = Response.length
     /// version, type, reserved(2), receiver index(4), counter(8)
     public static let transportHeaderLength = commonHeaderLength + 4 + 8
     /// The transport header, then network id(3) and a reserved zero byte.
@@ -38,6 +67,9 @@ public enum WireFormat {
         case control = 4
         /// A piece of an Ethernet frame too large for one datagram on the current path.
         case fragment = 5
+        /// A responder under load asks for proof of the sender's address before any
+        /// Diffie-Hellman: a cookie for its next handshake message's mac2.
+        case cookieReply = 6
 
         /// The exact length for fixed-size messages, the minimum for the others.
         var minimumLength: Int {
@@ -47,13 +79,14 @@ public enum WireFormat {
             case .data: WireFormat.dataHeaderLength + WireFormat.tagLength
             case .control: WireFormat.transportHeaderLength + WireFormat.tagLength + 1
             case .fragment: WireFormat.fragmentOverhead + 1
+            case .cookieReply: WireFormat.CookieReply.length
             }
         }
 
         /// Data and fragments name the bridged network in their clear header.
         public var carriesNetworkID: Bool { self == .data || self == .fragment }
 
-        var isFixedLength: Bool { self == .handshakeInitiation || self == .handshakeResponse }
+        var isFixedLength: Bool { self == .handshakeInitiation || self == .handshakeResponse || self == .cookieReply }
     }
 
     /// The message type of a datagram whose common header and length are well-formed.
