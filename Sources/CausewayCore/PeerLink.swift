@@ -15,8 +15,10 @@ public struct PeerLink: Sendable {
     public private(set) var current: Session?
     private var previous: Session?
     private var next: Session?
-    /// The mac1 of the response that made `next`, which a cookie reply to it names.
+    /// The response that made `next`, and its mac1, which a cookie reply to it names.
+    private var nextResponse: [UInt8] = []
     private var nextResponseMAC1: [UInt8] = []
+    private var nextResponseHadCookie = false
     private var pending: PendingInitiation?
     private var lastAcceptedInitiation = HandshakeTimestamp.zero
     private var guardian = HandshakeGuard()
@@ -160,7 +162,9 @@ public struct PeerLink: Sendable {
         lastAcceptedInitiation = opened.timestamp
         next = Session(keys: answer.keys, createdAt: now)
         var response = answer.response
+        nextResponseHadCookie = cookies.hasCookie(now: now)
         nextResponseMAC1 = cookies.writeMACs(into: &response, macAt: WireFormat.Response.mac1, keys: identity.macs, now: now)
+        nextResponse = response
         counters.handshakesAnswered &+= 1
         latestHandshake = now
         return response
@@ -175,6 +179,14 @@ public struct PeerLink: Sendable {
     ) -> Bool {
         typealias Field = WireFormat.Response
         counters.responsesReceived &+= 1
+        // Only a response to the handshake in flight is worth a look: a comparison refuses
+        // every other one, forged or replayed, before even an HMAC.
+        guard let initiator = pending?.initiator,
+              Handshake.receiverIndex(of: datagram, type: .handshakeResponse) == initiator.localIndex
+        else {
+            counters.drop(.unknownIndex)
+            return false
+        }
         switch guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
         case .drop(let reason):
             counters.drop(reason)
@@ -186,12 +198,6 @@ public struct PeerLink: Sendable {
             return false
         case .proceed:
             break
-        }
-        guard let initiator = pending?.initiator,
-              Handshake.receiverIndex(of: datagram, type: .handshakeResponse) == initiator.localIndex
-        else {
-            counters.drop(.unknownIndex)
-            return false
         }
         let keys: SessionKeys
         do {
@@ -207,28 +213,38 @@ public struct PeerLink: Sendable {
         return true
     }
 
-    /// Takes a cookie reply to our initiation or response. An initiation that went out
-    /// without a cookie is sent again at once, now with mac2, instead of after the retry
-    /// interval: a responder under load does not delay the link by more than a round trip.
-    public mutating func receiveCookieReply(_ datagram: UnsafeRawBufferPointer, now: Moment, counters: inout Counters) {
+    /// Takes a cookie reply to our initiation or response, so that the peer under load
+    /// does not delay the link by more than a round trip: an initiation that went out without
+    /// a cookie is sent again at once (the next `timersDue`), now with mac2; a response that
+    /// did is returned to be sent again, the same Noise message with a mac2. Each at most
+    /// once per message, so cookie replies cannot make us send more than they cost.
+    public mutating func receiveCookieReply(_ datagram: UnsafeRawBufferPointer, now: Moment, counters: inout Counters) -> [UInt8]? {
         let index = Handshake.receiverIndex(of: datagram, type: .cookieReply)
+        let answersInitiation: Bool
         let mac1: [UInt8]
         if let pending, pending.initiator.localIndex == index {
-            mac1 = pending.mac1
+            (answersInitiation, mac1) = (true, pending.mac1)
         } else if let next, next.localIndex == index {
-            mac1 = nextResponseMAC1
+            (answersInitiation, mac1) = (false, nextResponseMAC1)
         } else {
             counters.drop(.unknownIndex)
-            return
+            return nil
         }
         guard cookies.take(datagram, answering: mac1, keys: identity.macs, now: now) else {
             counters.drop(.authentication)
-            return
+            return nil
         }
         counters.cookieRepliesReceived &+= 1
-        if let pending, pending.initiator.localIndex == index, !pending.hadCookie {
-            self.pending?.retryAt = now
+        if answersInitiation {
+            if pending?.hadCookie == false { pending?.retryAt = now }
+            return nil
         }
+        guard !nextResponseHadCookie else { return nil }
+        nextResponseHadCookie = true
+        var response = nextResponse
+        nextResponseMAC1 = cookies.writeMACs(into: &response, macAt: WireFormat.Response.mac1, keys: identity.macs, now: now)
+        nextResponse = response
+        return response
     }
 
     /// Authenticates a data or control datagram and decrypts its payload into `out`.

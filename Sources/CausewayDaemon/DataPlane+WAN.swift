@@ -43,7 +43,7 @@ extension DataPlane {
             }
             cookieReply?.withUnsafeBytes { _ = socket.send($0, to: source) }
         case .cookieReply:
-            link.receiveCookieReply(datagram, now: now, counters: &counters)
+            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { _ = socket.send($0, to: source) }
         case .data:
             guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
             deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)

@@ -121,7 +121,7 @@ import Testing
         let cookieReply = try #require(LinkPair.initiation(first, to: &b, from: a.address, at: t0))
         #expect(WireFormat.messageType(of: cookieReply.withUnsafeBytes { $0 }) == .cookieReply)
         #expect(b.counters.drops(.cookieRequired) >= 1 && b.counters.cookieRepliesSent >= 1)
-        cookieReply.withUnsafeBytes { a.link.receiveCookieReply($0, now: t0, counters: &a.counters) }
+        _ = cookieReply.withUnsafeBytes { a.link.receiveCookieReply($0, now: t0, counters: &a.counters) }
         #expect(a.counters.cookieRepliesReceived == 1)
         let second = try #require(a.link.timersDue(now: t0, wallClock: pair.wallClock, counters: &a.counters).initiation,
                                   "sent again at once, not after the retry interval")
@@ -130,7 +130,53 @@ import Testing
         #expect(LinkPair.response(response, to: &a, from: b.address, at: t0))
 
         // A replay of the cookie reply finds no handshake in flight.
-        cookieReply.withUnsafeBytes { a.link.receiveCookieReply($0, now: t0, counters: &a.counters) }
+        _ = cookieReply.withUnsafeBytes { a.link.receiveCookieReply($0, now: t0, counters: &a.counters) }
         #expect(a.counters.drops(.unknownIndex) == 1)
+    }
+
+    /// Both gateways flooded: the response, too, is answered with a cookie, and sent again
+    /// once with mac2 instead of waiting for the initiator's retry.
+    @Test func whenBothSidesAreUnderLoadTheResponseIsResentWithACookie() throws {
+        var a = pair.sideA(), b = pair.sideB()
+        for host in 1...UInt64(HandshakeGuard.loadThreshold + 1) {
+            _ = LinkPair.initiation(forgedInitiation(), to: &b, from: Self.source(host), at: t0)
+            var toA = [WireFormat.version, WireFormat.MessageType.handshakeInitiation.rawValue, 0, 0]
+                + (4..<WireFormat.Initiation.length).map { _ in UInt8.random(in: 0...255) }
+            Handshake.writeMAC1(into: &toA, macAt: WireFormat.Initiation.mac1, receiver: pair.sites.a.publicKey)
+            _ = LinkPair.initiation(toA, to: &a, from: Self.source(host), at: t0)
+        }
+        #expect(a.link.isUnderLoad(now: t0) && b.link.isUnderLoad(now: t0))
+        let first = try #require(a.link.timersDue(now: t0, wallClock: pair.wallClock, counters: &a.counters).initiation)
+        let cookieFromB = try #require(LinkPair.initiation(first, to: &b, from: a.address, at: t0))
+        #expect(cookieFromB.withUnsafeBytes { a.link.receiveCookieReply($0, now: t0, counters: &a.counters) } == nil)
+        let second = try #require(a.link.timersDue(now: t0, wallClock: pair.wallClock, counters: &a.counters).initiation)
+        let response = try #require(LinkPair.initiation(second, to: &b, from: a.address, at: t0))
+
+        a.link.startTurn()
+        var cookieFromA: [UInt8]?
+        #expect(!response.withUnsafeBytes { a.link.receiveResponse($0, from: b.address, now: t0, counters: &a.counters, reply: &cookieFromA) })
+        let reply = try #require(cookieFromA, "A under load answers the response with a cookie")
+        let resent = try #require(reply.withUnsafeBytes { b.link.receiveCookieReply($0, now: t0, counters: &b.counters) })
+        #expect(Array(resent[WireFormat.Response.mac2...]) != Array(response[WireFormat.Response.mac2...]), "now with a mac2")
+        #expect(Array(resent[0..<WireFormat.Response.mac1]) == Array(response[0..<WireFormat.Response.mac1]), "the same Noise message")
+        #expect(LinkPair.response(resent, to: &a, from: b.address, at: t0))
+        #expect(reply.withUnsafeBytes { b.link.receiveCookieReply($0, now: t0, counters: &b.counters) } == nil, "resent once only")
+    }
+
+    /// One who saw our initiation's index forges responses to it: without our public key
+    /// they fail mac1 (an HMAC, no Diffie-Hellman); with it they fail the Noise tag; either
+    /// way the handshake in flight survives and the genuine response still completes it.
+    @Test func forgedResponsesToTheHandshakeInFlightCostNoSession() throws {
+        var a = pair.sideA(), b = pair.sideB()
+        let initiation = try #require(a.link.timersDue(now: t0, wallClock: pair.wallClock, counters: &a.counters).initiation)
+        let genuine = try #require(LinkPair.initiation(initiation, to: &b, from: a.address, at: t0))
+        var forged = genuine
+        for index in WireFormat.Response.ephemeral..<WireFormat.Response.mac1 { forged[index] = UInt8.random(in: 0...255) }
+        #expect(!LinkPair.response(forged, to: &a, from: b.address, at: t0))
+        #expect(a.counters.drops(.badMAC1) == 1, "the old mac1 does not cover the new body")
+        Handshake.writeMAC1(into: &forged, macAt: WireFormat.Response.mac1, receiver: pair.sites.a.publicKey)
+        #expect(!LinkPair.response(forged, to: &a, from: b.address, at: t0))
+        #expect(a.counters.drops(.authentication) + a.counters.drops(.malformed) == 1)
+        #expect(LinkPair.response(genuine, to: &a, from: b.address, at: t0), "the handshake in flight survived")
     }
 }

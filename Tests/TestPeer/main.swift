@@ -46,7 +46,7 @@ struct TestPeer: ParsableCommand {
     @Option(help: "Flood: datagrams per second, in all.")
     var rate: Int = 2000
 
-    @Option(help: "Flood: extra local addresses to send from as well (comma-separated), each from a random port.")
+    @Option(help: "Flood: extra local addresses to send from as well (comma-separated), each from port 40100 and up.")
     var sources: String?
 
     @Option(help: "Flood: a file holding a captured initiation in hex.")
@@ -167,7 +167,7 @@ struct TestPeer: ParsableCommand {
                     case .handshakeResponse:
                         _ = link.receiveResponse(datagram, from: batch.source(index).source, now: Clock.monotonic(), counters: &counters, reply: &reply)
                     case .cookieReply:
-                        link.receiveCookieReply(datagram, now: Clock.monotonic(), counters: &counters)
+                        _ = link.receiveCookieReply(datagram, now: Clock.monotonic(), counters: &counters)
                     default:
                         break
                     }
@@ -209,8 +209,9 @@ struct TestPeer: ParsableCommand {
         seconds: Double, socket: UDPSocket, daemon: SocketAddress, identity: SiteIdentity, count: (String) -> Void
     ) throws {
         var senders = [socket]
-        for address in (sources ?? "").split(separator: ",") {
-            guard let endpoint = SocketEndpoint("\(address):0") ?? SocketEndpoint("[\(address)]:0") else {
+        for (index, address) in (sources ?? "").split(separator: ",").enumerated() {
+            let port = 40100 + index
+            guard let endpoint = SocketEndpoint("\(address):\(port)") ?? SocketEndpoint("[\(address)]:\(port)") else {
                 throw ValidationError("--sources: '\(address)' is not an address")
             }
             senders.append(try UDPSocket(binding: endpoint))
@@ -223,6 +224,20 @@ struct TestPeer: ParsableCommand {
             }
         }
         let kinds = self.kinds.split(separator: ",").map(String.init)
+        // Made before the clock starts, so that the flood costs this process little: what the
+        // daemon pays per datagram does not depend on how new its random bytes are.
+        var pools: [String: [[UInt8]]] = [:]
+        for kind in kinds {
+            switch kind {
+            case "junk": pools[kind] = (0..<64).map { _ in Self.junkInitiation() }
+            case "mac1": pools[kind] = (0..<64).map { _ in Self.withValidMAC1(.handshakeInitiation, daemonKey: identity.peer) }
+            case "responses": pools[kind] = (0..<64).map { _ in Self.withValidMAC1(.handshakeResponse, daemonKey: identity.peer) }
+            case "replay":
+                guard let captured else { throw ValidationError("--kinds replay needs --replay FILE") }
+                pools[kind] = [captured]
+            default: throw ValidationError("--kinds: unknown kind '\(kind)'")
+            }
+        }
         let end = Clock.monotonic() + .milliseconds(Int64(seconds * 1000))
         let perTick = max(1, rate / 100)
         var turn = 0
@@ -231,16 +246,8 @@ struct TestPeer: ParsableCommand {
             for _ in 0..<perTick {
                 turn += 1
                 let kind = kinds[turn % kinds.count]
-                let message: [UInt8]
-                switch kind {
-                case "junk": message = Self.junkInitiation()
-                case "mac1": message = Self.withValidMAC1(.handshakeInitiation, daemonKey: identity.peer)
-                case "responses": message = Self.withValidMAC1(.handshakeResponse, daemonKey: identity.peer)
-                case "replay":
-                    guard let captured else { throw ValidationError("--kinds replay needs --replay FILE") }
-                    message = captured
-                default: throw ValidationError("--kinds: unknown kind '\(kind)'")
-                }
+                let pool = pools[kind]!
+                let message = pool[(turn / kinds.count) % pool.count]
                 let sender = senders[turn % senders.count]
                 message.withUnsafeBytes { _ = sender.send($0, to: daemon) }
                 count(kind)

@@ -5,6 +5,7 @@
   frames.py count PCAP                      print how many frames PCAP holds
   frames.py mss PCAP                        print the MSS option of each TCP SYN in PCAP
   frames.py lengths PCAP                    print the distinct frame lengths in PCAP
+  frames.py udp-payload PCAP                print the UDP payload of the first IPv4 frame in PCAP, in hex
 """
 import socket
 import struct
@@ -81,6 +82,13 @@ if __name__ == "__main__":
     if command == "mss":
         print(" ".join(str(m) for m in (syn_mss(f) for f in captured_frames(first)) if m is not None))
         sys.exit(0)
+    if command == "udp-payload":
+        for frame in captured_frames(first):
+            if struct.unpack_from("!H", frame, 12)[0] == 0x0800 and frame[23] == 17:
+                udp = 14 + (frame[14] & 0x0F) * 4
+                print(frame[udp + 8:].hex())
+                sys.exit(0)
+        sys.exit(1)
     if command == "lengths":
         print(" ".join(str(n) for n in sorted({len(f) for f in captured_frames(first)})))
         sys.exit(0)

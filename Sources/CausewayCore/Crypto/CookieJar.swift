@@ -34,7 +34,7 @@ struct CookieJar: Sendable {
     mutating func take(_ reply: UnsafeRawBufferPointer, answering mac1: [UInt8], keys: HandshakeMACKeys, now: Moment) -> Bool {
         typealias Field = WireFormat.CookieReply
         guard reply.count == Field.length else { return false }
-        let cipher = TransportCipher(key: keys.cookieFromPeer, extendedNonce: true)
+        let cipher = keys.cookieFromPeer
         var plaintext = [UInt8](repeating: 0, count: WireFormat.macLength)
         let opened = plaintext.withUnsafeMutableBytes { out in
             mac1.withUnsafeBytes { associated in

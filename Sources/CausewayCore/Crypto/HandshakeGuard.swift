@@ -95,9 +95,11 @@ public struct HandshakeGuard: Sendable {
         reply[0] = WireFormat.version
         reply[1] = WireFormat.MessageType.cookieReply.rawValue
         var generator = SystemRandomNumberGenerator()
-        for index in Field.nonce..<Field.sealedCookie { reply[index] = generator.next() }
+        // Three draws of eight bytes: each draw may be a system call.
+        var nonce = (generator.next() as UInt64, generator.next() as UInt64, generator.next() as UInt64)
+        withUnsafeBytes(of: &nonce) { reply.replaceSubrange(Field.nonce..<Field.sealedCookie, with: $0) }
         let cookie = self.cookie(for: source, now: now)
-        let cipher = TransportCipher(key: keys.cookieFromUs, extendedNonce: true)
+        let cipher = keys.cookieFromUs
         reply.withUnsafeMutableBytes { out in
             for offset in 0..<4 { out[Field.receiverIndex + offset] = message[indexOffset + offset] }
             let mac1 = UnsafeRawBufferPointer(rebasing: message[macOffset..<(macOffset + WireFormat.macLength)])

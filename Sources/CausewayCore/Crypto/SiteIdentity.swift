@@ -46,16 +46,17 @@ struct HandshakeMACKeys: Sendable {
     let mac1ToUs: SymmetricKey
     /// mac1 of messages sent to the peer: one of ours coming back is an echo.
     let mac1ToPeer: SymmetricKey
-    /// Seals the cookie replies this site sends.
-    let cookieFromUs: SymmetricKey
+    /// Seals the cookie replies this site sends (XChaCha20-Poly1305, its key schedule done
+    /// once: under a flood every message without a cookie gets one).
+    let cookieFromUs: TransportCipher
     /// Opens the cookie replies the peer sends.
-    let cookieFromPeer: SymmetricKey
+    let cookieFromPeer: TransportCipher
 
     init(local: PublicKey, peer: PublicKey) {
         mac1ToUs = Self.derive("mac1----", local)
         mac1ToPeer = Self.derive("mac1----", peer)
-        cookieFromUs = Self.derive("cookie--", local)
-        cookieFromPeer = Self.derive("cookie--", peer)
+        cookieFromUs = TransportCipher(key: Self.derive("cookie--", local), extendedNonce: true)
+        cookieFromPeer = TransportCipher(key: Self.derive("cookie--", peer), extendedNonce: true)
     }
 
     static func derive(_ label: String, _ key: PublicKey) -> SymmetricKey {
