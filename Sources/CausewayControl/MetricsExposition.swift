@@ -60,6 +60,10 @@ public enum MetricsExposition {
         if let age = report.peer.secondsSinceLastReceive {
             out.gauge("peer_last_receive_age_seconds", "Seconds since the last authenticated message from the peer.", age)
         }
+        if let age = report.peer.secondsSinceLatestHandshake {
+            out.gauge("peer_last_handshake_age_seconds", "Seconds since the latest handshake made a session; above 180 the link has no usable session.", age)
+        }
+        out.gauge("handshake_under_load", "Whether handshake messages need a cookie (mac2) now, because of a flood (1) or not (0).", report.peer.handshakeUnderLoad ? 1 : 0)
         if let rtt = report.peer.roundTripMilliseconds {
             out.gauge("peer_rtt_seconds", "Round-trip time to the peer measured with the last keepalive.", rtt / 1000)
         }

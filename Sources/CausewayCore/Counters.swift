@@ -5,7 +5,8 @@ public enum DropReason: String, CaseIterable, Codable, CodingKeyRepresentable, E
     /// Failed ChaCha20-Poly1305 authentication, or a handshake that did not prove its keys.
     case authentication
     /// A handshake message whose mac1 is not keyed by our public key: sent by someone who
-    /// does not know it, or junk. Costs us one HMAC.
+    /// does not know it, or junk. Costs us two HMACs (ours, and the echo check), no
+    /// Diffie-Hellman.
     case badMAC1 = "bad-mac1"
     /// One of our own handshake messages came back (its mac1 is keyed by the peer's public
     /// key): an echo or a reflection, never a session.

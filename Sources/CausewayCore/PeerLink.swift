@@ -1,6 +1,8 @@
 /// The link to one peer gateway: handshakes, the sessions they yield, and the timers that
-/// keep them fresh. A value driven by the data plane with the current time; it never
-/// touches a socket, so every transition is tested without a network.
+/// keep them fresh. Driven by the data plane with the current time; it never touches a
+/// socket, so every transition is tested without a network. The session slots are values;
+/// the handshake's state sits in one class (`HandshakeMachinery`), so a copy of a link
+/// shares it: a link has one owner, the data-plane thread.
 ///
 /// Three session slots, as in WireGuard: `current` is the one frames are sealed with;
 /// `previous` still opens messages the peer sealed before it switched; `next` is a session
@@ -10,24 +12,14 @@ public struct PeerLink: Sendable {
     /// The peer's index in the forwarding table (0 while there is one).
     public let peerID: Int
     public let timing: LinkTiming
-    public let identity: SiteIdentity
+    /// The handshake's state, behind one reference: the data plane reads this struct's
+    /// session slots for every frame, and a copy of it must not retain a dozen buffers.
+    private let handshake: HandshakeMachinery
+    public var identity: SiteIdentity { handshake.identity }
 
     public private(set) var current: Session?
     private var previous: Session?
     private var next: Session?
-    /// The response that made `next`, and its mac1, which a cookie reply to it names.
-    private var nextResponse: [UInt8] = []
-    private var nextResponseMAC1: [UInt8] = []
-    private var nextResponseHadCookie = false
-    private var pending: PendingInitiation?
-    private var lastAcceptedInitiation = HandshakeTimestamp.zero
-    private var guardian = HandshakeGuard()
-    private var recentInitiations = RecentInitiations()
-    private var cookies = CookieJar()
-    /// When the current series of initiations began; nil while none is being attempted.
-    private var attemptsStarted: Moment?
-    /// Initiations gave up after `handshakeAttemptTime`; a frame to send starts them again.
-    private var gaveUp = false
     private var lastSessionAt: Moment?
     private var keysErased = false
 
@@ -38,17 +30,9 @@ public struct PeerLink: Sendable {
     /// The latest round-trip time measured with a keepalive.
     public private(set) var roundTripTime: Duration?
 
-    private struct PendingInitiation: Sendable {
-        let initiator: Handshake.Initiator
-        let mac1: [UInt8]
-        let hadCookie: Bool
-        /// When the initiation is sent again if no response came.
-        var retryAt: Moment
-    }
-
     public init(peerID: Int = 0, identity: SiteIdentity, timing: LinkTiming) {
         self.peerID = peerID
-        self.identity = identity
+        handshake = HandshakeMachinery(identity: identity)
         self.timing = timing
     }
 
@@ -58,7 +42,7 @@ public struct PeerLink: Sendable {
         return now.since(last) < timing.peerDownAfter
     }
 
-    public func isUnderLoad(now: Moment) -> Bool { guardian.isUnderLoad(now: now) }
+    public func isUnderLoad(now: Moment) -> Bool { handshake.guardian.isUnderLoad(now: now) }
 
     /// What the timers ask for now.
     public struct Due: Sendable, Equatable {
@@ -73,14 +57,14 @@ public struct PeerLink: Sendable {
             current = nil
         }
         eraseKeysIfSilent(now: now)
-        if let retryAt = pending?.retryAt, now >= retryAt {
-            pending = nil
+        if let retryAt = handshake.pending?.retryAt, now >= retryAt {
+            handshake.pending = nil
         }
-        if pending == nil, needsHandshake(now: now) {
-            if attemptsStarted == nil { attemptsStarted = now }
-            if let started = attemptsStarted, now.since(started) >= timing.handshakeAttemptTime {
-                gaveUp = true
-                attemptsStarted = nil
+        if handshake.pending == nil, needsHandshake(now: now) {
+            if handshake.attemptsStarted == nil { handshake.attemptsStarted = now }
+            if let started = handshake.attemptsStarted, now.since(started) >= timing.handshakeAttemptTime {
+                handshake.gaveUp = true
+                handshake.attemptsStarted = nil
             } else {
                 due.initiation = initiate(now: now, wallClock: wallClock)
                 counters.handshakesInitiated &+= 1
@@ -96,13 +80,13 @@ public struct PeerLink: Sendable {
     /// A frame waits for a session that is not there: after initiations gave up, this starts
     /// them again (WireGuard does the same on the next packet to send).
     public mutating func frameWaiting(now: Moment) {
-        gaveUp = false
+        handshake.gaveUp = false
     }
 
     /// The earliest moment at which `timersDue` has something to do.
     public func nextDeadline(now: Moment) -> Moment {
         var deadline = now + timing.keepaliveInterval
-        if let retryAt = pending?.retryAt { deadline = min(deadline, retryAt) }
+        if let retryAt = handshake.pending?.retryAt { deadline = min(deadline, retryAt) }
         if let sent = lastKeepaliveSent, current != nil { deadline = min(deadline, sent + timing.keepaliveInterval) }
         if let session = current {
             deadline = min(deadline, session.createdAt + rekeyAge(of: session), session.createdAt + timing.rejectAfter)
@@ -113,7 +97,7 @@ public struct PeerLink: Sendable {
 
     /// A new turn of the data plane: handshakes may again cost a few Diffie-Hellmans.
     public mutating func startTurn() {
-        guardian.startTurn()
+        handshake.guardian.startTurn()
     }
 
     /// Answers a handshake initiation from `source`; returns what to send back to it (a
@@ -123,20 +107,20 @@ public struct PeerLink: Sendable {
     ) -> [UInt8]? {
         typealias Field = WireFormat.Initiation
         counters.initiationsReceived &+= 1
-        // A replay of an initiation we already processed costs a comparison and no budget.
-        if HandshakeMACKeys.verify(identity.macs.mac1ToUs, datagram, macAt: Field.mac1),
-           recentInitiations.contains(mac1: datagram, at: Field.mac1) {
+        // A replay of an initiation that authenticated costs a comparison, no HMAC and no
+        // budget: a mac1 seen before is a replay, or a forgery that copied it.
+        if handshake.recentInitiations.contains(mac1: datagram, at: Field.mac1) {
             counters.drop(.staleHandshake)
             return nil
         }
-        switch guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
+        switch handshake.guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
         case .drop(let reason):
             counters.drop(reason)
             return nil
         case .sendCookie:
             counters.drop(.cookieRequired)
             counters.cookieRepliesSent &+= 1
-            return guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
+            return handshake.guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
         case .proceed:
             break
         }
@@ -147,8 +131,8 @@ public struct PeerLink: Sendable {
             counters.drop(Self.dropReason(error))
             return nil
         }
-        recentInitiations.remember(mac1: datagram, at: Field.mac1)
-        guard opened.timestamp > lastAcceptedInitiation else {
+        handshake.recentInitiations.remember(mac1: datagram, at: Field.mac1)
+        guard opened.timestamp > handshake.lastAcceptedInitiation else {
             counters.drop(.staleHandshake)
             return nil
         }
@@ -159,14 +143,14 @@ public struct PeerLink: Sendable {
             counters.drop(Self.dropReason(error))
             return nil
         }
-        lastAcceptedInitiation = opened.timestamp
+        handshake.lastAcceptedInitiation = opened.timestamp
         next = Session(keys: answer.keys, createdAt: now)
         var response = answer.response
-        nextResponseHadCookie = cookies.hasCookie(now: now)
-        nextResponseMAC1 = cookies.writeMACs(into: &response, macAt: WireFormat.Response.mac1, keys: identity.macs, now: now)
-        nextResponse = response
+        handshake.nextResponseHadCookie = handshake.cookies.hasCookie(now: now)
+        handshake.nextResponseTookCookie = false
+        handshake.nextResponseMAC1 = handshake.cookies.writeMACs(into: &response, macAt: WireFormat.Response.mac1, keys: identity.macs, now: now)
+        handshake.nextResponse = response
         counters.handshakesAnswered &+= 1
-        latestHandshake = now
         return response
     }
 
@@ -181,20 +165,20 @@ public struct PeerLink: Sendable {
         counters.responsesReceived &+= 1
         // Only a response to the handshake in flight is worth a look: a comparison refuses
         // every other one, forged or replayed, before even an HMAC.
-        guard let initiator = pending?.initiator,
+        guard let initiator = handshake.pending?.initiator,
               Handshake.receiverIndex(of: datagram, type: .handshakeResponse) == initiator.localIndex
         else {
             counters.drop(.unknownIndex)
             return false
         }
-        switch guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
+        switch handshake.guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
         case .drop(let reason):
             counters.drop(reason)
             return false
         case .sendCookie:
             counters.drop(.cookieRequired)
             counters.cookieRepliesSent &+= 1
-            reply = guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
+            reply = handshake.guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
             return false
         case .proceed:
             break
@@ -206,7 +190,7 @@ public struct PeerLink: Sendable {
             counters.drop(Self.dropReason(error))
             return false
         }
-        pending = nil
+        handshake.pending = nil
         promote(Session(keys: keys, createdAt: now), now: now, counters: &counters)
         lastAuthenticatedReceive = now
         lastKeepaliveSent = now
@@ -216,34 +200,36 @@ public struct PeerLink: Sendable {
     /// Takes a cookie reply to our initiation or response, so that the peer under load
     /// does not delay the link by more than a round trip: an initiation that went out without
     /// a cookie is sent again at once (the next `timersDue`), now with mac2; a response that
-    /// did is returned to be sent again, the same Noise message with a mac2. Each at most
-    /// once per message, so cookie replies cannot make us send more than they cost.
+    /// did is returned to be sent again, the same Noise message with a mac2. One cookie reply
+    /// per message is taken, and one resend made: a cookie reply needs the mac1 of a message
+    /// we sent, so only an on-path sender can ask for it.
     public mutating func receiveCookieReply(_ datagram: UnsafeRawBufferPointer, now: Moment, counters: inout Counters) -> [UInt8]? {
         let index = Handshake.receiverIndex(of: datagram, type: .cookieReply)
         let answersInitiation: Bool
         let mac1: [UInt8]
-        if let pending, pending.initiator.localIndex == index {
+        if let pending = handshake.pending, pending.initiator.localIndex == index, !pending.tookCookie {
             (answersInitiation, mac1) = (true, pending.mac1)
-        } else if let next, next.localIndex == index {
-            (answersInitiation, mac1) = (false, nextResponseMAC1)
+        } else if let next, next.localIndex == index, !handshake.nextResponseTookCookie {
+            (answersInitiation, mac1) = (false, handshake.nextResponseMAC1)
         } else {
             counters.drop(.unknownIndex)
             return nil
         }
-        guard cookies.take(datagram, answering: mac1, keys: identity.macs, now: now) else {
+        guard handshake.cookies.take(datagram, answering: mac1, keys: identity.macs, now: now) else {
             counters.drop(.authentication)
             return nil
         }
         counters.cookieRepliesReceived &+= 1
         if answersInitiation {
-            if pending?.hadCookie == false { pending?.retryAt = now }
+            handshake.pending?.tookCookie = true
+            if handshake.pending?.hadCookie == false { handshake.pending?.retryAt = now }
             return nil
         }
-        guard !nextResponseHadCookie else { return nil }
-        nextResponseHadCookie = true
-        var response = nextResponse
-        nextResponseMAC1 = cookies.writeMACs(into: &response, macAt: WireFormat.Response.mac1, keys: identity.macs, now: now)
-        nextResponse = response
+        handshake.nextResponseTookCookie = true
+        guard !handshake.nextResponseHadCookie else { return nil }
+        var response = handshake.nextResponse
+        handshake.nextResponseMAC1 = handshake.cookies.writeMACs(into: &response, macAt: WireFormat.Response.mac1, keys: identity.macs, now: now)
+        handshake.nextResponse = response
         return response
     }
 
@@ -286,16 +272,16 @@ public struct PeerLink: Sendable {
         return session
     }
 
-    /// Whether any key material is held: sessions, a handshake in flight, a cookie.
-    public var holdsKeys: Bool { current != nil || previous != nil || next != nil || pending != nil }
+    /// Whether any key material is held: sessions, or a handshake in flight.
+    public var holdsKeys: Bool { current != nil || previous != nil || next != nil || handshake.pending != nil }
 
     private mutating func initiate(now: Moment, wallClock: HandshakeTimestamp) -> [UInt8] {
         var (initiator, message) = Handshake.initiate(identity, localIndex: freshIndex(), timestamp: wallClock, now: now)
-        let hadCookie = cookies.hasCookie(now: now)
-        let mac1 = cookies.writeMACs(into: &message, macAt: WireFormat.Initiation.mac1, keys: identity.macs, now: now)
+        let hadCookie = handshake.cookies.hasCookie(now: now)
+        let mac1 = handshake.cookies.writeMACs(into: &message, macAt: WireFormat.Initiation.mac1, keys: identity.macs, now: now)
         var generator = SystemRandomNumberGenerator()
         let jitter = Duration.nanoseconds(Int64.random(in: 0...Int64(timing.retryJitter.nanosecondsClamped), using: &generator))
-        pending = PendingInitiation(initiator: initiator, mac1: mac1, hadCookie: hadCookie, retryAt: now + timing.handshakeRetry + jitter)
+        handshake.pending = HandshakeMachinery.PendingInitiation(initiator: initiator, mac1: mac1, hadCookie: hadCookie, retryAt: now + timing.handshakeRetry + jitter)
         return message
     }
 
@@ -305,8 +291,8 @@ public struct PeerLink: Sendable {
         counters.sessionsEstablished &+= 1
         lastSessionAt = now
         latestHandshake = now
-        attemptsStarted = nil
-        gaveUp = false
+        handshake.attemptsStarted = nil
+        handshake.gaveUp = false
         keysErased = false
     }
 
@@ -316,8 +302,8 @@ public struct PeerLink: Sendable {
         current = nil
         previous = nil
         next = nil
-        pending = nil
-        cookies.erase()
+        handshake.pending = nil
+        handshake.cookies.erase()
         keysErased = true
     }
 
@@ -330,7 +316,7 @@ public struct PeerLink: Sendable {
     }
 
     private func needsHandshake(now: Moment) -> Bool {
-        guard !gaveUp else { return false }
+        guard !handshake.gaveUp else { return false }
         guard let session = current else { return true }
         if now.since(session.createdAt) >= rekeyAge(of: session) || session.needsRekey { return true }
         // The peer went quiet: it may have restarted and lost the session.
@@ -353,7 +339,43 @@ public struct PeerLink: Sendable {
         var generator = SystemRandomNumberGenerator()
         while true {
             let index = UInt32.random(in: 1...UInt32.max, using: &generator)
-            if session(withLocalIndex: index) == nil, pending?.initiator.localIndex != index { return index }
+            if session(withLocalIndex: index) == nil, handshake.pending?.initiator.localIndex != index { return index }
         }
+    }
+}
+
+/// What one link's handshake keeps between messages: the identity, the initiation in flight,
+/// the answered response, the guard's counters and buckets, the cookie from the peer. Owned,
+/// like its PeerLink, by the data-plane thread alone.
+final class HandshakeMachinery: @unchecked Sendable {
+    let identity: SiteIdentity
+    var pending: PendingInitiation?
+    /// The response that made the link's `next` session, and its mac1, which a cookie reply
+    /// to it names.
+    var nextResponse: [UInt8] = []
+    var nextResponseMAC1: [UInt8] = []
+    var nextResponseHadCookie = false
+    var nextResponseTookCookie = false
+    var lastAcceptedInitiation = HandshakeTimestamp.zero
+    var guardian = HandshakeGuard()
+    var recentInitiations = RecentInitiations()
+    var cookies = CookieJar()
+    /// When the current series of initiations began; nil while none is being attempted.
+    var attemptsStarted: Moment?
+    /// Initiations gave up after `handshakeAttemptTime`; a frame to send starts them again.
+    var gaveUp = false
+
+    struct PendingInitiation: Sendable {
+        let initiator: Handshake.Initiator
+        let mac1: [UInt8]
+        let hadCookie: Bool
+        /// A cookie reply to this initiation was taken: WireGuard takes one per message.
+        var tookCookie = false
+        /// When the initiation is sent again if no response came.
+        var retryAt: Moment
+    }
+
+    init(identity: SiteIdentity) {
+        self.identity = identity
     }
 }

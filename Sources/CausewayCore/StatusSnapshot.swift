@@ -6,7 +6,8 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         /// The peer's public key, base64: who the peer is.
         public var publicKey: String
         public var up: Bool
-        /// Seconds since the latest handshake completed, either role; nil before the first.
+        /// Seconds since the latest handshake completed (a session made, either role); nil
+        /// before the first.
         public var secondsSinceLatestHandshake: Double?
         /// Whether handshake messages currently need a cookie (mac2) to be processed.
         public var handshakeUnderLoad: Bool

@@ -19,8 +19,10 @@ public enum ProtectedFile {
     }
 
     /// The file's bytes. The caller owns them and overwrites a secret's once parsed.
+    /// O_NONBLOCK: a FIFO put where a key belongs must not hang the daemon before fstat
+    /// refuses it; on a regular file the flag changes nothing.
     public static func read(_ path: String, as kind: Kind) throws(Problem) -> [UInt8] {
-        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY) }
+        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
         guard descriptor >= 0 else {
             let error = Errno(rawValue: errno)
             if error == .tooManySymbolicLinkLevels {

@@ -247,6 +247,8 @@ test_bad_configurations_are_refused_cleanly() {
     mk linked-key 's/^private-key-file = .*/private-key-file = "link.key"/';  run_bad linked-key 2 "key 'private-key-file'.*is a symbolic link"
     mk bad-psk '1i preshared-key-file = "open.key"';      run_bad bad-psk 2 "key 'preshared-key-file'.*mode 644"
     cp "$good" "$WORKDIR/writable.toml"; chmod 666 "$WORKDIR/writable.toml"; run_bad writable 2 "writable by others"
+    cp "$WORKDIR/site-a.key" "$WORKDIR/foreign.key"; chown 65534 "$WORKDIR/foreign.key"
+    mk foreign-key 's/^private-key-file = .*/private-key-file = "foreign.key"/'; run_bad foreign-key 2 "key 'private-key-file'.*owned by uid 65534, neither root"
     # Fails after the bridge and TAP exist (the address is not on this host): all rolled back.
     mk foreign-listen 's/^listen = .*/listen = "198.18.0.99:51820"/'; run_bad foreign-listen 1 "key 'listen'.*bind"
     mk no-socket-dir 's|^control-socket = .*|control-socket = "/nonexistent-causeway/run/x.sock"|'; run_bad no-socket-dir 1 "key 'control-socket'.*mkdir"

@@ -7,9 +7,13 @@ struct CookieJar: Sendable {
     private var cookie: SymmetricKey?
     private var receivedAt = Moment.zero
 
+    /// A cookie is used a little less long than its secret lives (as WireGuard does), so a
+    /// mac2 is rarely made with a cookie whose secret the peer has just replaced.
+    static let usableFor = HandshakeGuard.cookieLifetime - .seconds(5)
+
     /// Whether a fresh cookie will go into the next message's mac2.
     func hasCookie(now: Moment) -> Bool {
-        cookie != nil && now.since(receivedAt) < HandshakeGuard.cookieLifetime
+        cookie != nil && now.since(receivedAt) < Self.usableFor
     }
 
     /// Fills the two mac fields at `macOffset`; returns the mac1, which a cookie reply to

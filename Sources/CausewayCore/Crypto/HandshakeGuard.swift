@@ -9,8 +9,9 @@
 /// 2. Under load (more than `loadThreshold` messages passed mac1 in the last second), mac2
 ///    under the cookie of the source's address: a sender must have received our cookie
 ///    reply at that address, so a spoofed flood cannot pass. Without it, a cookie reply.
-/// 3. A per-source-address token bucket, then a budget of handshakes per data-plane turn,
-///    so that forwarding never waits behind more than a few Diffie-Hellmans.
+/// 3. A budget of handshakes per data-plane turn, so that forwarding never waits behind
+///    more than a few Diffie-Hellmans, then a token bucket per source address (per /64 for
+///    IPv6, since one host commonly holds the whole /64).
 ///
 /// A value: the data plane owns it and drives it with the time.
 public struct HandshakeGuard: Sendable {
@@ -138,12 +139,13 @@ public struct HandshakeGuard: Sendable {
     /// fixed table: an address takes over a slot another one held, which costs the other at
     /// most a fresh bucket.
     private mutating func allowSource(_ source: SourceAddress, now: Moment) -> Bool {
+        let (high, low) = source.isIPv4 ? (0, source.low) : (source.high, 0)
         var hasher = Hasher()
-        hasher.combine(source.high)
-        hasher.combine(source.low)
+        hasher.combine(high)
+        hasher.combine(low)
         let slot = Int(UInt(bitPattern: hasher.finalize()) % UInt(Self.sourceSlots))
-        if sources[slot].high != source.high || sources[slot].low != source.low {
-            sources[slot] = SourceBucket(high: source.high, low: source.low)
+        if sources[slot].high != high || sources[slot].low != low {
+            sources[slot] = SourceBucket(high: high, low: low)
         }
         return sources[slot].limiter.allow(now: now)
     }
@@ -159,7 +161,8 @@ struct RecentInitiations: Sendable {
 
     func contains(mac1 message: UnsafeRawBufferPointer, at offset: Int) -> Bool {
         let key = Self.key(message, offset)
-        return entries.contains { $0 == key }
+        // Empty slots hold zeros: an all-zero mac1 (junk) is never "seen before".
+        return key != (0, 0) && entries.contains { $0 == key }
     }
 
     mutating func remember(mac1 message: UnsafeRawBufferPointer, at offset: Int) {

@@ -12,6 +12,9 @@ public struct SourceAddress: Hashable, Sendable {
         self.port = port
     }
 
+    /// Whether this is an IPv4 address (held v4-mapped: ::ffff:a.b.c.d).
+    var isIPv4: Bool { high == 0 && low >> 32 == 0xFFFF }
+
     /// The eighteen bytes the cookie is computed over.
     var bytes: [UInt8] {
         withUnsafeBytes(of: (high.bigEndian, low.bigEndian, port.bigEndian)) { Array($0.prefix(18)) }
