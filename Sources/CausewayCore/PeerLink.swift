@@ -113,16 +113,9 @@ public struct PeerLink: Sendable {
             counters.drop(.staleHandshake)
             return nil
         }
-        switch handshake.guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
-        case .drop(let reason):
-            counters.drop(reason)
-            return nil
-        case .sendCookie:
-            counters.drop(.cookieRequired)
-            counters.cookieRepliesSent &+= 1
-            return handshake.guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
-        case .proceed:
-            break
+        var cookieReply: [UInt8]?
+        guard admit(datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, now: now, counters: &counters, cookieReply: &cookieReply) else {
+            return cookieReply
         }
         let opened: Handshake.OpenedInitiation
         do {
@@ -171,17 +164,8 @@ public struct PeerLink: Sendable {
             counters.drop(.unknownIndex)
             return false
         }
-        switch handshake.guardian.admit(datagram, macAt: Field.mac1, from: source, keys: identity.macs, now: now) {
-        case .drop(let reason):
-            counters.drop(reason)
+        guard admit(datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, now: now, counters: &counters, cookieReply: &reply) else {
             return false
-        case .sendCookie:
-            counters.drop(.cookieRequired)
-            counters.cookieRepliesSent &+= 1
-            reply = handshake.guardian.cookieReply(to: datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: identity.macs, now: now)
-            return false
-        case .proceed:
-            break
         }
         let keys: SessionKeys
         do {
@@ -195,6 +179,28 @@ public struct PeerLink: Sendable {
         lastAuthenticatedReceive = now
         lastKeepaliveSent = now
         return true
+    }
+
+    /// The guard's checks (HandshakeGuard): true when the message may go on to the
+    /// Diffie-Hellman; otherwise the drop is counted, and under load `cookieReply` holds the
+    /// cookie reply to send back.
+    private mutating func admit(
+        _ datagram: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int, from source: SourceAddress,
+        now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?
+    ) -> Bool {
+        switch handshake.guardian.admit(datagram, macAt: macOffset, from: source, keys: identity.macs, now: now) {
+        case .proceed:
+            return true
+        case .drop(let reason):
+            counters.drop(reason)
+        case .sendCookie:
+            counters.drop(.cookieRequired)
+            counters.cookieRepliesSent &+= 1
+            cookieReply = handshake.guardian.cookieReply(
+                to: datagram, macAt: macOffset, indexAt: indexOffset, from: source, keys: identity.macs, now: now
+            )
+        }
+        return false
     }
 
     /// Takes a cookie reply to our initiation or response, so that the peer under load
