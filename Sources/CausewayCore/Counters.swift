@@ -37,6 +37,8 @@ public enum DropReason: String, CaseIterable, Codable, CodingKeyRepresentable, E
     case oversized
     /// The kernel refused to take the frame or datagram.
     case sendFailed = "send-failed"
+    /// A read from the TAP or the UDP socket failed: what it would have read is lost.
+    case receiveFailed = "receive-failed"
     /// A fragment overlapping another piece of its frame: the frame is dropped.
     case fragmentOverlap = "fragment-overlap"
     /// A fragment reaching past its frame, naming an impossible length, or one piece too many.
