@@ -20,6 +20,8 @@ public struct PeerLink: Sendable {
     public private(set) var current: Session?
     private var previous: Session?
     private var next: Session?
+    /// The session the peer's latest authenticated message came under: the one it seals with.
+    private var lastReceived: Session?
     private var lastSessionAt: Moment?
     private var keysErased = false
 
@@ -258,6 +260,8 @@ public struct PeerLink: Sendable {
             counters.drop(reason)
             return nil
         case .success(var opened):
+            // An identity comparison first: no retain for every datagram.
+            if lastReceived !== session { lastReceived = session }
             if session === next {
                 next = nil
                 promote(session, now: now, counters: &counters)
@@ -293,7 +297,11 @@ public struct PeerLink: Sendable {
     }
 
     private mutating func promote(_ session: Session, now: Moment, counters: inout Counters) {
-        previous = current
+        // The peer goes on sealing with the session it last used until it learns of this
+        // one. After handshakes that crossed, that is `previous`, not `current`: keep it.
+        if lastReceived == nil || lastReceived !== previous {
+            previous = current
+        }
         current = session
         counters.sessionsEstablished &+= 1
         lastSessionAt = now
@@ -309,6 +317,7 @@ public struct PeerLink: Sendable {
         current = nil
         previous = nil
         next = nil
+        lastReceived = nil
         handshake.pending = nil
         handshake.cookies.erase()
         keysErased = true
