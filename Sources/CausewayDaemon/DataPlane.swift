@@ -61,6 +61,7 @@ final class DataPlane: @unchecked Sendable {
     // Shared with the control plane.
     private let stopRequested = Atomic<Bool>(false)
     private let snapshotRequested = Atomic<Bool>(false)
+    private let macTableRequested = Atomic<Bool>(false)
     private let published = Mutex<(generation: UInt64, snapshot: StatusSnapshot?)>((0, nil))
     private var thread: NamedThread?
 
@@ -105,18 +106,29 @@ final class DataPlane: @unchecked Sendable {
     }
 
     /// A fresh copy of the data plane's state, or nil when the thread does not answer in
-    /// time. Blocks the calling thread (the control thread), never the data plane.
-    func snapshot(timeout: Duration = .seconds(2)) -> StatusSnapshot? {
-        let before = published.withLock { $0.generation }
-        snapshotRequested.store(true, ordering: .releasing)
-        wakeup.signal()
+    /// time. Blocks the calling thread (the control thread), never the data plane. The MAC
+    /// table is copied only when `includingMACTable` (for `macs` and `explain`).
+    func snapshot(timeout: Duration = .seconds(2), includingMACTable: Bool = false) -> StatusSnapshot? {
+        var before = published.withLock { $0.generation }
+        requestSnapshot(includingMACTable: includingMACTable)
         let deadline = Clock.monotonic() + timeout
         while Clock.monotonic() < deadline {
             let (generation, snapshot) = published.withLock { ($0.generation, $0.snapshot) }
-            if generation != before { return snapshot }
+            if generation != before {
+                guard includingMACTable, snapshot?.table == nil else { return snapshot }
+                // Another caller's request was served first, without the table: ask again.
+                before = generation
+                requestSnapshot(includingMACTable: true)
+            }
             usleep(200)
         }
         return nil
+    }
+
+    private func requestSnapshot(includingMACTable: Bool) {
+        if includingMACTable { macTableRequested.store(true, ordering: .releasing) }
+        snapshotRequested.store(true, ordering: .releasing)
+        wakeup.signal()
     }
 
     /// The last state the thread published; after `stop()`, its final state.
@@ -144,7 +156,7 @@ final class DataPlane: @unchecked Sendable {
                 wakeup.drain()
             }
             if snapshotRequested.exchange(false, ordering: .acquiringAndReleasing) {
-                publishSnapshot(now: now)
+                publishSnapshot(now: now, includingMACTable: macTableRequested.exchange(false, ordering: .acquiringAndReleasing))
             }
             if descriptors[1].revents != 0 {
                 link.startTurn()
@@ -154,7 +166,7 @@ final class DataPlane: @unchecked Sendable {
                 forwardFromLAN(now: now)
             }
         }
-        publishSnapshot(now: Clock.monotonic())
+        publishSnapshot(now: Clock.monotonic(), includingMACTable: false)
     }
 
     private func nextDeadline(now: Moment) -> Moment {
@@ -207,10 +219,10 @@ final class DataPlane: @unchecked Sendable {
         }
     }
 
-    func publishSnapshot(now: Moment) {
+    func publishSnapshot(now: Moment, includingMACTable: Bool) {
         let snapshot = StatusSnapshot(
             link: link, endpoint: "\(peerAddress)", pathMTU: pathMTU, reassembler: reassembler,
-            table: forwarder.table, counters: counters, now: now
+            table: forwarder.table, counters: counters, now: now, includingMACTable: includingMACTable
         )
         published.withLock { $0 = ($0.generation &+ 1, snapshot) }
     }
