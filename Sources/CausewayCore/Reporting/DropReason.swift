@@ -1,5 +1,5 @@
 /// Why a datagram from the WAN or a frame from the LAN was dropped.
-public enum DropReason: String, CaseIterable, Codable, CodingKeyRepresentable, Error, Sendable {
+public enum DropReason: String, CaseIterable, Codable, Error, Sendable {
     /// Too short, an unknown version or message type, or a length that does not fit.
     case malformed
     /// Failed ChaCha20-Poly1305 authentication, or a handshake that did not prove its keys.
