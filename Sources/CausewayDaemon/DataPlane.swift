@@ -18,6 +18,7 @@ final class DataPlane: @unchecked Sendable {
     // Shared with the control plane.
     private let stopRequested = Atomic<Bool>(false)
     private let snapshotRequested = Atomic<Bool>(false)
+    private let macTableRequested = Atomic<Bool>(false)
     private let published = Mutex<(generation: UInt64, snapshot: StatusSnapshot?)>((0, nil))
     private var thread: NamedThread?
 
@@ -41,18 +42,29 @@ final class DataPlane: @unchecked Sendable {
     }
 
     /// A fresh copy of the data plane's state, or nil when the thread does not answer in
-    /// time. Blocks the calling thread (the control thread), never the data plane.
-    func snapshot(timeout: Duration = .seconds(2)) -> StatusSnapshot? {
-        let before = published.withLock { $0.generation }
-        snapshotRequested.store(true, ordering: .releasing)
-        wakeup.signal()
+    /// time. Blocks the calling thread (the control thread), never the data plane. The MAC
+    /// table is copied only when `includingMACTable` (for `macs` and `explain`).
+    func snapshot(timeout: Duration = .seconds(2), includingMACTable: Bool = false) -> StatusSnapshot? {
+        var before = published.withLock { $0.generation }
+        requestSnapshot(includingMACTable: includingMACTable)
         let deadline = Clock.monotonic() + timeout
         while Clock.monotonic() < deadline {
             let (generation, snapshot) = published.withLock { ($0.generation, $0.snapshot) }
-            if generation != before { return snapshot }
+            if generation != before {
+                guard includingMACTable, snapshot?.table == nil else { return snapshot }
+                // Another caller's request was served first, without the table: ask again.
+                before = generation
+                requestSnapshot(includingMACTable: true)
+            }
             Clock.sleep(for: .microseconds(200))
         }
         return nil
+    }
+
+    private func requestSnapshot(includingMACTable: Bool) {
+        if includingMACTable { macTableRequested.store(true, ordering: .releasing) }
+        snapshotRequested.store(true, ordering: .releasing)
+        wakeup.signal()
     }
 
     /// The last state the thread published; after `stop()`, its final state.
@@ -78,7 +90,7 @@ final class DataPlane: @unchecked Sendable {
                 wakeup.drain()
             }
             if snapshotRequested.exchange(false, ordering: .acquiringAndReleasing) {
-                publishSnapshot(now: now)
+                publishSnapshot(now: now, includingMACTable: macTableRequested.exchange(false, ordering: .acquiringAndReleasing))
             }
             if poller.isReady(fromPeer) {
                 path.receiveFromPeer(now: now)
@@ -87,7 +99,7 @@ final class DataPlane: @unchecked Sendable {
                 path.forwardFromLAN(now: now)
             }
         }
-        publishSnapshot(now: Clock.monotonic())
+        publishSnapshot(now: Clock.monotonic(), includingMACTable: false)
     }
 
     /// Logs what an operator wants in the journal: the peer coming and going, sessions made,
@@ -110,10 +122,10 @@ final class DataPlane: @unchecked Sendable {
         }
     }
 
-    func publishSnapshot(now: Moment) {
+    func publishSnapshot(now: Moment, includingMACTable: Bool) {
         let snapshot = StatusSnapshot(
             link: path.link, endpoint: "\(path.peerAddress)", pathMTU: path.pathMTU, reassembler: path.reassembler,
-            table: path.forwarder.table, counters: path.counters, now: now
+            table: path.forwarder.table, counters: path.counters, now: now, includingMACTable: includingMACTable
         )
         published.withLock { $0 = ($0.generation &+ 1, snapshot) }
     }

@@ -50,7 +50,7 @@ struct LinkPair {
             out.withUnsafeMutableBytes { to.link.receiveTransport(bytes, type: .data, now: now, into: $0, counters: &to.counters) }
         }
         if let opened { return .success(opened) }
-        let reason = DropReason.allCases.first { to.counters.drops($0) != (before[$0] ?? 0) }
+        let reason = DropReason.allCases.first { to.counters.drops($0) != before[$0] }
         return .failure(reason ?? .malformed)
     }
 }
@@ -246,7 +246,7 @@ struct LinkPair {
             _ = seal(oldSession, [1]).withUnsafeBytes { bytes in
                 out.withUnsafeMutableBytes { side.link.receiveTransport(bytes, type: .data, now: now, into: $0, counters: &side.counters) }
             }
-            return DropReason.allCases.first { side.counters.drops($0) != (before[$0] ?? 0) }
+            return DropReason.allCases.first { side.counters.drops($0) != before[$0] }
         }
         _ = initiation(&a, at: second + (timing.eraseKeysAfter - .seconds(1)))
         #expect(openOld(&a, at: second + (timing.eraseKeysAfter - .seconds(1))) == .expiredSession, "expired, but its keys still held")
