@@ -92,9 +92,15 @@ let package = Package(
             ],
             path: "Tests/TestPeer"
         ),
+        // Counts the test thread's heap allocations (malloc interposed): "nothing per frame
+        // allocates" is a test, not a claim.
+        .target(
+            name: "CAllocationCounter",
+            path: "Tests/CAllocationCounter"
+        ),
         .testTarget(
             name: "CausewayCoreTests",
-            dependencies: ["CausewayCore"],
+            dependencies: ["CausewayCore", "CAllocationCounter"],
             // Known answers from an independent Noise implementation (Tests/noise/interop.py).
             resources: [.copy("Vectors")]
         ),

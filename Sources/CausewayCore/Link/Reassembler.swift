@@ -46,7 +46,9 @@ public final class Reassembler: @unchecked Sendable {
 
     /// The memory reassembly may ever hold: fixed, whatever arrives.
     public var capacityBytes: Int { storage.count }
-    public var framesInProgress: Int { slots.reduce(0) { $0 + ($1.inUse ? 1 : 0) } }
+    /// Frames begun and not yet complete, dropped or expired; kept as slots change, since
+    /// the data plane asks every turn.
+    public private(set) var framesInProgress = 0
     /// Bytes of frames being reassembled now.
     public var bytesInUse: Int { slots.reduce(0) { $0 + ($1.inUse ? $1.frameLength : 0) } }
 
@@ -63,6 +65,7 @@ public final class Reassembler: @unchecked Sendable {
             guard slots[index].frameLength == frameLength else { return abandon(index, .fragmentOversized) }
         } else {
             index = freeSlot(now: now, counters: &counters)
+            if !slots[index].inUse { framesInProgress += 1 }
             slots[index] = Slot(inUse: true, frameID: header.frameID, frameLength: frameLength, startedAt: now)
         }
 
@@ -83,14 +86,14 @@ public final class Reassembler: @unchecked Sendable {
             slots[index] = slot
             return .incomplete
         }
-        slots[index].inUse = false
+        release(index)
         return .complete(UnsafeMutableRawBufferPointer(rebasing: storage[frameStart..<(frameStart + frameLength)]))
     }
 
     /// Drops frames older than `timeout`, counting each.
     public func expire(now: Moment, counters: inout Counters) {
         for index in slots.indices where slots[index].inUse && now.since(slots[index].startedAt) >= Self.timeout {
-            slots[index].inUse = false
+            release(index)
             counters.drop(.reassemblyTimeout)
         }
     }
@@ -106,7 +109,12 @@ public final class Reassembler: @unchecked Sendable {
     }
 
     private func abandon(_ index: Int, _ reason: DropReason) -> Outcome {
-        slots[index].inUse = false
+        release(index)
         return .dropped(reason)
+    }
+
+    private func release(_ index: Int) {
+        slots[index].inUse = false
+        framesInProgress -= 1
     }
 }

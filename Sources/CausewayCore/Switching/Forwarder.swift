@@ -20,7 +20,7 @@ public struct Forwarder: Sendable {
 
     /// Decides for a frame that the bridge handed to the TAP.
     public mutating func frameFromLAN(_ header: EthernetHeader, now: Moment, counters: inout Counters) -> Decision {
-        count(table.learn(header.source, at: .local, vlan: header.vlan, now: now), into: &counters)
+        Self.count(table.learn(header.source, at: .local, vlan: header.vlan, now: now), into: &counters)
         let location = header.destination.isGroup ? nil : table.lookup(header.destination, now: now)?.location
         return Self.decision(for: header.destination, learnedAt: location)
     }
@@ -39,14 +39,16 @@ public struct Forwarder: Sendable {
 
     /// Learns from a frame that arrived from `peer`.
     public mutating func frameFromPeer(_ header: EthernetHeader, peer: Int, now: Moment, counters: inout Counters) {
-        count(table.learn(header.source, at: .remote(peer: peer), vlan: header.vlan, now: now), into: &counters)
+        Self.count(table.learn(header.source, at: .remote(peer: peer), vlan: header.vlan, now: now), into: &counters)
     }
 
     public mutating func removeExpired(now: Moment) {
         table.removeExpired(now: now)
     }
 
-    private func count(_ outcome: MACTable.LearnOutcome, into counters: inout Counters) {
+    /// Static on purpose: an instance method called with `table.learn(…)` as its argument
+    /// holds a copy of `self`, and the table's storage is then copied on every learn.
+    private static func count(_ outcome: MACTable.LearnOutcome, into counters: inout Counters) {
         switch outcome {
         case .moved: counters.macMoves &+= 1
         case .tableFull: counters.macTableFull &+= 1

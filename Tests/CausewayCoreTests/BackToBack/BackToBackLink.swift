@@ -48,11 +48,14 @@ final class BackToBackLink {
 
     /// One turn of each data plane, as its thread makes when everything is ready.
     func turn() {
-        for side in [a, b] {
-            side.serviceTimers(now: now, wallClock: wallClock)
-            side.receiveFromPeer(now: now)
-            side.forwardFromLAN(now: now)
-        }
+        turn(a)
+        turn(b)
+    }
+
+    private func turn(_ side: DataPath) {
+        side.serviceTimers(now: now, wallClock: wallClock)
+        side.receiveFromPeer(now: now)
+        side.forwardFromLAN(now: now)
     }
 
     /// Turns, moving the clock by `step` after each, for `duration`.

@@ -1,0 +1,61 @@
+import CAllocationCounter
+import Testing
+@testable import CausewayCore
+
+/// "Nothing per frame allocates", measured: malloc and its relatives are counted on the test
+/// thread while frames of every kind cross the link both ways.
+@Suite struct AllocationTests {
+    @Test func framesCrossBothWaysWithoutOneAllocation() throws {
+        let link = try BackToBackLink()
+        // A 1400-byte path, so that 3000-byte frames go as fragments.
+        link.network.pathMTU = 1400
+        try link.establish()
+        let tcpHost = MACAddress([2, 0, 0, 0, 0, 2])
+        let segments = (0..<20).map { SegmentMaker().frame($0, payload: payload(1448, UInt8($0))) }
+        let largeTCP = try #require(coalesce(segments).first)
+        let toB = [
+            Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 100),
+            Hosts.frame(from: Hosts.a1, to: .broadcast, length: 60),
+            Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 3000),
+        ]
+        let toA = [
+            Hosts.frame(from: Hosts.b1, to: Hosts.a1, length: 1400),
+            Hosts.frame(from: tcpHost, to: Hosts.a1, length: 64),
+        ]
+        let rounds = 20
+
+        // One round first: hosts learned, every lazily made buffer made.
+        for round in 0...rounds {
+            if round == 1 { cw_allocations_begin() }
+            for frame in toB { link.lanA.inject(frame) }
+            for frame in toA { link.lanB.inject(frame) }
+            link.lanA.inject(largeTCP.frame, header: largeTCP.header)
+            link.turn()
+            link.turn()
+            link.turn()
+            if round == 0 {
+                _ = link.lanA.takeWritten()
+                _ = link.lanB.takeWritten()
+            }
+        }
+        let allocations = cw_allocations_end()
+
+        let atB = link.lanB.takeWritten()
+        let atA = link.lanA.takeWritten()
+        // Every frame arrived (the large TCP frame as one merged write), so the count covers
+        // the whole path: switching, sealing, fragments, reassembly, segmentation, merging.
+        #expect(atB.count == rounds * (toB.count + 1))
+        #expect(atA.count == rounds * toA.count)
+        #expect(link.a.counters.framesFragmented >= UInt64(rounds))
+        #expect(link.a.counters.framesSegmented >= UInt64(rounds))
+        #expect(allocations == 0, "\(allocations) allocations for \(rounds * (toB.count + toA.count + 20)) frames")
+    }
+
+    @Test func theCounterSeesAnAllocation() {
+        cw_allocations_begin()
+        let array = [UInt8](repeating: 1, count: 100)
+        let allocations = cw_allocations_end()
+        #expect(array.count == 100)
+        #expect(allocations >= 1)
+    }
+}
