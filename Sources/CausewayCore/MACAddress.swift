@@ -10,11 +10,9 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// Reads six bytes starting at `offset`.
     @inlinable
     public init(bytes: UnsafeRawBufferPointer, offset: Int) {
-        var value: UInt64 = 0
-        for index in offset..<(offset + 6) {
-            value = (value << 8) | UInt64(bytes[index])
-        }
-        self.rawValue = value
+        // Six bytes: a 32-bit and a 16-bit big-endian word.
+        rawValue = UInt64(bytes.loadBigEndian(at: offset, as: UInt32.self)) << 16
+            | UInt64(bytes.loadBigEndian(at: offset + 4, as: UInt16.self))
     }
 
     public init(_ bytes: [UInt8]) {

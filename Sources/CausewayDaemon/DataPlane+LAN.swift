@@ -25,13 +25,14 @@ extension DataPlane {
                     continue
                 }
                 let frame = UnsafeMutableRawBufferPointer(rebasing: area[0..<length])
-                if let plan = TCPSegmentation(frame: UnsafeRawBufferPointer(frame), header: UnsafeRawBufferPointer(lanHeader)) {
+                let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame))
+                if let layout, let plan = TCPSegmentation(frame: UnsafeRawBufferPointer(frame), layout: layout, header: UnsafeRawBufferPointer(lanHeader)) {
                     // Its segments refill the slots from this one on.
                     lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
                     prepared = forwardSegments(of: UnsafeRawBufferPointer(rebasing: lanFrame[0..<length]), plan, from: prepared, now: now)
                     frames += plan.segments - 1
                 } else if TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) {
-                    prepared += prepare(frame: frame, slot: prepared, now: now)
+                    prepared += prepare(frame: frame, layout: layout, slot: prepared, now: now)
                 } else {
                     counters.drop(.malformed)
                 }
@@ -70,7 +71,8 @@ extension DataPlane {
                 counters.drop(.oversized)
                 continue
             }
-            prepared += prepare(frame: UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), slot: prepared, now: now)
+            let segment = UnsafeMutableRawBufferPointer(rebasing: area[0..<length])
+            prepared += prepare(frame: segment, layout: FrameLayout(frame: UnsafeRawBufferPointer(segment)), slot: prepared, now: now)
         }
         return prepared
     }
@@ -78,13 +80,14 @@ extension DataPlane {
     /// Decides for one frame read from the TAP into send slot `slot` and seals what crosses
     /// into slots from `slot` on. Returns how many slots now hold datagrams to send.
     @inline(__always)
-    private func prepare(frame: UnsafeMutableRawBufferPointer, slot: Int, now: Moment) -> Int {
+    private func prepare(frame: UnsafeMutableRawBufferPointer, layout: FrameLayout?, slot: Int, now: Moment) -> Int {
         counters.framesFromLAN &+= 1
         counters.bytesFromLAN &+= UInt64(frame.count)
-        guard let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame)) else {
+        guard let layout else {
             counters.drop(.malformed)
             return 0
         }
+        let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
         switch forwarder.frameFromLAN(header, now: now, counters: &counters) {
         case .suppress:
             counters.suppressedLocal &+= 1
@@ -100,13 +103,13 @@ extension DataPlane {
             return 0
         }
         let largestFrame = pathMTU.largestWholeFrame
-        if MSSClamp.clamp(frame, largestFrame: largestFrame) {
+        if MSSClamp.clamp(frame, layout: layout, largestFrame: largestFrame) {
             counters.mssClamped &+= 1
         }
         guard frame.count > largestFrame else {
             return seal(.data, UnsafeRawBufferPointer(frame), session: session, slot: slot)
         }
-        if configuration.icmpTooBig, answerTooBig(UnsafeRawBufferPointer(frame), largestFrame: largestFrame) {
+        if configuration.icmpTooBig, answerTooBig(UnsafeRawBufferPointer(frame), layout: layout, largestFrame: largestFrame) {
             return 0
         }
         return fragment(UnsafeRawBufferPointer(frame), session: session, firstSlot: slot)
@@ -153,8 +156,8 @@ extension DataPlane {
 
     /// Answers the sending host as a router would; returns false when the frame gets no
     /// answer (not IP, IPv4 without DF, an ICMP error) and must be split instead.
-    private func answerTooBig(_ frame: UnsafeRawBufferPointer, largestFrame: Int) -> Bool {
-        guard let length = TooBigReply.build(for: frame, largestFrame: largestFrame, into: oversizedFrame) else { return false }
+    private func answerTooBig(_ frame: UnsafeRawBufferPointer, layout: FrameLayout, largestFrame: Int) -> Bool {
+        guard let length = TooBigReply.build(for: frame, layout: layout, largestFrame: largestFrame, into: oversizedFrame) else { return false }
         if tap.write(UnsafeRawBufferPointer(rebasing: oversizedFrame[0..<length])) {
             counters.tooBigSent &+= 1
         } else {

@@ -100,16 +100,17 @@ extension DataPlane {
     private func deliver(frame: UnsafeMutableRawBufferPointer, now: Moment) {
         counters.framesFromPeer &+= 1
         counters.bytesFromPeer &+= UInt64(frame.count)
-        guard let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame)) else {
+        guard let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame)) else {
             counters.drop(.malformed)
             return
         }
+        let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
         forwarder.frameFromPeer(header, peer: link.peerID, now: now, counters: &counters)
         // The SYN-ACK's MSS bounds what this side's hosts send: clamp it to this side's path.
-        if MSSClamp.clamp(frame, largestFrame: pathMTU.largestWholeFrame) {
+        if MSSClamp.clamp(frame, layout: layout, largestFrame: pathMTU.largestWholeFrame) {
             counters.mssClamped &+= 1
         }
-        coalescer.add(UnsafeRawBufferPointer(frame), write: writeToLAN)
+        coalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
     }
 
     @inline(__always)

@@ -2,28 +2,25 @@
 public struct EthernetHeader: Sendable, Equatable {
     /// Destination, source and EtherType.
     public static let minimumLength = 14
-    public static let vlanTagType: UInt16 = 0x8100
-    /// 802.1ad: the outer tag of a frame tagged twice.
-    public static let serviceVLANTagType: UInt16 = 0x88A8
-    public static let ipv4Type: UInt16 = 0x0800
-    public static let ipv6Type: UInt16 = 0x86DD
+    public static let destinationOffset = 0
+    public static let sourceOffset = 6
+    public static let etherTypeOffset = 12
+    /// A VLAN tag: its type, then priority, drop eligibility and the 12-bit VLAN id.
+    public static let tagLength = 4
+    public static let vlanIDMask: UInt16 = 0x0FFF
 
     public let destination: MACAddress
     public let source: MACAddress
-    /// The 12-bit VLAN id when the frame carries an 802.1Q tag.
+    /// The VLAN the frame is switched in: the 12-bit id of its outermost tag (the service
+    /// tag of a frame tagged twice), nil when untagged.
     public let vlan: UInt16?
 
-    /// Returns nil for a buffer too short to be an Ethernet frame.
+    /// Reads the addresses of `frame`, whose layout is `layout` (which guarantees the
+    /// addresses are there).
     @inlinable
-    public init?(frame: UnsafeRawBufferPointer) {
-        guard frame.count >= Self.minimumLength else { return nil }
-        destination = MACAddress(bytes: frame, offset: 0)
-        source = MACAddress(bytes: frame, offset: 6)
-        let etherType = UInt16(frame[12]) << 8 | UInt16(frame[13])
-        if etherType == Self.vlanTagType, frame.count >= Self.minimumLength + 4 {
-            vlan = (UInt16(frame[14]) << 8 | UInt16(frame[15])) & 0x0FFF
-        } else {
-            vlan = nil
-        }
+    public init(frame: UnsafeRawBufferPointer, layout: FrameLayout) {
+        destination = MACAddress(bytes: frame, offset: Self.destinationOffset)
+        source = MACAddress(bytes: frame, offset: Self.sourceOffset)
+        vlan = layout.vlan
     }
 }

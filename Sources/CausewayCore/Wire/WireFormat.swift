@@ -160,17 +160,3 @@ public struct NetworkID: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { String(rawValue) }
 }
-
-extension UnsafeMutableRawBufferPointer {
-    @inlinable
-    public func storeBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    @inlinable
-    public func loadBigEndian<T: FixedWidthInteger>(at offset: Int, as type: T.Type) -> T {
-        T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-}
