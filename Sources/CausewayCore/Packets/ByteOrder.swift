@@ -12,7 +12,7 @@ extension UnsafeMutableRawBufferPointer {
     /// The big-endian integer at `offset`, which need not be aligned.
     @inlinable @inline(__always)
     public func loadBigEndian<T: FixedWidthInteger>(at offset: Int, as type: T.Type) -> T {
-        T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+        UnsafeRawBufferPointer(self).loadBigEndian(at: offset, as: type)
     }
 
     /// Writes `value` big-endian at `offset`, which need not be aligned.

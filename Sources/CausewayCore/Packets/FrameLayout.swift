@@ -136,12 +136,11 @@ public struct FrameLayout: Sendable, Equatable {
             for _ in 0...FrameLayout.maximumExtensionHeaders {
                 let length: Int
                 switch next {
-                case IPProtocol.hopByHopOptions, IPProtocol.routing, IPProtocol.destinationOptions:
+                case IPProtocol.hopByHopOptions, IPProtocol.routing, IPProtocol.destinationOptions, IPProtocol.authentication:
                     guard frame.count >= offset + 2 else { return }
-                    length = (Int(frame[offset + IPv6Header.extensionLengthOffset]) + 1) * 8
-                case IPProtocol.authentication:
-                    guard frame.count >= offset + 2 else { return }
-                    length = (Int(frame[offset + IPv6Header.extensionLengthOffset]) + 2) * 4
+                    let units = Int(frame[offset + IPv6Header.extensionLengthOffset])
+                    // AH counts 4-byte units less two (RFC 4302); the others 8-byte units less one.
+                    length = next == IPProtocol.authentication ? (units + 2) * 4 : (units + 1) * 8
                 case IPProtocol.fragment:
                     guard frame.count >= offset + IPv6Header.fragmentHeaderLength else { return }
                     let field = frame.loadBigEndian(at: offset + IPv6Header.fragmentFieldOffset, as: UInt16.self)
