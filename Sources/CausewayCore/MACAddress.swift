@@ -2,6 +2,8 @@
 /// comparison on the frame path cost one integer operation.
 public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: UInt64
+    /// Six bytes on the wire.
+    public static let length = 6
 
     public init(rawValue: UInt64) {
         self.rawValue = rawValue & 0xFFFF_FFFF_FFFF
@@ -16,8 +18,8 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public init(_ bytes: [UInt8]) {
-        precondition(bytes.count == 6, "a MAC address has six bytes")
-        self.init(rawValue: bytes.reduce(0) { ($0 << 8) | UInt64($1) })
+        precondition(bytes.count == Self.length, "a MAC address has six bytes")
+        self = bytes.withUnsafeBytes { MACAddress(bytes: $0, offset: 0) }
     }
 
     /// Parses the usual colon-separated form, `02:00:5e:10:00:01`.

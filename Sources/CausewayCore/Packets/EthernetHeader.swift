@@ -2,11 +2,15 @@
 public struct EthernetHeader: Sendable, Equatable {
     /// Destination, source and EtherType.
     public static let minimumLength = 14
+    /// Where the destination address starts.
     public static let destinationOffset = 0
+    /// Where the source address starts.
     public static let sourceOffset = 6
+    /// The EtherType, or the first tag's type.
     public static let etherTypeOffset = 12
     /// A VLAN tag: its type, then priority, drop eligibility and the 12-bit VLAN id.
     public static let tagLength = 4
+    /// The VLAN id in a tag's control information (below priority and drop eligibility).
     public static let vlanIDMask: UInt16 = 0x0FFF
 
     public let destination: MACAddress

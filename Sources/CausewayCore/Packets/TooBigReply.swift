@@ -31,9 +31,10 @@ public enum TooBigReply {
         }
         guard let length else { return nil }
         // Ethernet: back to the sender, from the destination, in the same VLAN(s).
-        UnsafeMutableRawBufferPointer(rebasing: out[0..<6]).copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[6..<12]))
-        UnsafeMutableRawBufferPointer(rebasing: out[6..<12]).copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[0..<6]))
-        UnsafeMutableRawBufferPointer(rebasing: out[12..<l2]).copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[12..<l2]))
+        let destination = EthernetHeader.destinationOffset, source = EthernetHeader.sourceOffset
+        copy(frame, source, to: out, destination, MACAddress.length)
+        copy(frame, destination, to: out, source, MACAddress.length)
+        copy(frame, EthernetHeader.etherTypeOffset, to: out, EthernetHeader.etherTypeOffset, l2 - EthernetHeader.etherTypeOffset)
         return length + l2
     }
 
