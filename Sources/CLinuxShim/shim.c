@@ -14,10 +14,6 @@ _Static_assert(sizeof(struct cw_mmsghdr) == sizeof(struct mmsghdr), "cw_mmsghdr 
 _Static_assert(offsetof(struct cw_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len),
                "cw_mmsghdr.msg_len must mirror mmsghdr.msg_len");
 
-unsigned long cw_TUNSETIFF(void) { return TUNSETIFF; }
-unsigned long cw_TUNSETPERSIST(void) { return TUNSETPERSIST; }
-int cw_IFF_TAP(void) { return IFF_TAP; }
-int cw_IFF_NO_PI(void) { return IFF_NO_PI; }
 
 int cw_tap_attach(int fd, const char *name, char *actual_name) {
     struct ifreq request;

@@ -38,6 +38,14 @@ public enum ControlRequest: Equatable, Sendable {
         }
     }
 
+    /// Whether answering needs the MAC table's rows: the data plane copies the table only then.
+    public var needsMACTable: Bool {
+        switch self {
+        case .macs, .explain: true
+        case .status, .metrics: false
+        }
+    }
+
     /// Parses one request line (without its newline).
     public init(line: some Collection<UInt8>) throws(ControlError) {
         let wire: WireRequest

@@ -20,8 +20,7 @@ public struct Explanation: Codable, Equatable, Sendable {
 
     public init(mac: MACAddress, snapshot: StatusSnapshot) {
         self.mac = mac.description
-        let text = mac.description
-        let entry = mac.isGroup ? nil : snapshot.macs.first { $0.mac == text }
+        let entry = mac.isGroup ? nil : snapshot.macEntry(for: mac)
         self.entry = entry
         switch Forwarder.decision(for: mac, learnedAt: entry?.macLocation) {
         case .flood: verdict = .flood

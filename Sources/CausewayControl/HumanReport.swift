@@ -25,44 +25,47 @@ public enum HumanReport {
         ])
         out += peers.text + "\n"
 
-        let counters = report.counters
-        var traffic = TextTable(["TRAFFIC", "FRAMES", "BYTES"], alignments: [.left, .right, .right])
-        traffic.add(["from the LAN", "\(counters.framesFromLAN)", "\(counters.bytesFromLAN)"])
-        traffic.add(["to the peer", "\(counters.framesToPeer)", "\(counters.bytesToPeer)"])
-        traffic.add(["from the peer", "\(counters.framesFromPeer)", "\(counters.bytesFromPeer)"])
-        traffic.add(["to the LAN", "\(counters.framesToLAN)", "\(counters.bytesToLAN)"])
-        out += traffic.text + "\n"
-
-        var switching = TextTable(["LINK", "COUNT"], alignments: [.left, .right])
-        switching.add(["flooded", "\(counters.flooded)"])
-        switching.add(["suppressed as local", "\(counters.suppressedLocal)"])
-        switching.add(["MAC moves", "\(counters.macMoves)"])
-        switching.add(["MAC table full", "\(counters.macTableFull)"])
-        switching.add(["MAC entries", "\(report.macTable.entries) of \(report.macTable.capacity)"])
-        switching.add(["keepalives sent", "\(counters.keepalivesSent)"])
-        switching.add(["keepalives received", "\(counters.keepalivesReceived)"])
-        switching.add(["handshakes initiated", "\(counters.handshakesInitiated)"])
-        switching.add(["initiations received", "\(counters.initiationsReceived)"])
-        switching.add(["handshakes answered", "\(counters.handshakesAnswered)"])
-        switching.add(["responses received", "\(counters.responsesReceived)"])
-        switching.add(["cookie replies sent", "\(counters.cookieRepliesSent)\(peer.handshakeUnderLoad ? " (under load now)" : "")"])
-        switching.add(["cookie replies received", "\(counters.cookieRepliesReceived)"])
-        switching.add(["sessions established", "\(counters.sessionsEstablished)"])
-        switching.add(["frames fragmented", "\(counters.framesFragmented)"])
-        switching.add(["frames reassembled", "\(counters.framesReassembled)"])
-        switching.add(["large TCP frames cut", "\(counters.framesSegmented)"])
-        switching.add(["frames coalesced", "\(counters.framesCoalesced)"])
-        switching.add(["reassembly in progress", "\(report.reassembly.framesInProgress) (\(report.reassembly.bytesInUse) of \(report.reassembly.capacityBytes) B)"])
-        switching.add(["TCP MSS clamped", "\(counters.mssClamped)"])
-        switching.add(["ICMP too-big sent", "\(counters.tooBigSent)"])
-        out += switching.text + "\n"
-
-        var drops = TextTable(["DROP REASON", "COUNT"], alignments: [.left, .right])
-        for reason in DropReason.allCases {
-            drops.add([reason.rawValue, "\(counters.drops(reason))"])
-        }
-        out += drops.text
+        out += counterTables(report)
         return out
+    }
+
+    /// A table per group of counters, a row per counter, in the order of
+    /// `Counters.descriptors`; the summaries that belong with a group follow its counters.
+    static func counterTables(_ report: StatusReport) -> String {
+        var out = ""
+        for group in CounterDescriptor.Group.allCases {
+            var table = TextTable([group.heading, "COUNT"], alignments: [.left, .right])
+            for descriptor in Counters.descriptors where descriptor.group == group {
+                var value = "\(report.counters[keyPath: descriptor.field])"
+                if descriptor.field == \Counters.cookieRepliesSent, report.peer.handshakeUnderLoad {
+                    value += " (under load now)"
+                }
+                table.add([descriptor.label, value])
+            }
+            for row in summaryRows(group, report) {
+                table.add(row)
+            }
+            out += table.text + "\n"
+        }
+
+        let dropDescriptor = Counters.dropDescriptor
+        var drops = TextTable([dropDescriptor.heading, "COUNT"], alignments: [.left, .right])
+        for reason in DropReason.allCases {
+            drops.add([reason.rawValue, "\(report.counters.drops(reason))"])
+        }
+        return out + drops.text
+    }
+
+    /// The state shown beside a group's counters: the MAC table's fill, reassembly in progress.
+    private static func summaryRows(_ group: CounterDescriptor.Group, _ report: StatusReport) -> [[String]] {
+        switch group {
+        case .switching:
+            [["MAC entries", "\(report.macTable.entries) of \(report.macTable.capacity)"]]
+        case .path:
+            [["reassembly in progress", "\(report.reassembly.framesInProgress) (\(report.reassembly.bytesInUse) of \(report.reassembly.capacityBytes) B)"]]
+        case .traffic, .link:
+            []
+        }
     }
 
     public static func macs(_ entries: [StatusSnapshot.MACEntry]) -> String {

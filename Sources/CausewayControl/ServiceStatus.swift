@@ -9,7 +9,6 @@ public enum ServiceStatus {
         if peer.up, let rtt = peer.roundTripMilliseconds {
             text += " (rtt \(HumanDuration.format(seconds: rtt / 1000)))"
         }
-        let drops = counters.drops.values.reduce(0, +)
-        return text + "; \(snapshot.macTable.entries) MACs; frames \(counters.framesToPeer) out, \(counters.framesToLAN) in; \(drops) dropped"
+        return text + "; \(snapshot.macTable.entries) MACs; frames \(counters.framesToPeer) out, \(counters.framesToLAN) in; \(counters.drops.total) dropped"
     }
 }

@@ -18,14 +18,14 @@ struct ControlAnswers: Sendable {
         } catch {
             return ControlReply(error: error)
         }
-        guard let snapshot = dataPlane.snapshot() else {
+        guard let snapshot = dataPlane.snapshot(includingMACTable: request.needsMACTable) else {
             return ControlReply(error: ControlError(.unavailable, "the data plane did not answer within 2 s"))
         }
         switch request {
         case .status:
             return ControlReply(status: report(snapshot))
         case .macs:
-            return ControlReply(macs: snapshot.macs)
+            return ControlReply(macs: snapshot.macEntries())
         case .explain(let mac):
             return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot))
         case .metrics:

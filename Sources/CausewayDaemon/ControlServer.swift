@@ -2,7 +2,6 @@ import CausewayControl
 import CausewayCore
 import CausewayLinux
 import Foundation
-import Glibc
 import Logging
 import Synchronization
 
@@ -62,22 +61,22 @@ final class ControlServer: @unchecked Sendable {
 
     private func run() {
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var poller = PollSet()
         while !stopRequested.load(ordering: .acquiring) {
             expireIdleClients(now: Clock.monotonic())
-            var descriptors = [
-                pollfd(fd: wakeup.descriptor, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: listener.descriptor, events: clients.count < Self.maximumClients ? Int16(POLLIN) : 0, revents: 0),
-            ]
-            for client in clients {
-                descriptors.append(pollfd(fd: client.stream.descriptor, events: Int16(client.output.isEmpty ? POLLIN : POLLOUT), revents: 0))
-            }
-            _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout(now: Clock.monotonic()))
-
-            if descriptors[0].revents != 0 { wakeup.drain() }
-            if descriptors[1].revents != 0 { acceptWaitingClients() }
-            let now = Clock.monotonic()
+            poller.removeAll()
+            let woken = poller.watch(wakeup.descriptor)
+            let accepting = poller.watch(listener.descriptor, readable: clients.count < Self.maximumClients)
             // Walk a copy: serving a client may close it.
-            for (client, descriptor) in zip(clients, descriptors[2...]) where descriptor.revents != 0 {
+            let watched = clients.map { client in
+                (client, poller.watch(client.stream.descriptor, readable: client.output.isEmpty, writable: !client.output.isEmpty))
+            }
+            poller.wait(timeout: pollTimeout(now: Clock.monotonic()))
+
+            if poller.isReady(woken) { wakeup.drain() }
+            if poller.isReady(accepting) { acceptWaitingClients() }
+            let now = Clock.monotonic()
+            for (client, position) in watched where poller.isReady(position) {
                 if client.output.isEmpty {
                     receive(from: client, chunk: &chunk, now: now)
                 } else {
@@ -149,9 +148,9 @@ final class ControlServer: @unchecked Sendable {
         }
     }
 
-    private func pollTimeout(now: Moment) -> Int32 {
-        let nearest = clients.map(\.deadline).min().map { $0.since(now).secondsValue * 1000 } ?? 1000
-        return Int32(min(max(nearest.rounded(.up), 0), 1000))
+    private func pollTimeout(now: Moment) -> Duration {
+        let nearest = clients.map(\.deadline).min().map { $0.since(now) } ?? .seconds(1)
+        return min(nearest, .seconds(1))
     }
 
     private func close(_ client: Client) {

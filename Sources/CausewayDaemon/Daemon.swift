@@ -60,8 +60,7 @@ public enum Daemon {
 
         let dataPlane: DataPlane
         do {
-            let socket = try UDPSocket(binding: configuration.listen)
-            dataPlane = try DataPlane(configuration: configuration, identity: identity, tap: attachment.tap, socket: socket, logger: logger)
+            dataPlane = try DataPlane(configuration: configuration, identity: identity, tap: attachment.tap, logger: logger)
         } catch {
             throw StartupError(description: "\(configPath): key 'listen': \(error)", exitCode: 1)
         }

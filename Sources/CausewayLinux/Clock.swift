@@ -15,3 +15,12 @@ public enum Clock {
         return HandshakeTimestamp(seconds: UInt64(spec.tv_sec), nanoseconds: UInt32(spec.tv_nsec))
     }
 }
+
+extension Clock {
+    /// Sleeps the calling thread (never the data plane's) for `duration`.
+    public static func sleep(for duration: Duration) {
+        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}

@@ -31,6 +31,28 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `endpoint` as a socket of `family` addresses it: an IPv4 address on an IPv6 socket
+    /// stays v4-mapped.
+    public init(_ endpoint: EndpointAddress, family: Int32) {
+        self.init()
+        if family == AF_INET, let ipv4 = endpoint.ipv4 {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = endpoint.port.bigEndian
+            address.sin_addr.s_addr = ipv4.bigEndian
+            set(address)
+        } else {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = endpoint.port.bigEndian
+            withUnsafeMutableBytes(of: &address.sin6_addr) { bytes in
+                bytes.storeBytes(of: endpoint.high.bigEndian, toByteOffset: 0, as: UInt64.self)
+                bytes.storeBytes(of: endpoint.low.bigEndian, toByteOffset: 8, as: UInt64.self)
+            }
+            set(address)
+        }
+    }
+
     private mutating func set<T>(_ address: T) {
         var address = address
         withUnsafeMutableBytes(of: &storage) { storageBytes in
@@ -75,21 +97,21 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The address as the handshake's cookie and rate limit see it: 16 bytes (IPv4 as
     /// v4-mapped) and the port.
-    public var source: SourceAddress {
+    public var endpointAddress: EndpointAddress {
         withUnsafeBytes(of: storage) { raw in
             switch Int32(raw.load(fromByteOffset: 0, as: sa_family_t.self)) {
             case AF_INET:
                 let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
                 let address = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-                return SourceAddress(high: 0, low: 0xFFFF_0000_0000 | UInt64(address), port: port)
+                return EndpointAddress(high: 0, low: 0xFFFF_0000_0000 | UInt64(address), port: port)
             case AF_INET6:
                 let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-                return SourceAddress(
+                return EndpointAddress(
                     high: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
                     low: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)), port: port
                 )
             default:
-                return SourceAddress(high: 0, low: 0, port: 0)
+                return EndpointAddress(high: 0, low: 0, port: 0)
             }
         }
     }

@@ -1,3 +1,4 @@
+import CausewayCore
 import Glibc
 import SystemPackage
 
@@ -24,5 +25,18 @@ func retryingInterrupts<T: BinaryInteger>(_ body: () -> T) -> T {
         let result = body()
         if result < 0 && Glibc.errno == EINTR { continue }
         return result
+    }
+}
+
+extension IOResult {
+    /// The result of a call on the data path that failed with `code`: EAGAIN is no failure,
+    /// only nothing to do now; EMSGSIZE is a datagram larger than the device takes.
+    @inline(__always)
+    init(failedWith code: Int32) {
+        switch code {
+        case EAGAIN, EWOULDBLOCK: self = .wouldBlock
+        case EMSGSIZE: self = .tooLarge
+        default: self = .failed(errno: code)
+        }
     }
 }

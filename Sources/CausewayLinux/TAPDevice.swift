@@ -11,6 +11,11 @@ public final class TAPDevice: @unchecked Sendable {
     /// The all-zero header of a plain frame written.
     private let plainHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNetHeader.length, alignment: 8)
 
+    /// Whether the kernel hands over large TCP frames to segment and frames whose checksum is
+    /// left to fill in (see TCPSegmentation). Without offloads (an old kernel) it hands over
+    /// plain frames, which work too.
+    public let offloadsEnabled: Bool
+
     public init(name: String) throws {
         let fd = retryingInterrupts { open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else { throw SystemCallError("open", "/dev/net/tun") }
@@ -22,6 +27,7 @@ public final class TAPDevice: @unchecked Sendable {
         }
         self.name = String(decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         descriptor = fd
+        offloadsEnabled = cw_tap_enable_offloads(fd) != 0
         plainHeader.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
@@ -29,40 +35,28 @@ public final class TAPDevice: @unchecked Sendable {
         close(descriptor)
         plainHeader.deallocate()
     }
+}
 
-    /// Lets the kernel hand over large TCP frames to segment and frames whose checksum is
-    /// left to fill in (see TCPSegmentation); returns whether it will.
-    public func enableOffloads() -> Bool {
-        cw_tap_enable_offloads(descriptor) != 0
-    }
-
-    /// Reads one frame, and its virtio-net header into `header`; nil when none is waiting.
+extension TAPDevice: FrameDevice {
     @inline(__always)
-    public func read(into buffer: UnsafeMutableRawBufferPointer, header: UnsafeMutableRawBufferPointer) throws -> Int? {
+    public func read(into frame: UnsafeMutableRawBufferPointer, header: UnsafeMutableRawBufferPointer) -> IOResult {
         var parts = (
             iovec(iov_base: header.baseAddress, iov_len: VirtioNetHeader.length),
-            iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+            iovec(iov_base: frame.baseAddress, iov_len: frame.count)
         )
         let count = withUnsafeMutablePointer(to: &parts) { pointer in
             pointer.withMemoryRebound(to: iovec.self, capacity: 2) { vector in
                 retryingInterrupts { readv(descriptor, vector, 2) }
             }
         }
-        if count >= VirtioNetHeader.length { return count - VirtioNetHeader.length }
-        if count >= 0 { return 0 }
-        if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
-        throw SystemCallError("read", "TAP \(name)")
+        if count >= VirtioNetHeader.length { return .completed(count - VirtioNetHeader.length) }
+        if count >= 0 { return .completed(0) }
+        return IOResult(failedWith: errno)
     }
 
-    /// Writes one frame; returns false when the kernel refused it (the frame is dropped).
     @inline(__always)
-    public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
-        write(frame, header: UnsafeRawBufferPointer(plainHeader))
-    }
-
-    /// Writes one frame behind `header`, which may ask the kernel to segment it.
-    @inline(__always)
-    public func write(_ frame: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer) -> Bool {
+    public func write(_ frame: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer?) -> IOResult {
+        let header = header ?? UnsafeRawBufferPointer(plainHeader)
         var parts = (
             iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress), iov_len: header.count),
             iovec(iov_base: UnsafeMutableRawPointer(mutating: frame.baseAddress), iov_len: frame.count)
@@ -72,6 +66,6 @@ public final class TAPDevice: @unchecked Sendable {
                 retryingInterrupts { writev(descriptor, vector, 2) }
             }
         }
-        return written == header.count + frame.count
+        return written >= 0 ? .completed(written) : IOResult(failedWith: errno)
     }
 }

@@ -2,24 +2,46 @@ import CausewayCore
 import CLinuxShim
 import Glibc
 
-/// The one UDP socket of a daemon: non-blocking, batch I/O with recvmmsg and sendmmsg.
+/// The one UDP socket of a daemon: non-blocking, batch I/O with recvmmsg and sendmmsg, UDP
+/// GSO for sends and UDP GRO for receives where the kernel has them. It owns the batches
+/// that datagrams are built in and received into, allocated once.
 public final class UDPSocket: @unchecked Sendable {
+    /// Datagrams one sendmmsg or recvmmsg call moves at most.
+    public static let batchSize = 64
+    /// A received slot of one datagram: large enough for the biggest the link sends.
+    static let datagramSlotSize = 1 << 14
+    /// A received slot with UDP GRO: up to 64 KiB of datagrams back to back.
+    static let coalescedSlotSize = 1 << 16
+
     public let descriptor: Int32
     public let family: Int32
     /// Whether batches of equal datagrams leave as one send the kernel cuts (UDP GSO): one
     /// trip through the IP stack for many datagrams.
     public private(set) var segmentsSends = false
+    /// Whether the kernel hands over runs of datagrams from one sender as one buffer (UDP GRO).
+    public private(set) var coalescesReceives = false
+    let sendBatch: DatagramBatch
+    private(set) var receiveBatch: DatagramBatch
+    /// The latest destination, converted once: every datagram of a batch goes to the peer.
+    private var cachedDestination: (endpoint: EndpointAddress, address: SocketAddress)?
 
-    public init(binding endpoint: SocketEndpoint) throws {
+    /// Binds `endpoint`; send slots hold `sendSlotSize` bytes each.
+    public init(binding endpoint: SocketEndpoint, sendSlotSize: Int) throws {
         family = endpoint.isIPv6 ? AF_INET6 : AF_INET
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemCallError("socket", "UDP \(endpoint)") }
         descriptor = fd
+        sendBatch = DatagramBatch(capacity: Self.batchSize, slotSize: sendSlotSize)
+        receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.datagramSlotSize)
         do {
             try configure(endpoint)
         } catch {
             close(fd)
             throw error
+        }
+        coalescesReceives = cw_udp_enable_gro(descriptor) != 0
+        if coalescesReceives {
+            receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.coalescedSlotSize)
         }
     }
 
@@ -49,13 +71,6 @@ public final class UDPSocket: @unchecked Sendable {
         segmentsSends = cw_udp_segmentation_supported(descriptor) != 0
     }
 
-    /// Asks the kernel to hand over runs of datagrams from one sender as one buffer (UDP
-    /// GRO): one trip through the stack for many. Received batches then need slots of 64
-    /// KiB. Returns whether the kernel will.
-    public func coalesceReceives() -> Bool {
-        cw_udp_enable_gro(descriptor) != 0
-    }
-
     private func setOption(_ level: Int32, _ option: Int32, _ value: Int32, _ name: String) throws {
         var value = value
         guard setsockopt(descriptor, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
@@ -64,27 +79,17 @@ public final class UDPSocket: @unchecked Sendable {
     }
 
     /// Receives up to `batch.capacity` buffers without blocking (with UDP GRO each may hold
-    /// several datagrams: `DatagramBatch.forEachDatagram`); returns how many.
-    public func receive(into batch: DatagramBatch) throws -> Int {
+    /// several datagrams: `DatagramBatch.forEachDatagram`).
+    func receive(into batch: DatagramBatch) -> IOResult {
         for index in 0..<batch.capacity { batch.prepareToReceive(index) }
         let count = retryingInterrupts { cw_recvmmsg(descriptor, batch.headers, UInt32(batch.capacity), Int32(MSG_DONTWAIT)) }
-        if count >= 0 { return Int(count) }
-        if errno == EAGAIN || errno == EWOULDBLOCK { return 0 }
-        throw SystemCallError("recvmmsg", "UDP socket")
-    }
-
-    /// What became of a batch handed to the kernel.
-    public struct BatchResult: Sendable {
-        public var sent = 0
-        public var failed = 0
-        /// The length of a datagram refused as larger than the device takes (EMSGSIZE).
-        public var tooLargeLength: Int?
+        return count >= 0 ? .completed(Int(count)) : IOResult(failedWith: errno)
     }
 
     /// Sends the first `count` prepared datagrams of `batch` without blocking; a datagram
     /// the kernel refuses is skipped (the caller counts it as dropped).
-    public func send(_ batch: DatagramBatch, count: Int) -> BatchResult {
-        var result = BatchResult()
+    func send(_ batch: DatagramBatch, count: Int) -> BatchSendResult {
+        var result = BatchSendResult()
         guard segmentsSends else {
             sendEach(batch, slots: 0..<count, into: &result)
             return result
@@ -113,7 +118,7 @@ public final class UDPSocket: @unchecked Sendable {
     }
 
     /// Sends `slots` as one datagram each.
-    private func sendEach(_ batch: DatagramBatch, slots: Range<Int>, into result: inout BatchResult) {
+    private func sendEach(_ batch: DatagramBatch, slots: Range<Int>, into result: inout BatchSendResult) {
         var next = slots.lowerBound
         while next < slots.upperBound {
             let accepted = retryingInterrupts {
@@ -135,16 +140,8 @@ public final class UDPSocket: @unchecked Sendable {
         }
     }
 
-    public enum SendResult: Sendable, Equatable {
-        case sent
-        /// Larger than the device takes (EMSGSIZE): never fragmented, refused.
-        case tooLarge
-        case failed
-    }
-
     /// Sends one datagram (handshakes, keepalives, probes: never on the bulk path).
-    @discardableResult
-    public func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress) -> SendResult {
+    func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress) -> IOResult {
         var address = destination
         let length = address.length
         let result = withUnsafePointer(to: &address.storage) { storage in
@@ -152,7 +149,44 @@ public final class UDPSocket: @unchecked Sendable {
                 retryingInterrupts { sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), target, length) }
             }
         }
-        if result == bytes.count { return .sent }
-        return result < 0 && errno == EMSGSIZE ? .tooLarge : .failed
+        return result >= 0 ? .completed(result) : IOResult(failedWith: errno)
+    }
+
+    /// `endpoint` as this socket addresses it; converted once per new destination.
+    @inline(__always)
+    func socketAddress(_ endpoint: EndpointAddress) -> SocketAddress {
+        if let cached = cachedDestination, cached.endpoint == endpoint { return cached.address }
+        let address = SocketAddress(endpoint, family: family)
+        cachedDestination = (endpoint, address)
+        return address
+    }
+}
+
+extension UDPSocket: DatagramSocket {
+    public var sendSlotCount: Int { sendBatch.capacity }
+    public var receiveBatchCapacity: Int { receiveBatch.capacity }
+
+    @inline(__always)
+    public func sendSlot(_ slot: Int) -> UnsafeMutableRawBufferPointer { sendBatch.buffer(slot) }
+
+    @inline(__always)
+    public func prepare(_ slot: Int, length: Int, to destination: EndpointAddress) {
+        sendBatch.prepare(slot, length: length, to: socketAddress(destination))
+    }
+
+    public func flush(_ count: Int) -> BatchSendResult { send(sendBatch, count: count) }
+
+    public func send(_ datagram: UnsafeRawBufferPointer, to destination: EndpointAddress) -> IOResult {
+        send(datagram, to: socketAddress(destination))
+    }
+
+    public func receive(_ body: (_ datagram: UnsafeRawBufferPointer, _ source: EndpointAddress) -> Void) -> IOResult {
+        let result = receive(into: receiveBatch)
+        guard case .completed(let count) = result else { return result }
+        for index in 0..<count {
+            let source = receiveBatch.source(index).endpointAddress
+            receiveBatch.forEachDatagram(in: index) { body($0, source) }
+        }
+        return result
     }
 }

@@ -46,7 +46,7 @@ import Testing
     @Test func repliesSurviveTheWire() throws {
         let error = ControlReply(error: ControlError(.timeout, "no request"))
         #expect(try ControlReply(line: error.line.dropLast()) == error)
-        let macs = ControlReply(macs: Fixtures.snapshot().macs)
+        let macs = ControlReply(macs: Fixtures.snapshot().macEntries())
         #expect(try ControlReply(line: macs.line.dropLast()) == macs)
         // One line each: a newline inside would cut the reply in two.
         #expect(macs.line.filter { $0 == UInt8(ascii: "\n") }.count == 1)

@@ -17,7 +17,7 @@ enum Fixtures {
         let link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5)))
         return StatusSnapshot(
             link: link, endpoint: peerEndpoint, pathMTU: PathMTUDiscovery(overIPv6: false), reassembler: Reassembler(slots: 2),
-            table: table, counters: counters, now: start + .seconds(20)
+            table: table, counters: counters, now: start + .seconds(20), includingMACTable: true
         )
     }
 

@@ -57,8 +57,8 @@ import Testing
         #expect(lines.contains(#"causeway_device_up{role="tap",device="cw0"} 0"#))
         #expect(!text.contains("eth1"), "a missing device has no sample")
 
-        for metric in MetricsExposition.counterMetrics {
-            let name = "causeway_\(metric.name)_total"
+        for descriptor in Counters.descriptors {
+            let name = "causeway_\(descriptor.metric)_total"
             #expect(lines.filter { $0 == "# TYPE \(name) counter" }.count == 1)
             #expect(lines.filter { $0.hasPrefix("# HELP \(name) ") }.count == 1)
         }
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func macTableNamesThePeer() {
-        let text = HumanReport.macs(Fixtures.snapshot().macs)
+        let text = HumanReport.macs(Fixtures.snapshot().macEntries())
         #expect(text.contains("02:00:00:00:00:0a  local"))
         #expect(text.contains("peer \(Fixtures.peerEndpoint)"))
         #expect(text.hasSuffix("2 entries\n"))

@@ -7,7 +7,7 @@ import Testing
     let pair = LinkPair()
     var t0: Moment { pair.t0 }
 
-    static func source(_ host: UInt64) -> SourceAddress { SourceAddress(high: 0, low: 0xFFFF_C612_0000 | host, port: 40000) }
+    static func source(_ host: UInt64) -> EndpointAddress { EndpointAddress(high: 0, low: 0xFFFF_C612_0000 | host, port: 40000) }
 
     /// An initiation with a valid mac1 for B and a garbage body: one who knows B's public key.
     func forgedInitiation() -> [UInt8] {
@@ -17,7 +17,7 @@ import Testing
         return message
     }
 
-    func admit(_ guardian: inout HandshakeGuard, _ message: [UInt8], from source: SourceAddress, at now: Moment) -> HandshakeGuard.Verdict {
+    func admit(_ guardian: inout HandshakeGuard, _ message: [UInt8], from source: EndpointAddress, at now: Moment) -> HandshakeGuard.Verdict {
         message.withUnsafeBytes {
             guardian.admit($0, macAt: WireFormat.Initiation.mac1, from: source, keys: pair.sites.siteB.macs, now: now)
         }

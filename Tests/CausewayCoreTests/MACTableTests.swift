@@ -59,6 +59,85 @@ import Testing
     }
 }
 
+/// The open-addressing storage: in-place expiry, and probes that stay whole after deletions.
+@Suite struct MACTableStorageTests {
+    let start = Moment(nanoseconds: 1_000_000_000)
+
+    /// Unicast addresses whose probes all start at the same slot of `table`.
+    func colliding(_ count: Int, in table: MACTable) -> [MACAddress] {
+        let candidates = (0..<UInt64(10_000)).map { MACAddress(rawValue: 0x0200_0000_0000 + $0) }
+        let home = table.homeSlot(of: candidates[0].rawValue)
+        return Array(candidates.filter { table.homeSlot(of: $0.rawValue) == home }.prefix(count))
+    }
+
+    @Test func expiryKeepsCollidingEntriesFindable() {
+        var table = MACTable(capacity: 8, agingTime: .seconds(5))
+        let run = colliding(4, in: table)
+        #expect(run.count == 4)
+        // The first of the run ages out first; the rest sit behind it in the probe sequence.
+        _ = table.learn(run[0], at: .local, vlan: nil, now: start)
+        _ = table.learn(run[1], at: .local, vlan: 1, now: start + .seconds(3))
+        _ = table.learn(run[2], at: .remote(peer: 0), vlan: 2, now: start + .seconds(3))
+        _ = table.learn(run[3], at: .local, vlan: 3, now: start)
+
+        let later = start + .seconds(6)
+        #expect(table.removeExpired(now: later) == 2)
+        #expect(table.count == 2)
+        #expect(table.lookup(run[1], now: later)?.vlan == 1)
+        #expect(table.lookup(run[2], now: later)?.location == .remote(peer: 0))
+        #expect(table.lookup(run[0], now: later) == nil)
+        #expect(table.lookup(run[3], now: later) == nil)
+        // The freed slots are used again, and nothing was lost on the way.
+        #expect(table.learn(run[3], at: .local, vlan: nil, now: later) == .learned)
+        #expect(table.learn(run[1], at: .local, vlan: 1, now: later) == .refreshed)
+        #expect(table.count == 3)
+    }
+
+    @Test func expiryRemovesInPlaceAndMatchesAModel() {
+        // Random learning and sweeps against a dictionary that does the same by brute force;
+        // a small table, so runs are long and wrap around its end.
+        var generator = SplitMix64(seed: 42)
+        var table = MACTable(capacity: 24, agingTime: .seconds(10))
+        var model: [MACAddress: Moment] = [:]
+        let addresses = (0..<64).map { _ in MACAddress(rawValue: 0x0200_0000_0000 | (generator.next() & 0xFFFF_FFFF)) }
+        var now = start
+        for round in 0..<2000 {
+            now = now + .milliseconds(Int(generator.next() % 700))
+            let address = addresses[Int(generator.next() % UInt64(addresses.count))]
+            let outcome = table.learn(address, at: .local, vlan: nil, now: now)
+            if model[address] != nil || model.count < 24 {
+                #expect(outcome != MACTable.LearnOutcome.tableFull, "round \(round)")
+                model[address] = now
+            } else {
+                #expect(outcome == MACTable.LearnOutcome.tableFull, "round \(round)")
+            }
+            if round % 50 == 0 {
+                let live = model.filter { now.since($0.value) < .seconds(10) }
+                #expect(table.removeExpired(now: now) == model.count - live.count, "round \(round)")
+                model = live
+                #expect(table.count == model.count, "round \(round)")
+            }
+            let wrong = addresses.filter { candidate in
+                let expected = model[candidate].map { now.since($0) < .seconds(10) } ?? false
+                return (table.lookup(candidate, now: now) != nil) != expected
+            }
+            #expect(wrong.isEmpty, "round \(round)")
+        }
+    }
+
+    @Test func aDetachedCopyKeepsItsRows() {
+        var table = MACTable(capacity: 8, agingTime: .seconds(300))
+        let host = MACAddress([2, 0, 0, 0, 0, 1])
+        _ = table.learn(host, at: .local, vlan: nil, now: start)
+        let copy = table.detachedCopy()
+        _ = table.learn(host, at: .remote(peer: 0), vlan: nil, now: start + .seconds(1))
+        _ = table.learn(MACAddress([2, 0, 0, 0, 0, 2]), at: .local, vlan: nil, now: start + .seconds(1))
+        #expect(copy.lookup(host, now: start + .seconds(1))?.location == .local)
+        #expect(copy.count == 1)
+        #expect(copy.liveEntries(now: start + .seconds(1)).map(\.address) == [host])
+    }
+}
+
 @Suite struct ForwarderTests {
     let local = MACAddress([2, 0, 0, 0, 0, 1])
     let otherLocal = MACAddress([2, 0, 0, 0, 0, 2])

@@ -8,13 +8,13 @@ struct LinkPair {
     let timing = LinkTiming(keepaliveInterval: .seconds(5))
     let t0 = Moment(nanoseconds: 10_000_000_000)
     let wallClock = HandshakeTimestamp(seconds: 1_700_000_000, nanoseconds: 0)
-    static let addressA = SourceAddress(high: 0, low: 0xFFFF_C612_0001, port: 51820)
-    static let addressB = SourceAddress(high: 0, low: 0xFFFF_C612_0002, port: 51820)
+    static let addressA = EndpointAddress(high: 0, low: 0xFFFF_C612_0001, port: 51820)
+    static let addressB = EndpointAddress(high: 0, low: 0xFFFF_C612_0002, port: 51820)
 
     struct Side {
         var link: PeerLink
         var counters = Counters()
-        var address: SourceAddress
+        var address: EndpointAddress
     }
 
     func sideA() -> Side { Side(link: PeerLink(identity: sites.siteA, timing: timing), address: Self.addressA) }
@@ -29,12 +29,12 @@ struct LinkPair {
         return (initiation, response)
     }
 
-    static func initiation(_ message: [UInt8], to side: inout Side, from source: SourceAddress, at now: Moment) -> [UInt8]? {
+    static func initiation(_ message: [UInt8], to side: inout Side, from source: EndpointAddress, at now: Moment) -> [UInt8]? {
         side.link.startTurn()
         return message.withUnsafeBytes { side.link.receiveInitiation($0, from: source, now: now, counters: &side.counters) }
     }
 
-    static func response(_ message: [UInt8], to side: inout Side, from source: SourceAddress, at now: Moment) -> Bool {
+    static func response(_ message: [UInt8], to side: inout Side, from source: EndpointAddress, at now: Moment) -> Bool {
         side.link.startTurn()
         var reply: [UInt8]?
         return message.withUnsafeBytes { side.link.receiveResponse($0, from: source, now: now, counters: &side.counters, reply: &reply) }
@@ -50,7 +50,7 @@ struct LinkPair {
             out.withUnsafeMutableBytes { to.link.receiveTransport(bytes, type: .data, now: now, into: $0, counters: &to.counters) }
         }
         if let opened { return .success(opened) }
-        let reason = DropReason.allCases.first { to.counters.drops($0) != (before[$0] ?? 0) }
+        let reason = DropReason.allCases.first { to.counters.drops($0) != before[$0] }
         return .failure(reason ?? .malformed)
     }
 }
@@ -246,7 +246,7 @@ struct LinkPair {
             _ = seal(oldSession, [1]).withUnsafeBytes { bytes in
                 out.withUnsafeMutableBytes { side.link.receiveTransport(bytes, type: .data, now: now, into: $0, counters: &side.counters) }
             }
-            return DropReason.allCases.first { side.counters.drops($0) != (before[$0] ?? 0) }
+            return DropReason.allCases.first { side.counters.drops($0) != before[$0] }
         }
         _ = initiation(&a, at: second + (timing.eraseKeysAfter - .seconds(1)))
         #expect(openOld(&a, at: second + (timing.eraseKeysAfter - .seconds(1))) == .expiredSession, "expired, but its keys still held")

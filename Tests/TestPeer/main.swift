@@ -59,8 +59,8 @@ struct TestPeer: ParsableCommand {
         guard let local = SocketEndpoint(listen), let remote = SocketEndpoint(target) else {
             throw ValidationError("--listen and --target take ADDRESS:PORT")
         }
-        let socket = try UDPSocket(binding: local)
-        let daemon = SocketAddress(remote, family: socket.family)
+        let socket = try UDPSocket(binding: local, sendSlotSize: Self.slotSize)
+        let daemon = EndpointAddress(remote)
         if let reflect {
             try reflectDatagrams(socket: socket, seconds: reflect)
             return
@@ -149,28 +149,23 @@ struct TestPeer: ParsableCommand {
     }
 
     /// Runs the real link state machine until the daemon answers: cookie replies included.
-    private func handshake(_ identity: SiteIdentity, socket: UDPSocket, daemon: SocketAddress) throws -> Session {
-        let batch = DatagramBatch(capacity: 8, slotSize: 2048)
+    private func handshake(_ identity: SiteIdentity, socket: UDPSocket, daemon: EndpointAddress) throws -> Session {
         var link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5)))
         var counters = Counters()
         let deadline = Clock.monotonic() + .seconds(10)
         while Clock.monotonic() < deadline {
             let due = link.timersDue(now: Clock.monotonic(), wallClock: Clock.wall(), counters: &counters)
             due.initiation?.withUnsafeBytes { _ = socket.send($0, to: daemon) }
-            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
-            _ = poll(&descriptor, 1, 100)
-            let count = try socket.receive(into: batch)
-            for index in 0..<count {
-                batch.forEachDatagram(in: index) { datagram in
-                    var reply: [UInt8]?
-                    switch WireFormat.messageType(of: datagram) {
-                    case .handshakeResponse:
-                        _ = link.receiveResponse(datagram, from: batch.source(index).source, now: Clock.monotonic(), counters: &counters, reply: &reply)
-                    case .cookieReply:
-                        _ = link.receiveCookieReply(datagram, now: Clock.monotonic(), counters: &counters)
-                    default:
-                        break
-                    }
+            Self.waitReadable(socket)
+            _ = socket.receive { datagram, source in
+                var reply: [UInt8]?
+                switch WireFormat.messageType(of: datagram) {
+                case .handshakeResponse:
+                    _ = link.receiveResponse(datagram, from: source, now: Clock.monotonic(), counters: &counters, reply: &reply)
+                case .cookieReply:
+                    _ = link.receiveCookieReply(datagram, now: Clock.monotonic(), counters: &counters)
+                default:
+                    break
                 }
             }
             if let session = link.current { return session }
@@ -205,8 +200,18 @@ struct TestPeer: ParsableCommand {
         return message
     }
 
+    /// Datagrams this peer sends are handshake-sized or small transport messages.
+    static let slotSize = 2048
+
+    /// Waits up to 100 ms for a datagram.
+    private static func waitReadable(_ socket: UDPSocket) {
+        var poller = PollSet()
+        poller.watch(socket.descriptor)
+        poller.wait(timeout: .milliseconds(100))
+    }
+
     private func floodDaemon(
-        seconds: Double, socket: UDPSocket, daemon: SocketAddress, identity: SiteIdentity, count: (String) -> Void
+        seconds: Double, socket: UDPSocket, daemon: EndpointAddress, identity: SiteIdentity, count: (String) -> Void
     ) throws {
         var senders = [socket]
         for (index, address) in (sources ?? "").split(separator: ",").enumerated() {
@@ -214,7 +219,7 @@ struct TestPeer: ParsableCommand {
             guard let endpoint = SocketEndpoint("\(address):\(port)") ?? SocketEndpoint("[\(address)]:\(port)") else {
                 throw ValidationError("--sources: '\(address)' is not an address")
             }
-            senders.append(try UDPSocket(binding: endpoint))
+            senders.append(try UDPSocket(binding: endpoint, sendSlotSize: Self.slotSize))
         }
         let captured = try replay.map { path in
             let text = String(decoding: try readFile(path, limit: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -252,24 +257,18 @@ struct TestPeer: ParsableCommand {
                 message.withUnsafeBytes { _ = sender.send($0, to: daemon) }
                 count(kind)
             }
-            while Clock.monotonic() < tickEnd { usleep(1000) }
+            while Clock.monotonic() < tickEnd { Clock.sleep(for: .milliseconds(1)) }
         }
     }
 
     private func reflectDatagrams(socket: UDPSocket, seconds: Double) throws {
-        let batch = DatagramBatch(capacity: 8, slotSize: 2048)
         let end = Clock.monotonic() + .milliseconds(Int64(seconds * 1000))
         var reflected = 0
         while Clock.monotonic() < end {
-            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
-            _ = poll(&descriptor, 1, 100)
-            let count = try socket.receive(into: batch)
-            for index in 0..<count {
-                let source = batch.source(index)
-                batch.forEachDatagram(in: index) { datagram in
-                    _ = socket.send(datagram, to: source)
-                    reflected += 1
-                }
+            Self.waitReadable(socket)
+            _ = socket.receive { datagram, source in
+                _ = socket.send(datagram, to: source)
+                reflected += 1
             }
         }
         print(Self.json(["reflected": reflected]))

@@ -110,6 +110,8 @@ test_broadcast_crosses_and_local_unicast_stays_local() {
     ip -n "$NS_GA" link set lan-a2 master br0 up
     ip -n "$NS_GA" link set lan-a type bridge_slave learning off
     ip -n "$NS_GA" link set lan-a2 type bridge_slave learning off
+    # What the ports learned before (host A from its ARP above, host A2 at link up) goes too.
+    ip -n "$NS_GA" link set br0 type bridge fdb_flush
     expect "host A reaches the second local host" wait_for 10 ping_ok "$NS_HA" 198.19.0.3
     local suppressed_before
     suppressed_before=$(json_get "$(daemon_status a)" 's["counters"]["suppressedLocal"]')

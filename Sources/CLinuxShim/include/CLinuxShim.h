@@ -15,11 +15,6 @@ struct cw_mmsghdr {
     unsigned int msg_len;
 };
 
-unsigned long cw_TUNSETIFF(void);
-unsigned long cw_TUNSETPERSIST(void);
-int cw_IFF_TAP(void);
-int cw_IFF_NO_PI(void);
-
 /// Creates or attaches the TAP device `name` on the open /dev/net/tun descriptor `fd`.
 /// Returns 0, or -1 with errno set. `actual_name` receives the kernel's name (IFNAMSIZ bytes).
 int cw_tap_attach(int fd, const char *name, char *actual_name);

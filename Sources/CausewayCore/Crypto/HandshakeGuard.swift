@@ -63,7 +63,7 @@ public struct HandshakeGuard: Sendable {
 
     /// Runs the checks on `message`, whose mac1 sits at `macOffset` and mac2 right after.
     mutating func admit(
-        _ message: UnsafeRawBufferPointer, macAt macOffset: Int, from source: SourceAddress, keys: HandshakeMACKeys, now: Moment
+        _ message: UnsafeRawBufferPointer, macAt macOffset: Int, from source: EndpointAddress, keys: HandshakeMACKeys, now: Moment
     ) -> Verdict {
         guard HandshakeMACKeys.verify(keys.mac1ToUs, message, macAt: macOffset) else {
             return .drop(HandshakeMACKeys.verify(keys.mac1ToPeer, message, macAt: macOffset) ? .ownMessage : .badMAC1)
@@ -89,7 +89,7 @@ public struct HandshakeGuard: Sendable {
     /// amplifies nothing.
     mutating func cookieReply(
         to message: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int,
-        from source: SourceAddress, keys: HandshakeMACKeys, now: Moment
+        from source: EndpointAddress, keys: HandshakeMACKeys, now: Moment
     ) -> [UInt8] {
         typealias Field = WireFormat.CookieReply
         var reply = [UInt8](repeating: 0, count: Field.length)
@@ -115,7 +115,7 @@ public struct HandshakeGuard: Sendable {
 
     /// The cookie for a source: a MAC of its address and port under a secret that changes
     /// every two minutes, so it proves the sender received at that address lately.
-    private mutating func cookie(for source: SourceAddress, now: Moment) -> SymmetricKey {
+    private mutating func cookie(for source: EndpointAddress, now: Moment) -> SymmetricKey {
         if cookieSecretBorn.map({ now.since($0) >= Self.cookieLifetime }) ?? true {
             cookieSecret = SymmetricKey(size: .bits256)
             cookieSecretBorn = now
@@ -138,7 +138,7 @@ public struct HandshakeGuard: Sendable {
     /// The token bucket of the source's address (not its port: one host, one budget). A
     /// fixed table: an address takes over a slot another one held, which costs the other at
     /// most a fresh bucket.
-    private mutating func allowSource(_ source: SourceAddress, now: Moment) -> Bool {
+    private mutating func allowSource(_ source: EndpointAddress, now: Moment) -> Bool {
         let (high, low) = source.isIPv4 ? (0, source.low) : (source.high, 0)
         var hasher = Hasher()
         hasher.combine(high)

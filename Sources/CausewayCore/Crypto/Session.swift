@@ -73,6 +73,9 @@ public final class Session: @unchecked Sendable {
         public let type: WireFormat.MessageType
         public let networkID: UInt32
         public let payloadLength: Int
+        /// This message was the first under a session this side answered, which it made
+        /// the current one: the handshake completed here, as the responder.
+        public internal(set) var establishedSession = false
     }
 
     /// Authenticates and decrypts a transport datagram (already checked by

@@ -1,49 +1,53 @@
-import CausewayCore
-import CausewayLinux
-
-/// WAN to LAN: datagrams from the peer checked, opened, put back together when split, and
-/// written to the TAP, a flow's consecutive TCP segments merged into one write.
-extension DataPlane {
-    func receiveFromPeer(now: Moment) {
+/// WAN to LAN: datagrams from the peer checked by type and length, handshakes answered,
+/// transport messages opened, split frames put back together, and frames written to the
+/// LAN, a flow's consecutive TCP segments merged into one write.
+extension DataPath {
+    /// Receives and handles what the socket has, a bounded number of datagrams per call.
+    public func receiveFromPeer(now: Moment) {
+        // A new turn: handshakes may again cost a few Diffie-Hellmans.
+        link.startTurn()
         // Datagrams handled this turn (one buffer may hold many): a turn is bounded by work,
         // so the other direction is served soon.
         var handled = 0
-        while handled < Self.batchSize * Self.batchesPerTurn {
-            guard let count = try? socket.receive(into: receiveBatch), count > 0 else { return }
-            for index in 0..<count {
-                let source = receiveBatch.source(index)
-                receiveBatch.forEachDatagram(in: index) { datagram in
-                    handled += 1
-                    handle(datagram: datagram, from: source, now: now)
-                }
+        let batchSize = wan.receiveBatchCapacity
+        while handled < batchSize * Self.batchesPerTurn {
+            let result = wan.receive { datagram, source in
+                handled += 1
+                handle(datagram: datagram, from: source, now: now)
             }
             coalescer.flush(write: writeToLAN)
-            if count < Self.batchSize { return }
+            switch result {
+            case .completed(let buffers) where buffers >= batchSize: continue
+            case .completed, .wouldBlock: return
+            case .failed, .tooLarge:
+                counters.drop(.receiveFailed)
+                return
+            }
         }
     }
 
     @inline(__always)
-    private func handle(datagram: UnsafeRawBufferPointer, from source: SocketAddress, now: Moment) {
+    private func handle(datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment) {
         guard let type = WireFormat.messageType(of: datagram) else {
             counters.drop(.malformed)
             return
         }
         switch type {
         case .handshakeInitiation:
-            if let reply = link.receiveInitiation(datagram, from: source.source, now: now, counters: &counters) {
-                reply.withUnsafeBytes { _ = socket.send($0, to: source) }
+            if let reply = link.receiveInitiation(datagram, from: source, now: now, counters: &counters) {
+                reply.withUnsafeBytes { sendNow($0, to: source) }
             }
         case .handshakeResponse:
             var cookieReply: [UInt8]?
-            if link.receiveResponse(datagram, from: source.source, now: now, counters: &counters, reply: &cookieReply) {
+            if link.receiveResponse(datagram, from: source, now: now, counters: &counters, reply: &cookieReply) {
                 roam(to: source)
-                logger.debug("session established", metadata: ["peer": "\(peerAddress)", "role": "initiator"])
+                events.establishedAsInitiator = true
                 // Confirms the new session to the responder, which waits for a first message.
                 sendControl(.keepalive, stamp: now.nanoseconds, now: now)
             }
-            cookieReply?.withUnsafeBytes { _ = socket.send($0, to: source) }
+            cookieReply?.withUnsafeBytes { sendNow($0, to: source) }
         case .cookieReply:
-            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { _ = socket.send($0, to: source) }
+            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { sendNow($0, to: source) }
         case .data:
             guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
             deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
@@ -57,21 +61,18 @@ extension DataPlane {
     }
 
     @inline(__always)
-    private func open(_ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, from source: SocketAddress, now: Moment) -> Session.Opened? {
-        let established = counters.sessionsEstablished
+    private func open(_ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, from source: EndpointAddress, now: Moment) -> Session.Opened? {
         guard let opened = link.receiveTransport(datagram, type: type, now: now, into: frameBuffer, counters: &counters) else {
             return nil
         }
         roam(to: source)
-        if counters.sessionsEstablished != established {
-            logger.debug("session established", metadata: ["peer": "\(peerAddress)", "role": "responder"])
-        }
+        if opened.establishedSession { events.establishedAsResponder = true }
         return opened
     }
 
     @inline(__always)
     private func isOurNetwork(_ opened: Session.Opened) -> Bool {
-        guard opened.networkID == configuration.networkID.rawValue else {
+        guard opened.networkID == networkID.rawValue else {
             counters.drop(.unknownNetwork)
             return false
         }
@@ -115,12 +116,12 @@ extension DataPlane {
 
     @inline(__always)
     private func writeToLAN(_ frame: UnsafeRawBufferPointer, segmentation: UnsafeRawBufferPointer?, frames: Int, bytes: Int) {
-        let written = if let segmentation { tap.write(frame, header: segmentation) } else { tap.write(frame) }
-        if written {
+        switch lan.write(frame, header: segmentation) {
+        case .completed:
             counters.framesToLAN &+= UInt64(frames)
             counters.bytesToLAN &+= UInt64(bytes)
             if frames > 1 { counters.framesCoalesced &+= UInt64(frames) }
-        } else {
+        case .wouldBlock, .failed, .tooLarge:
             counters.drop(.sendFailed, count: frames)
         }
     }

@@ -1,21 +1,26 @@
-import CausewayCore
-import CausewayLinux
-
-/// LAN to WAN: frames read from the TAP (large TCP frames cut into segments), switched,
-/// clamped, sealed whole or as fragments, and sent in batches.
-extension DataPlane {
-    func forwardFromLAN(now: Moment) {
+/// LAN to WAN. For each frame read from the LAN, in this order: its layout (one walk over
+/// its headers: FrameLayout), the switching decision and the session; only then, for a frame
+/// that crosses, segmentation (a large TCP frame cut into the segments a NIC would send), MSS
+/// clamping, and sealing whole or as fragments into send slots, sent in batches. A frame that
+/// does not cross is never cut.
+extension DataPath {
+    /// Reads and forwards what the LAN has, a bounded number of batches per call.
+    public func forwardFromLAN(now: Moment) {
+        let batchSize = wan.sendSlotCount
         for _ in 0..<Self.batchesPerTurn {
             var prepared = 0
             // Frames handled, a large frame's segments each counted: a turn is bounded by
             // work, so the other direction is served soon.
             var frames = 0
             var drained = false
-            while frames < Self.batchSize {
+            while frames < batchSize {
                 prepared = makeRoom(prepared, now: now)
                 // Read straight into the slot, where the frame is then sealed in place.
                 let area = frameArea(slot: prepared)
-                guard let length = try? tap.read(into: area, header: lanHeader) else {
+                let result = lan.read(into: area, header: lanHeader)
+                guard case .completed(let length) = result else {
+                    // Nothing left to read; a failed read is counted, never swallowed.
+                    if result != .wouldBlock { counters.drop(.receiveFailed) }
                     drained = true
                     break
                 }
@@ -24,18 +29,9 @@ extension DataPlane {
                     counters.drop(.oversized)
                     continue
                 }
-                let frame = UnsafeMutableRawBufferPointer(rebasing: area[0..<length])
-                let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame))
-                if let layout, let plan = TCPSegmentation(frame: UnsafeRawBufferPointer(frame), layout: layout, header: UnsafeRawBufferPointer(lanHeader)) {
-                    // Its segments refill the slots from this one on.
-                    lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
-                    prepared = forwardSegments(of: UnsafeRawBufferPointer(rebasing: lanFrame[0..<length]), plan, from: prepared, now: now)
-                    frames += plan.segments - 1
-                } else if TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) {
-                    prepared += prepare(frame: frame, layout: layout, slot: prepared, now: now)
-                } else {
-                    counters.drop(.malformed)
-                }
+                let (next, segments) = forward(frame: UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), slot: prepared, now: now)
+                prepared = next
+                frames += segments - 1
             }
             if prepared > 0 { flush(prepared, now: now) }
             if drained { return }
@@ -46,7 +42,7 @@ extension DataPlane {
     /// room for the tag.
     @inline(__always)
     private func frameArea(slot: Int) -> UnsafeMutableRawBufferPointer {
-        let buffer = sendBatch.buffer(slot)
+        let buffer = wan.sendSlot(slot)
         return UnsafeMutableRawBufferPointer(rebasing: buffer[WireFormat.dataHeaderLength..<(buffer.count - WireFormat.tagLength)])
     }
 
@@ -54,14 +50,62 @@ extension DataPlane {
     /// the slot to fill next.
     @inline(__always)
     private func makeRoom(_ prepared: Int, now: Moment) -> Int {
-        guard prepared + Reassembler.maximumPieces > Self.batchSize else { return prepared }
+        guard prepared + Reassembler.maximumPieces > wan.sendSlotCount else { return prepared }
         flush(prepared, now: now)
         return 0
     }
 
-    /// Cuts a large TCP frame into its segments, each prepared like a frame read alone, into
+    /// Decides for one frame read into send slot `slot` and prepares what crosses into slots
+    /// from `slot` on. Returns the slot to fill next (full batches on the way are sent) and
+    /// how many frames the LAN's wire carried (one, or the segments of a large TCP frame).
+    @inline(__always)
+    private func forward(frame: UnsafeMutableRawBufferPointer, slot: Int, now: Moment) -> (next: Int, segments: Int) {
+        // The one walk over the frame's headers; everything after reads its offsets.
+        guard let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame)) else {
+            counters.framesFromLAN &+= 1
+            counters.bytesFromLAN &+= UInt64(frame.count)
+            counters.drop(.malformed)
+            return (slot, 1)
+        }
+        let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
+        let segmentation = TCPSegmentation(frame: UnsafeRawBufferPointer(frame), layout: layout, header: UnsafeRawBufferPointer(lanHeader))
+        let segments = segmentation?.segments ?? 1
+        counters.framesFromLAN &+= UInt64(segments)
+        counters.bytesFromLAN &+= UInt64(frame.count + (segments - 1) * (segmentation?.headersLength ?? 0))
+
+        switch forwarder.frameFromLAN(header, now: now, counters: &counters) {
+        case .suppress:
+            counters.suppressedLocal &+= UInt64(segments)
+            return (slot, segments)
+        case .flood:
+            counters.flooded &+= UInt64(segments)
+        case .sendToPeer:
+            break
+        }
+        guard let session = link.sendingSession(now: now) else {
+            counters.drop(.noSession, count: segments)
+            link.frameWaiting(now: now)
+            return (slot, segments)
+        }
+        if let segmentation {
+            // Its segments refill the slots from this one on: the frame moves out of the way.
+            lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
+            let whole = UnsafeRawBufferPointer(rebasing: lanFrame[0..<frame.count])
+            return (cut(whole, segmentation, layout: layout, session: session, from: slot, now: now), segments)
+        }
+        guard TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) else {
+            counters.drop(.malformed)
+            return (slot, 1)
+        }
+        return (slot + send(frame, layout: layout, session: session, slot: slot), 1)
+    }
+
+    /// Cuts a large TCP frame into its segments, each sent like a frame read alone, into
     /// slots from `slot` on (sending full batches on the way); returns the slot to fill next.
-    private func forwardSegments(of frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, from slot: Int, now: Moment) -> Int {
+    /// Every segment has the frame's headers, so the frame's layout is each segment's.
+    private func cut(
+        _ frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, session: Session, from slot: Int, now: Moment
+    ) -> Int {
         counters.framesSegmented &+= 1
         var prepared = slot
         for index in 0..<plan.segments {
@@ -71,37 +115,15 @@ extension DataPlane {
                 counters.drop(.oversized)
                 continue
             }
-            let segment = UnsafeMutableRawBufferPointer(rebasing: area[0..<length])
-            prepared += prepare(frame: segment, layout: FrameLayout(frame: UnsafeRawBufferPointer(segment)), slot: prepared, now: now)
+            prepared += send(UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), layout: layout, session: session, slot: prepared)
         }
         return prepared
     }
 
-    /// Decides for one frame read from the TAP into send slot `slot` and seals what crosses
-    /// into slots from `slot` on. Returns how many slots now hold datagrams to send.
+    /// Clamps a crossing frame's MSS and seals it, whole or as fragments, into slots from
+    /// `slot` on. Returns how many slots now hold datagrams to send.
     @inline(__always)
-    private func prepare(frame: UnsafeMutableRawBufferPointer, layout: FrameLayout?, slot: Int, now: Moment) -> Int {
-        counters.framesFromLAN &+= 1
-        counters.bytesFromLAN &+= UInt64(frame.count)
-        guard let layout else {
-            counters.drop(.malformed)
-            return 0
-        }
-        let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
-        switch forwarder.frameFromLAN(header, now: now, counters: &counters) {
-        case .suppress:
-            counters.suppressedLocal &+= 1
-            return 0
-        case .flood:
-            counters.flooded &+= 1
-        case .sendToPeer:
-            break
-        }
-        guard let session = link.sendingSession(now: now) else {
-            counters.drop(.noSession)
-            link.frameWaiting(now: now)
-            return 0
-        }
+    private func send(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, session: Session, slot: Int) -> Int {
         let largestFrame = pathMTU.largestWholeFrame
         if MSSClamp.clamp(frame, layout: layout, largestFrame: largestFrame) {
             counters.mssClamped &+= 1
@@ -109,7 +131,7 @@ extension DataPlane {
         guard frame.count > largestFrame else {
             return seal(.data, UnsafeRawBufferPointer(frame), session: session, slot: slot)
         }
-        if configuration.icmpTooBig, answerTooBig(UnsafeRawBufferPointer(frame), layout: layout, largestFrame: largestFrame) {
+        if answersTooBig, answerTooBig(UnsafeRawBufferPointer(frame), layout: layout, largestFrame: largestFrame) {
             return 0
         }
         return fragment(UnsafeRawBufferPointer(frame), session: session, firstSlot: slot)
@@ -118,11 +140,11 @@ extension DataPlane {
     /// Seals `payload` as one message into send slot `slot`; returns 1, or 0 when it cannot.
     @inline(__always)
     private func seal(_ type: WireFormat.MessageType, _ payload: UnsafeRawBufferPointer, session: Session, slot: Int) -> Int {
-        guard let length = session.seal(type, networkID: configuration.networkID, payload: payload, into: sendBatch.buffer(slot)) else {
+        guard let length = session.seal(type, networkID: networkID, payload: payload, into: wan.sendSlot(slot)) else {
             counters.drop(.oversized)
             return 0
         }
-        sendBatch.prepare(slot, length: length, to: peerAddress)
+        wan.prepare(slot, length: length, to: peerAddress)
         counters.bytesToPeer &+= UInt64(length)
         return 1
     }
@@ -158,17 +180,16 @@ extension DataPlane {
     /// answer (not IP, IPv4 without DF, an ICMP error) and must be split instead.
     private func answerTooBig(_ frame: UnsafeRawBufferPointer, layout: FrameLayout, largestFrame: Int) -> Bool {
         guard let length = TooBigReply.build(for: frame, layout: layout, largestFrame: largestFrame, into: oversizedFrame) else { return false }
-        if tap.write(UnsafeRawBufferPointer(rebasing: oversizedFrame[0..<length])) {
-            counters.tooBigSent &+= 1
-        } else {
-            counters.drop(.sendFailed)
+        switch lan.write(UnsafeRawBufferPointer(rebasing: oversizedFrame[0..<length]), header: nil) {
+        case .completed: counters.tooBigSent &+= 1
+        case .wouldBlock, .failed, .tooLarge: counters.drop(.sendFailed)
         }
         return true
     }
 
-    /// Hands the first `count` prepared datagrams to the kernel.
+    /// Hands the first `count` prepared datagrams to the socket.
     private func flush(_ count: Int, now: Moment) {
-        let result = socket.send(sendBatch, count: count)
+        let result = wan.flush(count)
         counters.framesToPeer &+= UInt64(result.sent)
         counters.drop(.sendFailed, count: result.failed)
         if let length = result.tooLargeLength {

@@ -1,6 +1,10 @@
 /// What the daemon reports about itself: a copy taken by the data plane on request, so that
 /// reading it never holds up a frame.
-public struct StatusSnapshot: Codable, Sendable, Equatable {
+///
+/// The data plane only copies counters and summaries here, and the MAC table as a value when
+/// the request needs its rows; sorting and formatting those rows is the control side's work
+/// (CausewayControl's `StatusSnapshot.macEntries()`), done only when asked.
+public struct StatusSnapshot: Encodable, Sendable {
     public struct Peer: Codable, Sendable, Equatable {
         public var endpoint: String
         /// The peer's public key, base64: who the peer is.
@@ -28,38 +32,8 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         public var capacityBytes: Int
     }
 
-    public struct MACEntry: Codable, Sendable, Equatable {
-        public var mac: String
-        /// "local", or "peer" for an address behind the peer gateway named by `peer`.
-        public var location: String
-        /// The index of the peer the address is behind; nil when local.
-        public var peer: Int?
-        /// That peer's address, as the daemon reaches it now.
-        public var peerEndpoint: String?
-        public var vlan: UInt16?
-        /// Seconds since the address was learned at its current location.
-        public var ageSeconds: Double
-        public var expiresInSeconds: Double
-
-        public init(mac: String, location: MACLocation, peerEndpoint: String?, vlan: UInt16?, ageSeconds: Double, expiresInSeconds: Double) {
-            self.mac = mac
-            switch location {
-            case .local:
-                self.location = "local"
-            case .remote(let peer):
-                self.location = "peer"
-                self.peer = peer
-                self.peerEndpoint = peerEndpoint
-            }
-            self.vlan = vlan
-            self.ageSeconds = ageSeconds
-            self.expiresInSeconds = expiresInSeconds
-        }
-
-        public var macLocation: MACLocation { peer.map { .remote(peer: $0) } ?? .local }
-    }
-
     public struct MACTableSummary: Codable, Sendable, Equatable {
+        /// Addresses held, including any aged out within the last second, not yet swept.
         public var entries: Int
         public var capacity: Int
         public var agingSeconds: Double
@@ -68,13 +42,24 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var peer: Peer
     public var counters: Counters
     public var macTable: MACTableSummary
-    public var macs: [MACEntry]
     public var reassembly: ReassemblySummary
+    /// When the data plane took the snapshot, on its monotonic clock: the ages and expiries of
+    /// the entries in `table` count from here.
+    public var takenAt: Moment
+    /// A copy of the MAC table with storage of its own, when the request asked for it (`macs`,
+    /// `explain`); nil otherwise.
+    public var table: MACTable?
 
-    /// Builds the report from the data plane's state at `now`.
+    /// What the snapshot's JSON holds (the daemon logs its final state): the table is left out.
+    private enum CodingKeys: String, CodingKey {
+        case peer, counters, macTable, reassembly
+    }
+
+    /// Builds the report from the data plane's state at `now`; copies `table` only when
+    /// `includingMACTable`. Runs on the data-plane thread: it formats no MAC row.
     public init(
         link: PeerLink, endpoint: String, pathMTU: PathMTUDiscovery, reassembler: Reassembler,
-        table: MACTable, counters: Counters, now: Moment
+        table: MACTable, counters: Counters, now: Moment, includingMACTable: Bool
     ) {
         peer = Peer(
             endpoint: endpoint,
@@ -94,13 +79,8 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
             capacityBytes: reassembler.capacityBytes
         )
         self.counters = counters
-        macs = table.snapshot(now: now).map { row in
-            MACEntry(
-                mac: row.address.description, location: row.entry.location, peerEndpoint: endpoint, vlan: row.entry.vlan,
-                ageSeconds: now.since(row.entry.learnedAt).secondsValue,
-                expiresInSeconds: table.expiry(of: row.entry).since(now).secondsValue
-            )
-        }
-        macTable = MACTableSummary(entries: macs.count, capacity: table.capacity, agingSeconds: table.agingTime.secondsValue)
+        macTable = MACTableSummary(entries: table.count, capacity: table.capacity, agingSeconds: table.agingTime.secondsValue)
+        takenAt = now
+        self.table = includingMACTable ? table.detachedCopy() : nil
     }
 }

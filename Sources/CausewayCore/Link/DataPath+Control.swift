@@ -1,11 +1,8 @@
-import CausewayCore
-import CausewayLinux
-
 /// Control messages: keepalives for liveness and round-trip time, probes for the path MTU.
 ///
 /// Every control payload starts with its kind and an 8-byte stamp; probes and their
 /// acknowledgements add the probed size (2 bytes), and a probe is padded to that size.
-extension DataPlane {
+extension DataPath {
     static let controlStampLength = 9
     static let probeHeaderLength = controlStampLength + 2
 
@@ -53,8 +50,8 @@ extension DataPlane {
     @discardableResult
     func sendControl(
         _ kind: ControlKind, stamp: UInt64, probedSize: Int? = nil, datagramLength: Int? = nil, now: Moment
-    ) -> UDPSocket.SendResult {
-        guard let session = link.sendingSession(now: now) else { return .failed }
+    ) -> IOResult {
+        guard let session = link.sendingSession(now: now) else { return .wouldBlock }
         let overhead = WireFormat.transportHeaderLength + WireFormat.tagLength
         var length = probedSize == nil ? Self.controlStampLength : Self.probeHeaderLength
         if let datagramLength { length = max(length, min(datagramLength - overhead, controlPayload.count)) }
@@ -65,17 +62,11 @@ extension DataPlane {
             UnsafeMutableRawBufferPointer(rebasing: controlPayload[Self.probeHeaderLength..<length]).initializeMemory(as: UInt8.self, repeating: 0)
         }
         guard let sealed = session.seal(.control, payload: UnsafeRawBufferPointer(rebasing: controlPayload[0..<length]), into: controlBuffer) else {
-            return .failed
+            counters.drop(.oversized)
+            return .failed(errno: 0)
         }
-        let result = socket.send(UnsafeRawBufferPointer(rebasing: controlBuffer[0..<sealed]), to: peerAddress)
-        switch result {
-        case .sent:
-            if kind == .keepalive { counters.keepalivesSent &+= 1 }
-        case .failed:
-            counters.drop(.sendFailed)
-        case .tooLarge:
-            break
-        }
+        let result = sendNow(UnsafeRawBufferPointer(rebasing: controlBuffer[0..<sealed]), to: peerAddress)
+        if case .completed = result, kind == .keepalive { counters.keepalivesSent &+= 1 }
         return result
     }
 }

@@ -20,6 +20,8 @@ public struct PeerLink: Sendable {
     public private(set) var current: Session?
     private var previous: Session?
     private var next: Session?
+    /// The session the peer's latest authenticated message came under: the one it seals with.
+    private var lastReceived: Session?
     private var lastSessionAt: Moment?
     private var keysErased = false
 
@@ -103,7 +105,7 @@ public struct PeerLink: Sendable {
     /// Answers a handshake initiation from `source`; returns what to send back to it (a
     /// response, or a cookie reply under load), or nil after counting why it was dropped.
     public mutating func receiveInitiation(
-        _ datagram: UnsafeRawBufferPointer, from source: SourceAddress, now: Moment, counters: inout Counters
+        _ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment, counters: inout Counters
     ) -> [UInt8]? {
         typealias Field = WireFormat.Initiation
         counters.initiationsReceived &+= 1
@@ -151,7 +153,7 @@ public struct PeerLink: Sendable {
     /// established; the caller then sends a keepalive at once, which confirms the session to
     /// the responder. A cookie reply to send back (under load) comes out in `reply`.
     public mutating func receiveResponse(
-        _ datagram: UnsafeRawBufferPointer, from source: SourceAddress, now: Moment, counters: inout Counters,
+        _ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment, counters: inout Counters,
         reply: inout [UInt8]?
     ) -> Bool {
         typealias Field = WireFormat.Response
@@ -185,7 +187,7 @@ public struct PeerLink: Sendable {
     /// Diffie-Hellman; otherwise the drop is counted, and under load `cookieReply` holds the
     /// cookie reply to send back.
     private mutating func admit(
-        _ datagram: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int, from source: SourceAddress,
+        _ datagram: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int, from source: EndpointAddress,
         now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?
     ) -> Bool {
         switch handshake.guardian.admit(datagram, macAt: macOffset, from: source, keys: identity.macs, now: now) {
@@ -257,10 +259,13 @@ public struct PeerLink: Sendable {
         case .failure(let reason):
             counters.drop(reason)
             return nil
-        case .success(let opened):
+        case .success(var opened):
+            // An identity comparison first: no retain for every datagram.
+            if lastReceived !== session { lastReceived = session }
             if session === next {
                 next = nil
                 promote(session, now: now, counters: &counters)
+                opened.establishedSession = true
             }
             lastAuthenticatedReceive = now
             return opened
@@ -292,7 +297,11 @@ public struct PeerLink: Sendable {
     }
 
     private mutating func promote(_ session: Session, now: Moment, counters: inout Counters) {
-        previous = current
+        // The peer goes on sealing with the session it last used until it learns of this
+        // one. After handshakes that crossed, that is `previous`, not `current`: keep it.
+        if lastReceived == nil || lastReceived !== previous {
+            previous = current
+        }
         current = session
         counters.sessionsEstablished &+= 1
         lastSessionAt = now
@@ -308,6 +317,7 @@ public struct PeerLink: Sendable {
         current = nil
         previous = nil
         next = nil
+        lastReceived = nil
         handshake.pending = nil
         handshake.cookies.erase()
         keysErased = true

@@ -1,0 +1,62 @@
+import CausewayCore
+
+extension StatusSnapshot {
+    /// One row of the MAC table as `macs` and `explain` report it.
+    public struct MACEntry: Codable, Sendable, Equatable {
+        public var mac: String
+        /// "local", or "peer" for an address behind the peer gateway named by `peer`.
+        public var location: String
+        /// The index of the peer the address is behind; nil when local.
+        public var peer: Int?
+        /// That peer's address, as the daemon reaches it now.
+        public var peerEndpoint: String?
+        public var vlan: UInt16?
+        /// Seconds since the address was learned at its current location.
+        public var ageSeconds: Double
+        public var expiresInSeconds: Double
+
+        public init(mac: String, location: MACLocation, peerEndpoint: String?, vlan: UInt16?, ageSeconds: Double, expiresInSeconds: Double) {
+            self.mac = mac
+            switch location {
+            case .local:
+                self.location = "local"
+            case .remote(let peer):
+                self.location = "peer"
+                self.peer = peer
+                self.peerEndpoint = peerEndpoint
+            }
+            self.vlan = vlan
+            self.ageSeconds = ageSeconds
+            self.expiresInSeconds = expiresInSeconds
+        }
+
+        /// Where the row says the address lives, as the forwarder knows locations.
+        public var macLocation: MACLocation { peer.map { .remote(peer: $0) } ?? .local }
+    }
+
+    /// The table's live rows ordered by address. Sorted and formatted here, on the control
+    /// side and only for the requests that show rows, never on the data-plane thread. Empty
+    /// when the snapshot was taken without the table.
+    public func macEntries() -> [MACEntry] {
+        assert(table != nil, "ask the data plane for the MAC table with the snapshot")
+        guard let table else { return [] }
+        return table.liveEntries(now: takenAt)
+            .sorted { $0.address < $1.address }
+            .map { macEntry($0.address, $0.entry, in: table) }
+    }
+
+    /// The row for `address`, or nil when the table has no live entry for it.
+    public func macEntry(for address: MACAddress) -> MACEntry? {
+        assert(table != nil, "ask the data plane for the MAC table with the snapshot")
+        guard let table, let entry = table.lookup(address, now: takenAt) else { return nil }
+        return macEntry(address, entry, in: table)
+    }
+
+    private func macEntry(_ address: MACAddress, _ entry: MACTable.Entry, in table: MACTable) -> MACEntry {
+        MACEntry(
+            mac: address.description, location: entry.location, peerEndpoint: peer.endpoint, vlan: entry.vlan,
+            ageSeconds: takenAt.since(entry.learnedAt).secondsValue,
+            expiresInSeconds: table.expiry(of: entry).since(takenAt).secondsValue
+        )
+    }
+}

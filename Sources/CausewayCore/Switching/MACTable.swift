@@ -1,0 +1,192 @@
+/// Where a learned MAC address lives.
+public enum MACLocation: Hashable, Sendable {
+    /// On this gateway's LAN: frames to it never cross the WAN.
+    case local
+    /// Behind the peer gateway with this index (0 while there is one peer).
+    case remote(peer: Int)
+}
+
+/// A learning MAC table with aging and a hard size cap.
+///
+/// At the cap, new addresses are not learned (and counted), while known ones keep being
+/// refreshed: a flood of random source MACs then cannot evict the hosts that were already
+/// there, and frames to unlearned addresses are still delivered, as unknown unicast.
+///
+/// The storage is an open-addressing hash table in two arrays allocated once at init: at
+/// least twice as many slots as the cap (a power of two), so a probe for any address ends
+/// within a short run of slots; linear probing; deletion by backward shift, so no tombstones
+/// pile up and expiry removes entries in place. Learning, lookup and expiry never allocate.
+public struct MACTable: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var location: MACLocation
+        public var vlan: UInt16?
+        public var learnedAt: Moment
+        public var lastSeen: Moment
+
+        /// What a vacant slot holds; never read as an entry.
+        static let vacant = Entry(location: .local, vlan: nil, learnedAt: .zero, lastSeen: .zero)
+    }
+
+    public enum LearnOutcome: Sendable, Equatable {
+        case refreshed
+        case learned
+        /// The address was known at another location and now lives here.
+        case moved(from: MACLocation)
+        /// The table is at its cap; the address was not learned.
+        case tableFull
+        /// A group address as a source is malformed; it is never learned.
+        case ignored
+    }
+
+    /// The most addresses the table holds.
+    public let capacity: Int
+    /// How long an address stays without being seen again.
+    public let agingTime: Duration
+    /// Addresses held, including any aged out since the last `removeExpired`.
+    public private(set) var count = 0
+
+    /// The address in each slot (its raw value), or `vacantKey`.
+    private var keys: [UInt64]
+    /// The entry of the address in the same slot of `keys`.
+    private var entries: [Entry]
+    private let slotMask: Int
+    /// Shifts a 64-bit product down to a slot index (Fibonacci hashing).
+    private let hashShift: UInt64
+
+    /// Never a key: addresses have 48 bits.
+    private static let vacantKey = UInt64.max
+
+    public init(capacity: Int, agingTime: Duration) {
+        precondition(capacity > 0, "a MAC table holds at least one entry")
+        self.capacity = capacity
+        self.agingTime = agingTime
+        // A load of at most one half keeps probe runs short, and leaves a vacant slot to end
+        // every probe.
+        let slotCount = 1 << (Int.bitWidth - (2 * capacity - 1).leadingZeroBitCount)
+        slotMask = slotCount - 1
+        hashShift = UInt64(64 - slotCount.trailingZeroBitCount)
+        keys = Array(repeating: Self.vacantKey, count: slotCount)
+        entries = Array(repeating: .vacant, count: slotCount)
+    }
+
+    /// Records that `address` was seen at `location` now.
+    public mutating func learn(_ address: MACAddress, at location: MACLocation, vlan: UInt16?, now: Moment) -> LearnOutcome {
+        guard !address.isGroup else { return .ignored }
+        let (slot, found) = probe(address.rawValue)
+        let fresh = Entry(location: location, vlan: vlan, learnedAt: now, lastSeen: now)
+        if found {
+            // An aged-out entry not yet swept still holds its slot: learned afresh, in place.
+            guard !isExpired(entries[slot], now: now) else {
+                entries[slot] = fresh
+                return .learned
+            }
+            let previous = entries[slot].location
+            entries[slot].lastSeen = now
+            entries[slot].vlan = vlan
+            guard previous != location else { return .refreshed }
+            entries[slot].location = location
+            entries[slot].learnedAt = now
+            return .moved(from: previous)
+        }
+        guard count < capacity else { return .tableFull }
+        keys[slot] = address.rawValue
+        entries[slot] = fresh
+        count += 1
+        return .learned
+    }
+
+    /// The live entry for `address`, or nil when it is unknown or aged out.
+    public func lookup(_ address: MACAddress, now: Moment) -> Entry? {
+        let (slot, found) = probe(address.rawValue)
+        guard found, !isExpired(entries[slot], now: now) else { return nil }
+        return entries[slot]
+    }
+
+    /// Removes every aged-out entry in place; returns how many went. Called from a timer, not
+    /// per frame: it visits every slot.
+    @discardableResult
+    public mutating func removeExpired(now: Moment) -> Int {
+        var removed = 0
+        var slot = 0
+        while slot < keys.count {
+            if keys[slot] != Self.vacantKey, isExpired(entries[slot], now: now) {
+                vacate(slot)
+                removed += 1
+                // The shift may have moved a later entry of the run into this slot: look again.
+                // An entry can only move backwards into the hole, never past the slots still to
+                // visit, so each one is seen.
+            } else {
+                slot += 1
+            }
+        }
+        count -= removed
+        return removed
+    }
+
+    /// When `entry` stops being valid.
+    public func expiry(of entry: Entry) -> Moment { entry.lastSeen + agingTime }
+
+    /// Every live entry, in no particular order. For reports on the control side, which sort
+    /// and format them there; the data plane never calls this.
+    public func liveEntries(now: Moment) -> [(address: MACAddress, entry: Entry)] {
+        var rows: [(address: MACAddress, entry: Entry)] = []
+        rows.reserveCapacity(count)
+        for slot in keys.indices where keys[slot] != Self.vacantKey && !isExpired(entries[slot], now: now) {
+            rows.append((MACAddress(rawValue: keys[slot]), entries[slot]))
+        }
+        return rows
+    }
+
+    /// A copy with storage of its own, taken for a report. A plain copy would share the
+    /// arrays, and the owner's next `learn` would then copy them in the middle of a batch of
+    /// frames; this copies them here, when the report is asked for.
+    public func detachedCopy() -> MACTable {
+        var copy = self
+        copy.keys = keys.withUnsafeBufferPointer { Array($0) }
+        copy.entries = entries.withUnsafeBufferPointer { Array($0) }
+        return copy
+    }
+
+    // MARK: - Slots
+
+    /// The slot a probe for `key` starts at.
+    func homeSlot(of key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> hashShift)
+    }
+
+    /// The slot holding `key` (found), or else the vacant slot that ends its run, where it
+    /// would go. The load of at most one half guarantees a vacant slot.
+    private func probe(_ key: UInt64) -> (slot: Int, found: Bool) {
+        var slot = homeSlot(of: key)
+        while true {
+            let held = keys[slot]
+            if held == key { return (slot, true) }
+            if held == Self.vacantKey { return (slot, false) }
+            slot = (slot + 1) & slotMask
+        }
+    }
+
+    /// Empties `slot` and shifts later entries of its run back into the hole, so that every
+    /// entry stays reachable from its home slot without tombstones.
+    private mutating func vacate(_ slot: Int) {
+        var hole = slot
+        var next = (slot + 1) & slotMask
+        while keys[next] != Self.vacantKey {
+            let home = homeSlot(of: keys[next])
+            // The entry may fill the hole unless its home lies after the hole, up to `next`
+            // (cyclically): it must not move before the slot its probes start at.
+            if (next &- home) & slotMask >= (next &- hole) & slotMask {
+                keys[hole] = keys[next]
+                entries[hole] = entries[next]
+                hole = next
+            }
+            next = (next + 1) & slotMask
+        }
+        keys[hole] = Self.vacantKey
+        entries[hole] = .vacant
+    }
+
+    private func isExpired(_ entry: Entry, now: Moment) -> Bool {
+        expiry(of: entry) <= now
+    }
+}

@@ -1,0 +1,95 @@
+@testable import CausewayCore
+
+/// Two sites' data paths wired back to back in memory, on a clock the test moves: the whole
+/// link (handshake, sessions, switching, sealing, fragmentation, path MTU, coalescing)
+/// without a kernel, in milliseconds. Like wireguard-go's genTestPair with tuntest and
+/// bindtest.
+final class BackToBackLink {
+    static let addressA = EndpointAddress(SocketEndpoint("198.18.0.1:51820")!)
+    static let addressB = EndpointAddress(SocketEndpoint("198.18.0.2:51820")!)
+
+    let network = MemoryNetwork()
+    let lanA = MemoryFrameDevice()
+    let lanB = MemoryFrameDevice()
+    let a: DataPath
+    let b: DataPath
+    private(set) var now = Moment(nanoseconds: 5_000_000_000)
+    /// Nanoseconds since 1970 on the wall clock, which handshake timestamps come from.
+    private var wallNanoseconds: UInt64 = 1_700_000_000 * 1_000_000_000
+    private var wallClock: HandshakeTimestamp {
+        HandshakeTimestamp(seconds: wallNanoseconds / 1_000_000_000, nanoseconds: UInt32(wallNanoseconds % 1_000_000_000))
+    }
+
+    init(macTableSize: Int = 64, icmpTooBig: Bool = false) throws {
+        let sites = TwoSites()
+        let wanA = network.socket(at: Self.addressA)
+        let wanB = network.socket(at: Self.addressB)
+        a = DataPath(configuration: try Self.configuration(peer: "198.18.0.2:51820", macTableSize: macTableSize, icmpTooBig: icmpTooBig),
+                     identity: sites.siteA, lan: lanA, wan: wanA)
+        b = DataPath(configuration: try Self.configuration(peer: "198.18.0.1:51820", macTableSize: macTableSize, icmpTooBig: icmpTooBig),
+                     identity: sites.siteB, lan: lanB, wan: wanB)
+    }
+
+    static func configuration(peer: String, macTableSize: Int, icmpTooBig: Bool) throws -> Configuration {
+        try Configuration(toml: """
+            bridge = "br0"
+            lan-interface = "eth1"
+            tap = "cw0"
+            listen = "198.18.0.9:51820"
+            private-key-file = "site.key"
+            mac-table-size = \(macTableSize)
+            icmp-too-big = \(icmpTooBig)
+
+            [peer]
+            public-key = "\(PrivateKey.random().publicKey.base64)"
+            endpoint = "\(peer)"
+            """, file: "/test/site.toml")
+    }
+
+    /// One turn of each data plane, as its thread makes when everything is ready.
+    func turn() {
+        for side in [a, b] {
+            side.serviceTimers(now: now, wallClock: wallClock)
+            side.receiveFromPeer(now: now)
+            side.forwardFromLAN(now: now)
+        }
+    }
+
+    /// Turns, moving the clock by `step` after each, for `duration`.
+    func run(for duration: Duration, step: Duration = .milliseconds(10)) {
+        let end = now + duration
+        while now < end {
+            turn()
+            advance(by: step)
+        }
+        turn()
+    }
+
+    func advance(by duration: Duration) {
+        now = now + duration
+        wallNanoseconds += UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Runs until both sides have a session and the path MTU has settled.
+    func establish() throws {
+        run(for: .seconds(2))
+        guard a.link.isUp(now: now), b.link.isUp(now: now), !a.pathMTU.isSearching, !b.pathMTU.isSearching else {
+            throw LinkNotUp()
+        }
+    }
+
+    struct LinkNotUp: Error {}
+}
+
+/// Ethernet frames as hosts on the two LANs send them.
+enum Hosts {
+    static let a1 = MACAddress([0x02, 0, 0, 0, 0xA, 1])
+    static let a2 = MACAddress([0x02, 0, 0, 0, 0xA, 2])
+    static let b1 = MACAddress([0x02, 0, 0, 0, 0xB, 1])
+
+    /// A frame of an experimental EtherType (IEEE's 0x88B5), `length` bytes in all, its payload
+    /// numbered from `seed`: neither IP nor TCP, so nothing on the way rewrites it.
+    static func frame(from source: MACAddress, to destination: MACAddress, length: Int = 100, seed: UInt8 = 0) -> [UInt8] {
+        destination.bytes + source.bytes + [0x88, 0xB5] + payload(length - 14, seed)
+    }
+}

@@ -1,0 +1,218 @@
+import Testing
+@testable import CausewayCore
+
+/// The whole link between two sites, back to back in memory: what the netns tests show with
+/// real devices, shown here without a kernel, on a clock the test moves.
+@Suite struct DataPathTests {
+    @Test func aHandshakeBringsBothSidesUpAndSettlesThePath() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        #expect(link.a.counters.sessionsEstablished >= 1)
+        #expect(link.b.counters.sessionsEstablished >= 1)
+        // The memory WAN carries 1500-byte packets: discovery finds exactly that.
+        #expect(link.a.pathMTU.confirmed == 1500)
+        #expect(link.b.pathMTU.confirmed == 1500)
+        let events = link.a.takeEvents(now: link.now)
+        #expect(events.peerUp == true)
+        #expect(events.pathMTUSettled == 1500)
+    }
+
+    @Test func framesCrossBothWaysUnchanged() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        let broadcast = Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 1)
+        link.lanA.inject(broadcast)
+        link.turn()
+        link.turn()
+        #expect(link.lanB.takeWritten() == [.init(frame: broadcast)])
+        #expect(link.a.counters.flooded == 1)
+
+        let reply = Hosts.frame(from: Hosts.b1, to: Hosts.a1, length: 1400, seed: 2)
+        link.lanB.inject(reply)
+        link.turn()
+        link.turn()
+        #expect(link.lanA.takeWritten() == [.init(frame: reply)])
+        // B learned A's host behind the peer: the reply was unicast, not flooded.
+        #expect(link.b.counters.flooded == 0)
+        #expect(link.b.forwarder.table.lookup(Hosts.a1, now: link.now)?.location == .remote(peer: 0))
+        #expect(link.a.forwarder.table.lookup(Hosts.b1, now: link.now)?.location == .remote(peer: 0))
+    }
+
+    @Test func framesForLocalHostsNeverReachTheWAN() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        link.lanA.inject(Hosts.frame(from: Hosts.a1, to: .broadcast))
+        link.turn()
+        link.turn()
+        _ = link.lanB.takeWritten()
+        let sentBefore = link.a.counters.framesToPeer
+        // a2 talks to a1, which A learned on its own LAN: the bridge delivered it already.
+        link.lanA.inject(Hosts.frame(from: Hosts.a2, to: Hosts.a1))
+        link.turn()
+        link.turn()
+        #expect(link.a.counters.suppressedLocal == 1)
+        #expect(link.a.counters.framesToPeer == sentBefore)
+        #expect(link.lanB.takeWritten().isEmpty)
+    }
+
+    @Test func framesWaitingForASessionAreDroppedAndStartOne() throws {
+        let link = try BackToBackLink()
+        link.lanA.inject(Hosts.frame(from: Hosts.a1, to: .broadcast))
+        link.a.forwardFromLAN(now: link.now)
+        #expect(link.a.counters.drops(.noSession) == 1)
+        try link.establish()
+        #expect(link.a.link.isUp(now: link.now))
+    }
+
+    @Test func aFrameLargerThanThePathCrossesAsFragments() throws {
+        let link = try BackToBackLink()
+        // A middle link of 1400 bytes: larger datagrams vanish without an error.
+        link.network.pathMTU = 1400
+        try link.establish()
+        #expect(link.a.pathMTU.confirmed == 1400)
+        let large = Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1514, seed: 3)
+        link.lanA.inject(large)
+        link.turn()
+        link.turn()
+        #expect(link.lanB.takeWritten() == [.init(frame: large)])
+        #expect(link.a.counters.framesFragmented == 1)
+        #expect(link.a.counters.fragmentsSent == 2)
+        #expect(link.b.counters.framesReassembled == 1)
+        #expect(link.network.blackHoled > 0, "probes above 1400 were lost, so the search could have failed")
+    }
+
+    @Test func aPathThatShrinksIsFollowed() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        #expect(link.a.pathMTU.confirmed == 1500)
+        link.network.pathMTU = 1380
+        link.run(for: .seconds(15), step: .milliseconds(50))
+        #expect(link.a.pathMTU.confirmed <= 1380)
+        #expect(link.a.pathMTU.confirmed >= 1280)
+        let large = Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1500, seed: 4)
+        link.lanA.inject(large)
+        link.turn()
+        link.turn()
+        #expect(link.lanB.takeWritten() == [.init(frame: large)])
+    }
+
+    @Test func theDeviceRefusingALargeDatagramShrinksThePathAtOnce() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        // The local device now takes 1400 (EMSGSIZE above): learned from the refusal itself.
+        link.network.deviceMTU = 1400
+        // Whole in one datagram at 1500 bytes, too large for the device now.
+        link.lanA.inject(Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1430, seed: 5))
+        link.turn()
+        #expect(link.a.counters.drops(.sendFailed) == 1)
+        link.run(for: .seconds(3))
+        #expect(link.a.pathMTU.confirmed <= 1400)
+        let large = Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1500, seed: 6)
+        link.lanA.inject(large)
+        link.turn()
+        link.turn()
+        #expect(link.lanB.takeWritten().last == .init(frame: large))
+    }
+
+    @Test func rekeyingKeepsEveryFrame() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        var sent: [[UInt8]] = []
+        var received: [[UInt8]] = []
+        // Five minutes, a frame each way every second: past two rekeys on each side.
+        for second in 0..<300 {
+            let frame = Hosts.frame(from: Hosts.a1, to: Hosts.b1, seed: UInt8(truncatingIfNeeded: second))
+            link.lanA.inject(frame)
+            link.lanB.inject(Hosts.frame(from: Hosts.b1, to: Hosts.a1, seed: UInt8(truncatingIfNeeded: second)))
+            sent.append(frame)
+            link.run(for: .seconds(1), step: .milliseconds(250))
+            received += link.lanB.takeWritten().map(\.frame)
+            _ = link.lanA.takeWritten()
+        }
+        #expect(received.count == sent.count)
+        let firstDifference = (0..<min(received.count, sent.count)).first { received[$0] != sent[$0] }
+        #expect(firstDifference == nil, "A: \(link.a.counters.drops) B: \(link.b.counters.drops)")
+        #expect(link.a.counters.sessionsEstablished + link.b.counters.sessionsEstablished >= 4)
+        #expect(link.a.link.isUp(now: link.now))
+    }
+
+    @Test func lostDatagramsLoseWholeFramesAndNeverTheLink() throws {
+        let link = try BackToBackLink()
+        link.network.pathMTU = 1400
+        try link.establish()
+        var random = SplitMix64(seed: 12)
+        link.network.loses = { _ in random.next() % 100 < 20 }
+        var sent: Set<[UInt8]> = []
+        for index in 0..<200 {
+            // 3000 bytes: three fragments each over this path.
+            let frame = Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 3000, seed: UInt8(truncatingIfNeeded: index))
+            var numbered = frame
+            numbered[14] = UInt8(index & 0xFF)
+            numbered[15] = UInt8(index >> 8)
+            link.lanA.inject(numbered)
+            sent.insert(numbered)
+            link.run(for: .milliseconds(20))
+        }
+        link.network.loses = nil
+        link.run(for: .seconds(1))
+        let received = link.lanB.takeWritten().map(\.frame)
+        // Each frame arrives whole and unchanged, or not at all.
+        #expect(received.allSatisfy { sent.contains($0) })
+        #expect(Set(received).count == received.count)
+        // With 20 % of datagrams lost, about half of the three-piece frames survive.
+        #expect(received.count > 60 && received.count < 160, "\(received.count) of 200 arrived")
+        #expect(link.b.counters.drops(.reassemblyTimeout) > 0)
+        #expect(link.a.link.isUp(now: link.now) && link.b.link.isUp(now: link.now))
+    }
+
+    @Test func aLargeTCPFrameIsCutIntoSegmentsAndMergedAgainAcrossTheLink() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        // B's host must be known behind the peer, and A's host on A's LAN.
+        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
+        link.turn()
+        link.turn()
+        _ = link.lanA.takeWritten()
+        let maker = SegmentMaker()
+        let segments = (0..<20).map { maker.frame($0, payload: payload(1448, UInt8($0))) }
+        // What the kernel hands the TAP with segmentation offload: one frame, one header.
+        let large = try #require(coalesce(segments).first)
+        link.lanA.inject(large.frame, header: large.header)
+        link.turn()
+        link.turn()
+        #expect(link.a.counters.framesSegmented == 1)
+        #expect(link.a.counters.framesFromLAN >= 20)
+        let written = link.lanB.takeWritten()
+        // B merges them again into one write the kernel cuts back into the same segments.
+        #expect(written.count == 1)
+        #expect(written.first?.frame == large.frame)
+        #expect(written.first?.header == large.header)
+        #expect(link.b.counters.framesCoalesced == 20)
+    }
+
+    @Test func aLargeTCPFrameForALocalHostIsNeverCut() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        // The segments' destination (02:00:00:00:00:02) lives on A's own LAN.
+        link.lanA.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
+        link.turn()
+        let segments = (0..<20).map { SegmentMaker().frame($0, payload: payload(1448, UInt8($0))) }
+        let large = try #require(coalesce(segments).first)
+        let sentBefore = link.a.counters.framesToPeer
+        link.lanA.inject(large.frame, header: large.header)
+        link.turn()
+        #expect(link.a.counters.framesSegmented == 0)
+        #expect(link.a.counters.suppressedLocal == 20)
+        #expect(link.a.counters.framesToPeer == sentBefore)
+    }
+
+    @Test func aFrameTheLANCutShortIsCountedAsOversized() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        let jumbo = Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: DataPath.largestLANFrame + 1, seed: 7)
+        link.lanA.inject(jumbo)
+        link.turn()
+        #expect(link.a.counters.drops(.oversized) == 1)
+        #expect(link.lanB.takeWritten().isEmpty)
+    }
+}
