@@ -35,7 +35,7 @@ extension DataPath {
         switch type {
         case .handshakeInitiation:
             if let reply = link.receiveInitiation(datagram, from: source, now: now, counters: &counters) {
-                reply.withUnsafeBytes { sendNow($0, to: source) }
+                reply.withUnsafeBytes { _ = sendNow($0, to: source) }
             }
         case .handshakeResponse:
             var cookieReply: [UInt8]?
@@ -45,9 +45,9 @@ extension DataPath {
                 // Confirms the new session to the responder, which waits for a first message.
                 sendControl(.keepalive, stamp: now.nanoseconds, now: now)
             }
-            cookieReply?.withUnsafeBytes { sendNow($0, to: source) }
+            cookieReply?.withUnsafeBytes { _ = sendNow($0, to: source) }
         case .cookieReply:
-            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { sendNow($0, to: source) }
+            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { _ = sendNow($0, to: source) }
         case .data:
             guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
             deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
