@@ -28,15 +28,19 @@ import Testing
 }
 
 @Suite struct EthernetHeaderTests {
-    static func frame(destination: [UInt8], source: [UInt8], vlan: UInt16? = nil) -> [UInt8] {
-        var bytes = destination + source
+    static func frame(destination: [UInt8], source: [UInt8], vlan: UInt16? = nil, tags: [UInt8] = []) -> [UInt8] {
+        var bytes = destination + source + tags
         if let vlan { bytes += [0x81, 0x00, UInt8(vlan >> 8), UInt8(vlan & 0xFF)] }
         return bytes + [0x08, 0x00] + Array(repeating: 0, count: 46)
     }
 
+    static func header(_ bytes: [UInt8]) -> EthernetHeader? {
+        bytes.withUnsafeBytes { frame in FrameLayout(frame: frame).map { EthernetHeader(frame: frame, layout: $0) } }
+    }
+
     @Test func readsAddressesOfAnUntaggedFrame() throws {
         let bytes = Self.frame(destination: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], source: [2, 0, 0, 0, 0, 1])
-        let header = try #require(bytes.withUnsafeBytes { EthernetHeader(frame: $0) })
+        let header = try #require(Self.header(bytes))
         #expect(header.destination == .broadcast)
         #expect(header.source == MACAddress([2, 0, 0, 0, 0, 1]))
         #expect(header.vlan == nil)
@@ -44,12 +48,19 @@ import Testing
 
     @Test func readsTheVLANOfATaggedFrame() throws {
         let bytes = Self.frame(destination: [2, 0, 0, 0, 0, 2], source: [2, 0, 0, 0, 0, 1], vlan: 0x2064)
-        let header = try #require(bytes.withUnsafeBytes { EthernetHeader(frame: $0) })
+        let header = try #require(Self.header(bytes))
         #expect(header.vlan == 0x064, "the priority bits are not part of the VLAN id")
+    }
+
+    @Test func aFrameTaggedTwiceIsSwitchedInItsOuterVLAN() throws {
+        let bytes = Self.frame(destination: [2, 0, 0, 0, 0, 2], source: [2, 0, 0, 0, 0, 1], vlan: 0x0123, tags: [0x88, 0xA8, 0x30, 0x07])
+        let header = try #require(Self.header(bytes))
+        #expect(header.vlan == 0x007)
+        #expect(header.source == MACAddress([2, 0, 0, 0, 0, 1]))
     }
 
     @Test func refusesARuntFrame() {
         let bytes = [UInt8](repeating: 0, count: 13)
-        #expect(bytes.withUnsafeBytes { EthernetHeader(frame: $0) } == nil)
+        #expect(Self.header(bytes) == nil)
     }
 }

@@ -146,7 +146,7 @@ import Testing
 
     func header(from source: MACAddress, to destination: MACAddress) -> EthernetHeader {
         let bytes = destination.bytes + source.bytes + [0x08, 0x00] + Array(repeating: 0, count: 46)
-        return bytes.withUnsafeBytes { EthernetHeader(frame: $0)! }
+        return bytes.withUnsafeBytes { EthernetHeader(frame: $0, layout: FrameLayout(frame: $0)!) }
     }
 
     @Test func floodsBroadcastAndUnknownUnicast() {

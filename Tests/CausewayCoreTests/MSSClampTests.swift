@@ -16,8 +16,9 @@ enum TCPFrames {
         return ~UInt16(sum)
     }
 
-    /// A SYN with the given options bytes, over IPv4 or IPv6, optionally in a VLAN tag.
-    static func syn(ipv6: Bool = false, vlan: UInt16? = nil, options: [UInt8], flags: UInt8 = 0x02) -> [UInt8] {
+    /// A SYN with the given options bytes, over IPv4 or IPv6, optionally in a VLAN tag
+    /// (or behind any `tags` bytes, outer tags first).
+    static func syn(ipv6: Bool = false, vlan: UInt16? = nil, tags: [UInt8] = [], options: [UInt8], flags: UInt8 = 0x02) -> [UInt8] {
         var tcp: [UInt8] = [0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0]
         tcp += [UInt8((20 + options.count) / 4) << 4, flags, 0xfa, 0xf0, 0, 0, 0, 0] + options
         let source: [UInt8] = ipv6 ? [0xfd] + Array(repeating: 0, count: 14) + [1] : [198, 19, 0, 1]
@@ -36,14 +37,21 @@ enum TCPFrames {
             let ipSum = checksum(ip)
             ip[10] = UInt8(ipSum >> 8); ip[11] = UInt8(ipSum & 0xFF)
         }
-        var ethernet: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]
+        var ethernet: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1] + tags
         if let vlan { ethernet += [0x81, 0x00, UInt8(vlan >> 8), UInt8(vlan & 0xFF)] }
         ethernet += ipv6 ? [0x86, 0xDD] : [0x08, 0x00]
         return ethernet + ip + tcp
     }
 
+    /// Where IP starts: after the EtherType that follows any 0x8100 or 0x88A8 tags.
+    static func ipOffset(_ frame: [UInt8]) -> Int {
+        var type = 12
+        while (frame[type] == 0x81 && frame[type + 1] == 0x00) || (frame[type] == 0x88 && frame[type + 1] == 0xA8) { type += 4 }
+        return type + 2
+    }
+
     static func tcpOffset(_ frame: [UInt8]) -> Int {
-        let l2 = frame[12] == 0x81 ? 18 : 14
+        let l2 = ipOffset(frame)
         return frame[l2] >> 4 == 6 ? l2 + 40 : l2 + Int(frame[l2] & 0x0F) * 4
     }
 
@@ -54,7 +62,7 @@ enum TCPFrames {
 
     /// Whether the TCP checksum of `frame` verifies.
     static func verifies(_ frame: [UInt8]) -> Bool {
-        let l2 = frame[12] == 0x81 ? 18 : 14
+        let l2 = ipOffset(frame)
         let ipv6 = frame[l2] >> 4 == 6
         let tcp = Array(frame[tcpOffset(frame)...])
         let length = UInt16(tcp.count)
@@ -70,7 +78,9 @@ enum TCPFrames {
 
     func clamped(_ frame: [UInt8], largestFrame: Int) -> ([UInt8], Bool) {
         var copy = frame
-        let changed = copy.withUnsafeMutableBytes { MSSClamp.clamp($0, largestFrame: largestFrame) }
+        let changed = copy.withUnsafeMutableBytes { frame in
+            FrameLayout(frame: UnsafeRawBufferPointer(frame)).map { MSSClamp.clamp(frame, layout: $0, largestFrame: largestFrame) } ?? false
+        }
         return (copy, changed)
     }
 
@@ -110,5 +120,50 @@ enum TCPFrames {
         let (out, changed) = clamped(TCPFrames.syn(options: [3, 9, 0, 0]), largestFrame: 1436)
         #expect(!changed)
         #expect(out == TCPFrames.syn(options: [3, 9, 0, 0]))
+    }
+
+    @Test(arguments: [false, true])
+    func clampsSynsInOneOrTwoVLANTags(ipv6: Bool) {
+        let overhead = ipv6 ? 60 : 40
+        let dot1Q = clamped(TCPFrames.syn(ipv6: ipv6, vlan: 100, options: mss1460), largestFrame: 1300)
+        #expect(dot1Q.1 && TCPFrames.mss(dot1Q.0, at: 0) == 1300 - 18 - overhead && TCPFrames.verifies(dot1Q.0))
+        let qinq = clamped(TCPFrames.syn(ipv6: ipv6, vlan: 100, tags: [0x88, 0xA8, 0, 7], options: mss1460), largestFrame: 1300)
+        #expect(qinq.1 && TCPFrames.mss(qinq.0, at: 0) == 1300 - 22 - overhead && TCPFrames.verifies(qinq.0))
+    }
+
+    /// The TCP header starts after the IPv4 options, wherever they end.
+    @Test func findsTheTCPHeaderBehindIPv4Options() {
+        var syn = TCPFrames.syn(options: mss1460)
+        syn.insert(contentsOf: [1, 1, 1, 0], at: 34)  // NOP, NOP, NOP, end of options
+        syn[14] = 0x46
+        syn.replaceSubrange(16..<18, with: be(UInt16(syn.count - 14)))
+        syn.replaceSubrange(24..<26, with: [0, 0])
+        syn.replaceSubrange(24..<26, with: be(TCPFrames.checksum(Array(syn[14..<38]))))
+        #expect(TCPFrames.tcpOffset(syn) == 38 && TCPFrames.verifies(syn))
+        let (out, changed) = clamped(syn, largestFrame: 1436)
+        #expect(changed && TCPFrames.mss(out, at: 0) == 1436 - 14 - 40 && TCPFrames.verifies(out))
+    }
+
+    @Test(arguments: [0, 4] as [UInt8])
+    func leavesAnIPv4HeaderLengthBelowFiveAlone(words: UInt8) {
+        var syn = TCPFrames.syn(options: mss1460)
+        syn[14] = 0x40 | words
+        let (out, changed) = clamped(syn, largestFrame: 1000)
+        #expect(!changed)
+        #expect(out == syn)
+    }
+
+    /// Cut short at every length, a SYN is clamped exactly when its MSS option is still
+    /// inside, and then exactly as the whole SYN is; never a byte past the end.
+    @Test(arguments: [false, true])
+    func aTruncatedSynIsClampedOnlyWhenItsOptionIsInside(ipv6: Bool) {
+        let whole = TCPFrames.syn(ipv6: ipv6, vlan: 100, tags: [0x88, 0xA8, 0, 7], options: mss1460 + [1, 1, 4, 2])
+        let (wholeClamped, _) = clamped(whole, largestFrame: 1300)
+        let optionEnd = TCPFrames.tcpOffset(whole) + 20 + 4
+        for length in 0...whole.count {
+            let (out, changed) = clamped(Array(whole.prefix(length)), largestFrame: 1300)
+            #expect(changed == (length >= optionEnd), "length \(length)")
+            #expect(out == Array((changed ? wholeClamped : whole).prefix(length)), "length \(length)")
+        }
     }
 }

@@ -4,10 +4,17 @@ import Testing
 /// TCP segments as a LAN host sends them: Ethernet, IPv4 or IPv6, TCP with timestamps.
 struct SegmentMaker {
     var ipv6 = false
+    /// VLAN tags between the source address and the EtherType, outer first.
+    var tags: [UInt8] = []
     var sourcePort: UInt16 = 40_000
     var timestamp: UInt32 = 7
     var firstSequence: UInt32 = 1_000
     var firstID: UInt16 = 300
+
+    /// Two full segments and a short one with PSH: a run that merges into one frame.
+    func run() -> [[UInt8]] {
+        [frame(0, payload: payload(1448, 1)), frame(1, payload: payload(1448, 2)), frame(2, payload: payload(600, 3), flags: 0x18)]
+    }
 
     func frame(_ index: Int, payload: [UInt8], flags: UInt8 = 0x10, sequence: UInt32? = nil) -> [UInt8] {
         let sequence = sequence ?? firstSequence &+ UInt32(index * 1448)
@@ -30,7 +37,7 @@ struct SegmentMaker {
         if ipv6 { pseudo = addresses + be(UInt32(tcp.count)) + [0, 0, 0, 6] }
         let checksum = (pseudo + tcp).withUnsafeBytes { InternetChecksum.checksum($0) }
         tcp.replaceSubrange(16..<18, with: be(checksum))
-        let ethernet: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1] + (ipv6 ? [0x86, 0xDD] : [0x08, 0x00])
+        let ethernet: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1] + tags + (ipv6 ? [0x86, 0xDD] : [0x08, 0x00])
         return ethernet + ip + tcp
     }
 }
@@ -54,7 +61,11 @@ func coalesce(_ frames: [[UInt8]]) -> [Written] {
         written.append(Written(frame: Array(frame), header: header.map(Array.init), frames: count, bytes: bytes))
     }
     for frame in frames {
-        frame.withUnsafeBytes { coalescer.add($0, write: record) }
+        frame.withUnsafeBytes { frame in
+            // A runt (no layout at all) never reaches the coalescer: the data plane drops it.
+            guard let layout = FrameLayout(frame: frame) else { return }
+            coalescer.add(frame, layout: layout, write: record)
+        }
     }
     coalescer.flush(write: record)
     return written
@@ -67,8 +78,7 @@ func coalesce(_ frames: [[UInt8]]) -> [Written] {
     func consecutiveSegmentsBecomeOneFrameTheKernelCanCutBack(ipv6: Bool) throws {
         var maker = maker
         maker.ipv6 = ipv6
-        let segments = [maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 2)),
-                        maker.frame(2, payload: payload(600, 3), flags: 0x18)]
+        let segments = maker.run()
         let written = coalesce(segments)
         try #require(written.count == 1)
         let merged = written[0]
@@ -95,7 +105,7 @@ func coalesce(_ frames: [[UInt8]]) -> [Written] {
         }
         var check = merged.frame
         check.replaceSubrange((tcp + 16)..<(tcp + 18), with: be(complete))
-        #expect(check.withUnsafeBytes { TCPCoalescer.tcpChecksumIsValid($0, isIPv6: ipv6, tcpOffset: tcp) })
+        #expect(check.withUnsafeBytes { TCPCoalescer.tcpChecksumIsValid($0, networkOffset: 14, isIPv6: ipv6, tcpOffset: tcp) })
     }
 
     @Test func aSingleSegmentIsWrittenUnchangedWithoutSegmentation() {
@@ -165,6 +175,87 @@ func coalesce(_ frames: [[UInt8]]) -> [Written] {
     }
 }
 
+/// Tagged segments merge as untagged ones do, within one pair of tags.
+@Suite struct TaggedCoalescingTests {
+    static let qinq: [UInt8] = [0x88, 0xA8, 0x00, 0x07, 0x81, 0x00, 0x01, 0x23]
+
+    @Test(arguments: [(false, [0x81, 0x00, 0x00, 0x64] as [UInt8]), (true, qinq), (false, qinq)])
+    func taggedSegmentsMergeAndCutBack(ipv6: Bool, tags: [UInt8]) throws {
+        var maker = SegmentMaker()
+        maker.ipv6 = ipv6
+        maker.tags = tags
+        let segments = maker.run()
+        let written = coalesce(segments)
+        try #require(written.count == 1)
+        let merged = written[0]
+        let ip = 14 + tags.count
+        let tcp = ip + (ipv6 ? 40 : 20)
+        #expect(merged.frames == 3)
+        #expect(Array(merged.frame[0..<ip]) == Array(segments[0][0..<ip]), "addresses, tags and EtherType kept")
+        #expect(merged.header == [1, ipv6 ? 4 : 1] + hostOrder(UInt16(tcp + 32)) + hostOrder(UInt16(1448)) + hostOrder(UInt16(tcp)) + hostOrder(UInt16(16)))
+        if !ipv6 {
+            #expect(Array(merged.frame[(ip + 2)..<(ip + 4)]) == be(UInt16(merged.frame.count - ip)))
+            #expect(merged.frame.withUnsafeBytes { InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: $0[ip..<tcp])) } == 0)
+        }
+        #expect(try TCPSegmentationTests().segments(of: merged) == segments)
+    }
+
+    @Test func segmentsInDifferentVLANsDoNotMerge() {
+        var inner = SegmentMaker()
+        inner.tags = Self.qinq
+        var otherInner = inner
+        otherInner.tags[7] = 0x24
+        var outerOnly = SegmentMaker()
+        outerOnly.tags = [0x81, 0x00, 0x00, 0x07]
+        let written = coalesce([inner.frame(0, payload: payload(1448, 1)), otherInner.frame(1, payload: payload(1448, 2)),
+                                outerOnly.frame(2, payload: payload(1448, 3)), SegmentMaker().frame(3, payload: payload(1448, 4))])
+        #expect(written.map(\.frames) == [1, 1, 1, 1])
+        let same = coalesce([inner.frame(0, payload: payload(1448, 1)), inner.frame(1, payload: payload(1448, 2))])
+        #expect(same.map(\.frames) == [2], "the same tags do merge")
+    }
+
+    /// A segment with IPv4 options, built valid (the TCP checksum does not cover them).
+    static func withIPv4Options(_ frame: [UInt8]) -> [UInt8] {
+        var segment = frame
+        segment.insert(contentsOf: [1, 1, 1, 0], at: 34)
+        segment[14] = 0x46
+        segment.replaceSubrange(16..<18, with: be(UInt16(segment.count - 14)))
+        segment.replaceSubrange(24..<26, with: [0, 0])
+        segment.replaceSubrange(24..<26, with: be(segment.withUnsafeBytes { InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: $0[14..<38])) }))
+        return segment
+    }
+
+    @Test func ipv4OptionsDoNotMergeButAreNotMisread() {
+        let maker = SegmentMaker()
+        let segments = [Self.withIPv4Options(maker.frame(0, payload: payload(1448, 1))), Self.withIPv4Options(maker.frame(1, payload: payload(1448, 2)))]
+        let written = coalesce(segments)
+        #expect(written.map(\.frames) == [1, 1])
+        #expect(written.map(\.frame) == segments && written.allSatisfy { $0.header == nil })
+    }
+
+    /// Cut short at every length, a tagged segment in the middle of a run never merges and
+    /// is written unchanged; the segments around it still arrive whole.
+    @Test(arguments: [false, true])
+    func aTruncatedSegmentGoesAloneAndUnchanged(ipv6: Bool) {
+        var maker = SegmentMaker()
+        maker.ipv6 = ipv6
+        maker.tags = Self.qinq
+        let first = maker.frame(0, payload: payload(1448, 1))
+        let whole = maker.frame(1, payload: payload(1448, 2))
+        for length in 0..<whole.count {
+            let cut = Array(whole.prefix(length))
+            let written = coalesce([first, cut])
+            if length < EthernetHeader.minimumLength {
+                #expect(written.map(\.frames) == [1], "length \(length)")
+                continue
+            }
+            #expect(written.map(\.frames) == [1, 1], "length \(length)")
+            #expect(written.last?.frame == cut && written.last?.header == nil, "length \(length)")
+            #expect(written.first?.frame == first, "length \(length)")
+        }
+    }
+}
+
 func hostOrder(_ value: UInt16) -> [UInt8] { withUnsafeBytes(of: value, Array.init) }
 
 /// Frames for the LAN come from any host on the far site: whatever their bytes, the
@@ -190,8 +281,10 @@ func hostOrder(_ value: UInt16) -> [UInt8] { withUnsafeBytes(of: value, Array.in
                 }
             }
             let written = coalesce(frames)
-            #expect(written.map(\.frames).reduce(0, +) == frames.count, "round \(round)")
-            #expect(written.map(\.bytes).reduce(0, +) == frames.map(\.count).reduce(0, +), "round \(round)")
+            // Runts have no layout and never reach the coalescer.
+            let framed = frames.filter { $0.count >= EthernetHeader.minimumLength }
+            #expect(written.map(\.frames).reduce(0, +) == framed.count, "round \(round)")
+            #expect(written.map(\.bytes).reduce(0, +) == framed.map(\.count).reduce(0, +), "round \(round)")
         }
     }
 }

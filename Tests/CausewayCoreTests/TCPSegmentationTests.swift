@@ -1,6 +1,11 @@
 import Testing
 @testable import CausewayCore
 
+/// The plan for `frame` read with `header`, its layout walked first as the data plane does.
+func segmentationPlan(_ frame: UnsafeRawBufferPointer, _ header: UnsafeRawBufferPointer) -> TCPSegmentation? {
+    FrameLayout(frame: frame).flatMap { TCPSegmentation(frame: frame, layout: $0, header: header) }
+}
+
 /// Cutting is the inverse of merging: the segments TCPSegmentation cuts from a frame that
 /// TCPCoalescer merged are the segments that went in, byte for byte.
 @Suite struct TCPSegmentationTests {
@@ -8,7 +13,7 @@ import Testing
         let header = try #require(merged.header)
         return try merged.frame.withUnsafeBytes { frame in
             try header.withUnsafeBytes { header in
-                let plan = try #require(TCPSegmentation(frame: frame, header: header))
+                let plan = try #require(TCPSegmentation(frame: frame, layout: FrameLayout(frame: frame)!, header: header))
                 return (0..<plan.segments).map { index in
                     var out = [UInt8](repeating: 0, count: 2048)
                     let length = out.withUnsafeMutableBytes { plan.writeSegment(index, of: frame, into: $0) }
@@ -42,7 +47,7 @@ import Testing
         let frame = SegmentMaker().frame(0, payload: payload(1448, 1))
         // TCPv6 segmentation asked for an IPv4 frame; then a checksum start inside the IP header.
         for header: [UInt8] in [[1, 4] + hostOrder(66) + hostOrder(536) + hostOrder(34) + hostOrder(16), [1, 1] + hostOrder(66) + hostOrder(536) + hostOrder(20) + hostOrder(16)] {
-            let plan = frame.withUnsafeBytes { frame in header.withUnsafeBytes { TCPSegmentation(frame: frame, header: $0) } }
+            let plan = frame.withUnsafeBytes { frame in header.withUnsafeBytes { segmentationPlan(frame, $0) } }
             #expect(plan == nil)
         }
     }
@@ -50,7 +55,7 @@ import Testing
     @Test func aPlainFrameNeedsNoPlan() {
         let frame = SegmentMaker().frame(0, payload: payload(1448, 1))
         let header = [UInt8](repeating: 0, count: VirtioNetHeader.length)
-        #expect(frame.withUnsafeBytes { frame in header.withUnsafeBytes { TCPSegmentation(frame: frame, header: $0) } } == nil)
+        #expect(frame.withUnsafeBytes { frame in header.withUnsafeBytes { segmentationPlan(frame, $0) } } == nil)
     }
 
     @Test func completesAChecksumLeftToTheDevice() {
@@ -59,7 +64,7 @@ import Testing
         // As the kernel leaves it: the TCP checksum field holds only the pseudo-header sum.
         var partial = complete
         let pseudo = partial.withUnsafeBytes {
-            TCPHeader.pseudoHeaderSum($0, ipOffset: 14, isIPv6: false, tcpLength: partial.count - tcp)
+            InternetChecksum.pseudoHeaderSum($0, networkOffset: 14, isIPv6: false, protocol: IPProtocol.tcp, length: partial.count - tcp)
         }
         partial.replaceSubrange((tcp + 16)..<(tcp + 18), with: be(~InternetChecksum.fold(pseudo)))
         let header: [UInt8] = [1, 0] + hostOrder(0) + hostOrder(0) + hostOrder(UInt16(tcp)) + hostOrder(16)
@@ -68,6 +73,59 @@ import Testing
         #expect(partial == complete)
         let outside: [UInt8] = [1, 0] + hostOrder(0) + hostOrder(0) + hostOrder(UInt16(partial.count)) + hostOrder(16)
         #expect(!partial.withUnsafeMutableBytes { frame in outside.withUnsafeBytes { TCPSegmentation.completeChecksum(frame, header: $0) } })
+    }
+}
+
+/// The virtio-net header and the frame's own layout must agree before anything is cut.
+@Suite struct TCPSegmentationLayoutTests {
+    static func merged(ipv6: Bool, tags: [UInt8]) -> Written {
+        var maker = SegmentMaker()
+        maker.ipv6 = ipv6
+        maker.tags = tags
+        return coalesce([maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 2)),
+                         maker.frame(2, payload: payload(700, 3))])[0]
+    }
+
+    @Test func theChecksumStartMustBeWhereTheLayoutPutsTCP() throws {
+        let merged = Self.merged(ipv6: false, tags: TaggedCoalescingTests.qinq)
+        var header = try #require(merged.header)
+        #expect(merged.frame.withUnsafeBytes { frame in header.withUnsafeBytes { segmentationPlan(frame, $0) } }?.tcpOffset == 42)
+        header.replaceSubrange(6..<8, with: hostOrder(34))  // where TCP would be, untagged
+        #expect(merged.frame.withUnsafeBytes { frame in header.withUnsafeBytes { segmentationPlan(frame, $0) } } == nil)
+    }
+
+    @Test func refusesAnIPv4HeaderLengthBelowFive() throws {
+        var merged = Self.merged(ipv6: false, tags: [])
+        let header = try #require(merged.header)
+        merged.frame[14] = 0x44
+        #expect(merged.frame.withUnsafeBytes { frame in header.withUnsafeBytes { segmentationPlan(frame, $0) } } == nil)
+    }
+
+    /// Cut short at every length, a plan exists exactly when a payload byte is left, and
+    /// every segment it writes lies within what is there.
+    @Test(arguments: [false, true])
+    func aTruncatedFrameIsCutOnlyFromWhatIsThere(ipv6: Bool) throws {
+        let merged = Self.merged(ipv6: ipv6, tags: TaggedCoalescingTests.qinq)
+        let header = try #require(merged.header)
+        let headers = 22 + (ipv6 ? 40 : 20) + 32
+        for length in 0...merged.frame.count {
+            let frame = Array(merged.frame.prefix(length))
+            let pieces: [[UInt8]]? = frame.withUnsafeBytes { frame in
+                header.withUnsafeBytes { header in
+                    segmentationPlan(frame, header).map { plan in
+                        (0..<plan.segments).map { index in
+                            var out = [UInt8](repeating: 0, count: 2048)
+                            let written = out.withUnsafeMutableBytes { plan.writeSegment(index, of: frame, into: $0) } ?? 0
+                            return Array(out[0..<written])
+                        }
+                    }
+                }
+            }
+            #expect((pieces != nil) == (length > headers), "length \(length)")
+            guard let pieces else { continue }
+            #expect(pieces.map { $0.count - headers }.reduce(0, +) == length - headers, "length \(length)")
+            #expect(pieces.allSatisfy { $0.count > headers && $0.count <= headers + 1448 }, "length \(length)")
+        }
     }
 }
 
@@ -86,7 +144,7 @@ import Testing
             }
             frame.withUnsafeBytes { frame in
                 header.withUnsafeBytes { header in
-                    guard let plan = TCPSegmentation(frame: frame, header: header) else { return }
+                    guard let plan = segmentationPlan(frame, header) else { return }
                     var out = [UInt8](repeating: 0, count: 4096)
                     for index in 0..<min(plan.segments, 64) {
                         let length = out.withUnsafeMutableBytes { plan.writeSegment(index, of: frame, into: $0) }

@@ -5,7 +5,9 @@ import Testing
     func reply(to frame: [UInt8], largestFrame: Int) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: 2048)
         let length = frame.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { TooBigReply.build(for: input, largestFrame: largestFrame, into: $0) }
+            out.withUnsafeMutableBytes { out in
+                FrameLayout(frame: input).flatMap { TooBigReply.build(for: input, layout: $0, largestFrame: largestFrame, into: out) }
+            }
         }
         return length.map { Array(out[0..<$0]) }
     }
@@ -53,5 +55,51 @@ import Testing
         broadcastSource[6] = 0xFF
         #expect(reply(to: broadcastSource, largestFrame: 1000) == nil)
         #expect(reply(to: [UInt8](repeating: 0, count: 60), largestFrame: 1000) == nil, "not IP")
+    }
+
+    @Test func answersInTheSameTwoVLANs() throws {
+        let syn = TCPFrames.syn(vlan: 100, tags: [0x88, 0xA8, 0, 7], options: [2, 4, 0x05, 0xb4])
+        let answer = try #require(reply(to: syn, largestFrame: 1216))
+        #expect(Array(answer[12..<22]) == Array(syn[12..<22]), "tags and EtherType as they came")
+        let ip = Array(answer[22...])
+        #expect(TCPFrames.checksum(Array(ip[0..<20])) == 0)
+        let icmp = Array(ip[20...])
+        #expect(Int(icmp[6]) << 8 | Int(icmp[7]) == 1216 - 22)
+        #expect(Array(icmp[8...]) == Array(syn[22...]))
+    }
+
+    @Test func neverAnswersAnICMPv6ErrorBehindExtensionHeaders() {
+        let error: [UInt8] = [1, 4, 0, 0, 0, 0, 0, 0] + Array(repeating: 0, count: 40)  // destination unreachable
+        let frame = Frames.ethernet(type: 0x86DD, Frames.ipv6(next: 0, Frames.options(next: 58) + error + Array(repeating: 0, count: 1400)))
+        #expect(reply(to: frame, largestFrame: 1300) == nil)
+        var echo = frame
+        echo[14 + 40 + 8] = 128  // an echo request is answered
+        #expect(reply(to: echo, largestFrame: 1300) != nil)
+    }
+
+    @Test func neverAnswersALaterIPv4FragmentOrABadHeaderLength() {
+        let later = Frames.ethernet(type: 0x0800, Frames.ipv4(fragment: 0x4000 | 185, Array(repeating: 0, count: 1400)))
+        #expect(reply(to: later, largestFrame: 1000) == nil)
+        let first = Frames.ethernet(type: 0x0800, Frames.ipv4(fragment: 0x4000, Array(repeating: 0, count: 1400)))
+        #expect(reply(to: first, largestFrame: 1000) != nil)
+        let badLength = Frames.ethernet(type: 0x0800, Frames.ipv4(words: 4, fragment: 0x4000, Array(repeating: 0, count: 1400)))
+        #expect(reply(to: badLength, largestFrame: 1000) == nil)
+    }
+
+    /// Cut short at every length: a reply exactly when the IP header is whole, quoting only
+    /// what is there.
+    @Test(arguments: [false, true])
+    func aTruncatedFrameIsAnsweredOnlyFromWhatIsThere(ipv6: Bool) {
+        let whole = TCPFrames.syn(ipv6: ipv6, vlan: 100, tags: [0x88, 0xA8, 0, 7], options: [2, 4, 0x05, 0xb4]) + payload(1400, 3)
+        let ipEnd = 22 + (ipv6 ? 40 : 20)
+        for length in 0...whole.count {
+            let frame = Array(whole.prefix(length))
+            let answer = reply(to: frame, largestFrame: 1400)
+            #expect((answer != nil) == (length >= ipEnd), "length \(length)")
+            guard let answer else { continue }
+            let quotedAt = 22 + (ipv6 ? 48 : 28)
+            let quoted = Array(answer[quotedAt...])
+            #expect(!quoted.isEmpty && quoted == Array(frame[22..<(22 + quoted.count)]), "length \(length)")
+        }
     }
 }

@@ -51,7 +51,7 @@ public struct SocketEndpoint: Hashable, Sendable, CustomStringConvertible {
         case .v4(let bytes):
             return bytes.map(String.init).joined(separator: ".")
         case .v6(let bytes):
-            let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+            let groups = bytes.withUnsafeBytes { raw in stride(from: 0, to: 16, by: 2).map { raw.loadBigEndian(at: $0, as: UInt16.self) } }
             return groups.map { String($0, radix: 16) }.joined(separator: ":")
         }
     }
@@ -84,7 +84,7 @@ public struct SocketEndpoint: Hashable, Sendable, CustomStringConvertible {
             for (position, piece) in pieces.enumerated() {
                 if allowIPv4Tail, position == pieces.count - 1, piece.contains(".") {
                     guard let v4 = parseIPv4(piece) else { return nil }
-                    result += [UInt16(v4[0]) << 8 | UInt16(v4[1]), UInt16(v4[2]) << 8 | UInt16(v4[3])]
+                    result += v4.withUnsafeBytes { [$0.loadBigEndian(at: 0, as: UInt16.self), $0.loadBigEndian(at: 2, as: UInt16.self)] }
                 } else {
                     guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit),
                           let value = UInt16(piece, radix: 16)

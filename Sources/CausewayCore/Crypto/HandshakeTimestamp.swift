@@ -17,13 +17,16 @@ public struct HandshakeTimestamp: Comparable, Sendable {
     }
 
     var bytes: [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: seconds >> UInt64(56 - 8 * $0)) }
-            + (0..<4).map { UInt8(truncatingIfNeeded: nanoseconds >> UInt32(24 - 8 * $0)) }
+        var bytes = [UInt8](repeating: 0, count: WireFormat.timestampLength)
+        bytes.withUnsafeMutableBytes { out in
+            out.storeBigEndian(seconds, at: 0)
+            out.storeBigEndian(nanoseconds, at: 8)
+        }
+        return bytes
     }
 
     init?(bytes: [UInt8]) {
         guard bytes.count == WireFormat.timestampLength else { return nil }
-        seconds = bytes[0..<8].reduce(0) { ($0 << 8) | UInt64($1) }
-        nanoseconds = bytes[8..<12].reduce(0) { ($0 << 8) | UInt32($1) }
+        (seconds, nanoseconds) = bytes.withUnsafeBytes { ($0.loadBigEndian(at: 0, as: UInt64.self), $0.loadBigEndian(at: 8, as: UInt32.self)) }
     }
 }

@@ -1,7 +1,8 @@
-/// LAN to WAN. For each frame read from the LAN, in this order: its headers, the switching
-/// decision and the session; only then, for a frame that crosses, segmentation (a large TCP
-/// frame cut into the segments a NIC would send), MSS clamping, and sealing whole or as
-/// fragments into send slots, sent in batches. A frame that does not cross is never cut.
+/// LAN to WAN. For each frame read from the LAN, in this order: its layout (one walk over
+/// its headers: FrameLayout), the switching decision and the session; only then, for a frame
+/// that crosses, segmentation (a large TCP frame cut into the segments a NIC would send), MSS
+/// clamping, and sealing whole or as fragments into send slots, sent in batches. A frame that
+/// does not cross is never cut.
 extension DataPath {
     /// Reads and forwards what the LAN has, a bounded number of batches per call.
     public func forwardFromLAN(now: Moment) {
@@ -59,13 +60,15 @@ extension DataPath {
     /// how many frames the LAN's wire carried (one, or the segments of a large TCP frame).
     @inline(__always)
     private func forward(frame: UnsafeMutableRawBufferPointer, slot: Int, now: Moment) -> (next: Int, segments: Int) {
-        guard let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame)) else {
+        // The one walk over the frame's headers; everything after reads its offsets.
+        guard let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame)) else {
             counters.framesFromLAN &+= 1
             counters.bytesFromLAN &+= UInt64(frame.count)
             counters.drop(.malformed)
             return (slot, 1)
         }
-        let segmentation = TCPSegmentation(frame: UnsafeRawBufferPointer(frame), header: UnsafeRawBufferPointer(lanHeader))
+        let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
+        let segmentation = TCPSegmentation(frame: UnsafeRawBufferPointer(frame), layout: layout, header: UnsafeRawBufferPointer(lanHeader))
         let segments = segmentation?.segments ?? 1
         counters.framesFromLAN &+= UInt64(segments)
         counters.bytesFromLAN &+= UInt64(frame.count + (segments - 1) * (segmentation?.headersLength ?? 0))
@@ -88,18 +91,21 @@ extension DataPath {
             // Its segments refill the slots from this one on: the frame moves out of the way.
             lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
             let whole = UnsafeRawBufferPointer(rebasing: lanFrame[0..<frame.count])
-            return (cut(whole, segmentation, session: session, from: slot, now: now), segments)
+            return (cut(whole, segmentation, layout: layout, session: session, from: slot, now: now), segments)
         }
         guard TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) else {
             counters.drop(.malformed)
             return (slot, 1)
         }
-        return (slot + send(frame, session: session, slot: slot), 1)
+        return (slot + send(frame, layout: layout, session: session, slot: slot), 1)
     }
 
     /// Cuts a large TCP frame into its segments, each sent like a frame read alone, into
     /// slots from `slot` on (sending full batches on the way); returns the slot to fill next.
-    private func cut(_ frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, session: Session, from slot: Int, now: Moment) -> Int {
+    /// Every segment has the frame's headers, so the frame's layout is each segment's.
+    private func cut(
+        _ frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, session: Session, from slot: Int, now: Moment
+    ) -> Int {
         counters.framesSegmented &+= 1
         var prepared = slot
         for index in 0..<plan.segments {
@@ -109,7 +115,7 @@ extension DataPath {
                 counters.drop(.oversized)
                 continue
             }
-            prepared += send(UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), session: session, slot: prepared)
+            prepared += send(UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), layout: layout, session: session, slot: prepared)
         }
         return prepared
     }
@@ -117,15 +123,15 @@ extension DataPath {
     /// Clamps a crossing frame's MSS and seals it, whole or as fragments, into slots from
     /// `slot` on. Returns how many slots now hold datagrams to send.
     @inline(__always)
-    private func send(_ frame: UnsafeMutableRawBufferPointer, session: Session, slot: Int) -> Int {
+    private func send(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, session: Session, slot: Int) -> Int {
         let largestFrame = pathMTU.largestWholeFrame
-        if MSSClamp.clamp(frame, largestFrame: largestFrame) {
+        if MSSClamp.clamp(frame, layout: layout, largestFrame: largestFrame) {
             counters.mssClamped &+= 1
         }
         guard frame.count > largestFrame else {
             return seal(.data, UnsafeRawBufferPointer(frame), session: session, slot: slot)
         }
-        if answersTooBig, answerTooBig(UnsafeRawBufferPointer(frame), largestFrame: largestFrame) {
+        if answersTooBig, answerTooBig(UnsafeRawBufferPointer(frame), layout: layout, largestFrame: largestFrame) {
             return 0
         }
         return fragment(UnsafeRawBufferPointer(frame), session: session, firstSlot: slot)
@@ -172,8 +178,8 @@ extension DataPath {
 
     /// Answers the sending host as a router would; returns false when the frame gets no
     /// answer (not IP, IPv4 without DF, an ICMP error) and must be split instead.
-    private func answerTooBig(_ frame: UnsafeRawBufferPointer, largestFrame: Int) -> Bool {
-        guard let length = TooBigReply.build(for: frame, largestFrame: largestFrame, into: oversizedFrame) else { return false }
+    private func answerTooBig(_ frame: UnsafeRawBufferPointer, layout: FrameLayout, largestFrame: Int) -> Bool {
+        guard let length = TooBigReply.build(for: frame, layout: layout, largestFrame: largestFrame, into: oversizedFrame) else { return false }
         switch lan.write(UnsafeRawBufferPointer(rebasing: oversizedFrame[0..<length]), header: nil) {
         case .completed: counters.tooBigSent &+= 1
         case .wouldBlock, .failed, .tooLarge: counters.drop(.sendFailed)

@@ -35,7 +35,7 @@ extension DataPath {
         switch type {
         case .handshakeInitiation:
             if let reply = link.receiveInitiation(datagram, from: source, now: now, counters: &counters) {
-                reply.withUnsafeBytes { sendNow($0, to: source) }
+                reply.withUnsafeBytes { _ = sendNow($0, to: source) }
             }
         case .handshakeResponse:
             var cookieReply: [UInt8]?
@@ -45,9 +45,9 @@ extension DataPath {
                 // Confirms the new session to the responder, which waits for a first message.
                 sendControl(.keepalive, stamp: now.nanoseconds, now: now)
             }
-            cookieReply?.withUnsafeBytes { sendNow($0, to: source) }
+            cookieReply?.withUnsafeBytes { _ = sendNow($0, to: source) }
         case .cookieReply:
-            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { sendNow($0, to: source) }
+            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { _ = sendNow($0, to: source) }
         case .data:
             guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
             deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
@@ -101,16 +101,17 @@ extension DataPath {
     private func deliver(frame: UnsafeMutableRawBufferPointer, now: Moment) {
         counters.framesFromPeer &+= 1
         counters.bytesFromPeer &+= UInt64(frame.count)
-        guard let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame)) else {
+        guard let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame)) else {
             counters.drop(.malformed)
             return
         }
+        let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
         forwarder.frameFromPeer(header, peer: link.peerID, now: now, counters: &counters)
         // The SYN-ACK's MSS bounds what this side's hosts send: clamp it to this side's path.
-        if MSSClamp.clamp(frame, largestFrame: pathMTU.largestWholeFrame) {
+        if MSSClamp.clamp(frame, layout: layout, largestFrame: pathMTU.largestWholeFrame) {
             counters.mssClamped &+= 1
         }
-        coalescer.add(UnsafeRawBufferPointer(frame), write: writeToLAN)
+        coalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
     }
 
     @inline(__always)

@@ -96,7 +96,7 @@ public final class DataPath: @unchecked Sendable {
     public func serviceTimers(now: Moment, wallClock: HandshakeTimestamp) {
         let due = link.timersDue(now: now, wallClock: wallClock, counters: &counters)
         if let initiation = due.initiation {
-            initiation.withUnsafeBytes { sendNow($0, to: peerAddress) }
+            initiation.withUnsafeBytes { _ = sendNow($0, to: peerAddress) }
         }
         if due.keepalive {
             sendControl(.keepalive, stamp: now.nanoseconds, now: now)

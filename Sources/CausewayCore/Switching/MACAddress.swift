@@ -2,6 +2,8 @@
 /// comparison on the frame path cost one integer operation.
 public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: UInt64
+    /// Six bytes on the wire.
+    public static let length = 6
 
     public init(rawValue: UInt64) {
         self.rawValue = rawValue & 0xFFFF_FFFF_FFFF
@@ -10,16 +12,14 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// Reads six bytes starting at `offset`.
     @inlinable
     public init(bytes: UnsafeRawBufferPointer, offset: Int) {
-        var value: UInt64 = 0
-        for index in offset..<(offset + 6) {
-            value = (value << 8) | UInt64(bytes[index])
-        }
-        self.rawValue = value
+        // Six bytes: a 32-bit and a 16-bit big-endian word.
+        rawValue = UInt64(bytes.loadBigEndian(at: offset, as: UInt32.self)) << 16
+            | UInt64(bytes.loadBigEndian(at: offset + 4, as: UInt16.self))
     }
 
     public init(_ bytes: [UInt8]) {
-        precondition(bytes.count == 6, "a MAC address has six bytes")
-        self.init(rawValue: bytes.reduce(0) { ($0 << 8) | UInt64($1) })
+        precondition(bytes.count == Self.length, "a MAC address has six bytes")
+        self = bytes.withUnsafeBytes { MACAddress(bytes: $0, offset: 0) }
     }
 
     /// Parses the usual colon-separated form, `02:00:5e:10:00:01`.

@@ -5,8 +5,8 @@
 /// original segments only where a link needs that. One write and one trip through the
 /// stack instead of forty: on a bulk transfer this is most of the receiving gateway's work.
 ///
-/// Only plain bulk segments merge: untagged IPv4 without options, or IPv6 without extension
-/// headers; TCP with ACK and at most PSH set; the same addresses, ports, acknowledgment,
+/// Only plain bulk segments merge: IPv4 without options, or IPv6 without extension headers,
+/// untagged or in one or two VLAN tags (the same tags throughout a merge); TCP with ACK and at most PSH set; the same addresses, ports, acknowledgment,
 /// window and options (timestamps included); each continuing the sequence where the last
 /// ended, none longer than the first, whose length is the segment size the kernel cuts at.
 /// A shorter segment or PSH ends a merge. A segment whose IP or TCP checksum is wrong never
@@ -14,10 +14,12 @@
 public final class TCPCoalescer: @unchecked Sendable {
     /// The largest IP packet a merge makes (IPv4's 16-bit total length).
     public static let largestPacket = 65_535
-    static let ethernetLength = EthernetHeader.minimumLength
+    /// The longest Ethernet header a merge has: two VLAN tags.
+    static let largestEthernetHeader = EthernetHeader.minimumLength + FrameLayout.maximumTags * EthernetHeader.tagLength
 
-    /// One segment's layout, as parsed from its frame.
+    /// One segment's layout, as its frame's layout and TCP header give it.
     struct Segment {
+        var networkOffset: Int
         var isIPv6: Bool
         var tcpOffset: Int
         var tcpHeaderLength: Int
@@ -41,7 +43,7 @@ public final class TCPCoalescer: @unchecked Sendable {
     private var merge: Merge?
 
     public init() {
-        buffer = .allocate(byteCount: Self.ethernetLength + Self.largestPacket, alignment: 16)
+        buffer = .allocate(byteCount: Self.largestEthernetHeader + Self.largestPacket, alignment: 16)
         header = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
     }
 
@@ -57,10 +59,11 @@ public final class TCPCoalescer: @unchecked Sendable {
         _ frame: UnsafeRawBufferPointer, _ segmentation: UnsafeRawBufferPointer?, _ frames: Int, _ bytes: Int
     ) -> Void
 
-    /// Takes the next frame for the LAN; `write` gets what must go to the TAP now, in order.
+    /// Takes the next frame for the LAN (whose layout is `layout`); `write` gets what must go
+    /// to the TAP now, in order.
     @inline(__always)
-    public func add(_ frame: UnsafeRawBufferPointer, write: Write) {
-        guard let segment = Self.segment(of: frame) else {
+    public func add(_ frame: UnsafeRawBufferPointer, layout: FrameLayout, write: Write) {
+        guard let segment = Self.segment(of: frame, layout: layout) else {
             flush(write: write)
             write(frame, nil, 1, frame.count)
             return
@@ -102,53 +105,48 @@ public final class TCPCoalescer: @unchecked Sendable {
 
     // MARK: - Parsing
 
-    /// The frame's layout when it is a segment that may merge; nil otherwise.
-    static func segment(of frame: UnsafeRawBufferPointer) -> Segment? {
-        let ip = ethernetLength
-        // The smallest segment with a payload: IPv4 and TCP headers and one byte.
-        guard frame.count > ip + 20 + 20 else { return nil }
+    /// The segment `frame` (whose layout is `layout`) is, when it may merge; nil otherwise.
+    static func segment(of frame: UnsafeRawBufferPointer, layout: FrameLayout) -> Segment? {
+        guard layout.transportProtocol == IPProtocol.tcp, !layout.isFragment, let tcp = layout.transportOffset,
+              // The smallest segment with a payload: TCP header and one byte.
+              frame.count > tcp + TCPHeader.minimumLength
+        else { return nil }
+        let ip = layout.networkOffset
         let isIPv6: Bool
-        let ipLength: Int
-        switch frame.loadBigEndian(at: 12, as: UInt16.self) {
-        case EthernetHeader.ipv4Type:
-            // Version 4 with no options; the total length fills the frame (no Ethernet
-            // padding: a padded frame is too short to matter); not a fragment; TCP.
-            guard frame[ip] == 0x45,
-                  Int(frame.loadBigEndian(at: ip + 2, as: UInt16.self)) == frame.count - ip,
-                  frame.loadBigEndian(at: ip + 6, as: UInt16.self) & 0x3FFF == 0,
-                  frame[ip + 9] == TCPHeader.protocolNumber,
-                  InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<(ip + 20)])) == 0
+        switch layout.ipVersion {
+        case .ipv4:
+            // No options; the total length fills the frame (no Ethernet padding: a padded
+            // frame is too short to matter).
+            guard tcp == ip + IPv4Header.minimumLength,
+                  Int(frame.loadBigEndian(at: ip + IPv4Header.totalLengthOffset, as: UInt16.self)) == frame.count - ip,
+                  InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<tcp])) == 0
             else { return nil }
             isIPv6 = false
-            ipLength = 20
-        case EthernetHeader.ipv6Type:
-            guard frame.count > ip + 40 + 20, frame[ip] >> 4 == 6,
-                  Int(frame.loadBigEndian(at: ip + 4, as: UInt16.self)) == frame.count - ip - 40,
-                  frame[ip + 6] == TCPHeader.protocolNumber
+        case .ipv6:
+            guard tcp == ip + IPv6Header.length,
+                  Int(frame.loadBigEndian(at: ip + IPv6Header.payloadLengthOffset, as: UInt16.self)) == frame.count - tcp
             else { return nil }
             isIPv6 = true
-            ipLength = 40
-        default:
+        case .none:
             return nil
         }
-        let tcp = ip + ipLength
-        let tcpHeaderLength = Int(frame[tcp + 12] >> 4) * 4
+        let tcpHeaderLength = TCPHeader.headerLength(frame, at: tcp)
         let flags = frame[tcp + TCPHeader.flagsOffset]
-        guard tcpHeaderLength >= 20, tcp + tcpHeaderLength < frame.count,
-              frame[tcp + 12] & 0x0F == 0, flags & ~TCPHeader.psh == TCPHeader.ack,
-              tcpChecksumIsValid(frame, isIPv6: isIPv6, tcpOffset: tcp)
+        guard tcpHeaderLength >= TCPHeader.minimumLength, tcp + tcpHeaderLength < frame.count,
+              frame[tcp + TCPHeader.dataOffsetOffset] & 0x0F == 0, flags & ~TCPHeader.psh == TCPHeader.ack,
+              tcpChecksumIsValid(frame, networkOffset: ip, isIPv6: isIPv6, tcpOffset: tcp)
         else { return nil }
         return Segment(
-            isIPv6: isIPv6, tcpOffset: tcp, tcpHeaderLength: tcpHeaderLength,
+            networkOffset: ip, isIPv6: isIPv6, tcpOffset: tcp, tcpHeaderLength: tcpHeaderLength,
             payloadLength: frame.count - tcp - tcpHeaderLength,
             sequence: frame.loadBigEndian(at: tcp + TCPHeader.sequenceOffset, as: UInt32.self), push: flags & TCPHeader.psh != 0
         )
     }
 
-    static func tcpChecksumIsValid(_ frame: UnsafeRawBufferPointer, isIPv6: Bool, tcpOffset: Int) -> Bool {
-        let tcpLength = frame.count - tcpOffset
-        let sum = TCPHeader.pseudoHeaderSum(frame, ipOffset: ethernetLength, isIPv6: isIPv6, tcpLength: tcpLength)
-            + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
+    static func tcpChecksumIsValid(_ frame: UnsafeRawBufferPointer, networkOffset: Int, isIPv6: Bool, tcpOffset: Int) -> Bool {
+        let sum = InternetChecksum.pseudoHeaderSum(
+            frame, networkOffset: networkOffset, isIPv6: isIPv6, protocol: IPProtocol.tcp, length: frame.count - tcpOffset
+        ) + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
         return InternetChecksum.fold(sum) == 0
     }
 
@@ -156,18 +154,24 @@ public final class TCPCoalescer: @unchecked Sendable {
 
     private func canAppend(_ segment: Segment, _ frame: UnsafeRawBufferPointer, to merge: Merge) -> Bool {
         let first = merge.first
-        guard segment.isIPv6 == first.isIPv6, segment.tcpHeaderLength == first.tcpHeaderLength,
+        guard segment.networkOffset == first.networkOffset, segment.isIPv6 == first.isIPv6, segment.tcpHeaderLength == first.tcpHeaderLength,
               segment.sequence == merge.nextSequence, segment.payloadLength <= first.payloadLength,
-              merge.length + segment.payloadLength <= Self.ethernetLength + Self.largestPacket
+              merge.length + segment.payloadLength <= first.networkOffset + Self.largestPacket
         else { return false }
-        let ip = Self.ethernetLength
+        let ip = first.networkOffset
         let tcp = first.tcpOffset
-        // Every header byte but lengths, IPv4 identification, checksums, sequence and flags.
+        // Every header byte but lengths, IPv4 identification, checksums, sequence and flags;
+        // everything before `ip` too: addresses, VLAN tags and EtherType.
         let sameIP = first.isIPv6
-            ? equal(frame, 0..<(ip + 4)) && equal(frame, (ip + 6)..<(ip + 40))
-            : equal(frame, 0..<(ip + 2)) && equal(frame, (ip + 6)..<(ip + 10)) && equal(frame, (ip + 12)..<(ip + 20))
-        return sameIP && equal(frame, tcp..<(tcp + 4)) && equal(frame, (tcp + 8)..<(tcp + 13))
-            && equal(frame, (tcp + 14)..<(tcp + 16)) && equal(frame, (tcp + 18)..<first.payloadOffset)
+            ? equal(frame, 0..<(ip + IPv6Header.payloadLengthOffset)) && equal(frame, (ip + IPv6Header.nextHeaderOffset)..<tcp)
+            : equal(frame, 0..<(ip + IPv4Header.totalLengthOffset))
+                && equal(frame, (ip + IPv4Header.fragmentOffset)..<(ip + IPv4Header.checksumOffset))
+                && equal(frame, (ip + IPv4Header.sourceOffset)..<tcp)
+        // Ports; acknowledgment and data offset; window; urgent pointer and options.
+        return sameIP && equal(frame, tcp..<(tcp + TCPHeader.sequenceOffset))
+            && equal(frame, (tcp + TCPHeader.acknowledgmentOffset)..<(tcp + TCPHeader.flagsOffset))
+            && equal(frame, (tcp + TCPHeader.windowOffset)..<(tcp + TCPHeader.checksumOffset))
+            && equal(frame, (tcp + TCPHeader.urgentPointerOffset)..<first.payloadOffset)
     }
 
     @inline(__always)
@@ -191,16 +195,19 @@ public final class TCPCoalescer: @unchecked Sendable {
     /// checksum), and in the TCP checksum field the pseudo-header sum the kernel completes
     /// for each segment it cuts.
     private static func rewriteHeaders(_ frame: UnsafeMutableRawBufferPointer, _ first: Segment) {
-        let ip = ethernetLength
+        let ip = first.networkOffset
         let tcpLength = frame.count - first.tcpOffset
         if first.isIPv6 {
-            frame.storeBigEndian(UInt16(tcpLength), at: ip + 4)
+            frame.storeBigEndian(UInt16(tcpLength), at: ip + IPv6Header.payloadLengthOffset)
         } else {
-            frame.storeBigEndian(UInt16(frame.count - ip), at: ip + 2)
-            frame.storeBigEndian(UInt16(0), at: ip + 10)
-            frame.storeBigEndian(InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<(ip + 20)])), at: ip + 10)
+            frame.storeBigEndian(UInt16(frame.count - ip), at: ip + IPv4Header.totalLengthOffset)
+            frame.storeBigEndian(UInt16(0), at: ip + IPv4Header.checksumOffset)
+            let header = UnsafeRawBufferPointer(rebasing: frame[ip..<first.tcpOffset])
+            frame.storeBigEndian(InternetChecksum.checksum(header), at: ip + IPv4Header.checksumOffset)
         }
-        let pseudo = TCPHeader.pseudoHeaderSum(UnsafeRawBufferPointer(frame), ipOffset: ip, isIPv6: first.isIPv6, tcpLength: tcpLength)
+        let pseudo = InternetChecksum.pseudoHeaderSum(
+            UnsafeRawBufferPointer(frame), networkOffset: ip, isIPv6: first.isIPv6, protocol: IPProtocol.tcp, length: tcpLength
+        )
         frame.storeBigEndian(~InternetChecksum.fold(pseudo), at: first.tcpOffset + TCPHeader.checksumOffset)
     }
 }

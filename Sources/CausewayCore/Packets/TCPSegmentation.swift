@@ -15,27 +15,21 @@ public struct TCPSegmentation: Sendable, Equatable {
     public let segments: Int
     let payloadLength: Int
 
-    /// The plan for cutting `frame`, read with `header`; nil when the header asks for no
-    /// segmentation, or names a layout the frame does not have.
-    public init?(frame: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer) {
+    /// The plan for cutting `frame` (whose layout is `layout`), read with `header`; nil when
+    /// the header asks for no segmentation, or names a layout the frame does not have: the
+    /// IP version it names, TCP, not a fragment, and the checksum start where TCP starts.
+    public init?(frame: UnsafeRawBufferPointer, layout: FrameLayout, header: UnsafeRawBufferPointer) {
         guard header.count >= VirtioNetHeader.length, let kind = VirtioNetHeader.segmentation(header) else { return nil }
-        guard let ip = Self.ipOffset(frame) else { return nil }
-        let etherType = frame.loadBigEndian(at: ip - 2, as: UInt16.self)
-        let tcp = VirtioNetHeader.field(header, at: VirtioNetHeader.checksumStartOffset)
+        let isIPv6 = kind == .tcpIPv6
+        guard layout.ipVersion == (isIPv6 ? .ipv6 : .ipv4), layout.transportProtocol == IPProtocol.tcp, !layout.isFragment,
+              let tcp = layout.transportOffset, tcp == VirtioNetHeader.field(header, at: VirtioNetHeader.checksumStartOffset),
+              frame.count >= tcp + TCPHeader.minimumLength
+        else { return nil }
         let size = VirtioNetHeader.field(header, at: VirtioNetHeader.segmentSizeOffset)
-        switch kind {
-        case .tcpIPv4:
-            guard etherType == EthernetHeader.ipv4Type, frame.count >= ip + 20, frame[ip] >> 4 == 4,
-                  tcp == ip + Int(frame[ip] & 0x0F) * 4, frame[ip + 9] == TCPHeader.protocolNumber
-            else { return nil }
-        case .tcpIPv6:
-            guard etherType == EthernetHeader.ipv6Type, frame.count >= ip + 40, frame[ip] >> 4 == 6, tcp >= ip + 40 else { return nil }
-        }
-        guard frame.count >= tcp + TCPHeader.minimumLength else { return nil }
-        let headers = tcp + Int(frame[tcp + 12] >> 4) * 4
+        let headers = tcp + TCPHeader.headerLength(frame, at: tcp)
         guard size > 0, headers >= tcp + TCPHeader.minimumLength, frame.count > headers else { return nil }
-        ipOffset = ip
-        isIPv6 = kind == .tcpIPv6
+        ipOffset = layout.networkOffset
+        self.isIPv6 = isIPv6
         tcpOffset = tcp
         headersLength = headers
         segmentSize = size
@@ -63,20 +57,22 @@ public struct TCPSegmentation: Sendable, Equatable {
         if index < segments - 1 { segment[flags] &= ~(TCPHeader.fin | TCPHeader.psh) }
         if index > 0 { segment[flags] &= ~TCPHeader.cwr }
         if isIPv6 {
-            segment.storeBigEndian(UInt16(length - ipOffset - 40), at: ipOffset + 4)
+            segment.storeBigEndian(UInt16(length - ipOffset - IPv6Header.length), at: ipOffset + IPv6Header.payloadLengthOffset)
         } else {
+            // With IPv4 the TCP header follows the IP header and its options directly.
             let ipHeaderLength = tcpOffset - ipOffset
-            segment.storeBigEndian(UInt16(length - ipOffset), at: ipOffset + 2)
-            let identification = frame.loadBigEndian(at: ipOffset + 4, as: UInt16.self) &+ UInt16(truncatingIfNeeded: index)
-            segment.storeBigEndian(identification, at: ipOffset + 4)
-            segment.storeBigEndian(UInt16(0), at: ipOffset + 10)
+            segment.storeBigEndian(UInt16(length - ipOffset), at: ipOffset + IPv4Header.totalLengthOffset)
+            let identificationOffset = ipOffset + IPv4Header.identificationOffset
+            let identification = frame.loadBigEndian(at: identificationOffset, as: UInt16.self) &+ UInt16(truncatingIfNeeded: index)
+            segment.storeBigEndian(identification, at: identificationOffset)
+            segment.storeBigEndian(UInt16(0), at: ipOffset + IPv4Header.checksumOffset)
             let ipHeader = UnsafeRawBufferPointer(rebasing: segment[ipOffset..<(ipOffset + ipHeaderLength)])
-            segment.storeBigEndian(InternetChecksum.checksum(ipHeader), at: ipOffset + 10)
+            segment.storeBigEndian(InternetChecksum.checksum(ipHeader), at: ipOffset + IPv4Header.checksumOffset)
         }
         segment.storeBigEndian(UInt16(0), at: tcpOffset + TCPHeader.checksumOffset)
-        let tcpLength = length - tcpOffset
-        let sum = TCPHeader.pseudoHeaderSum(UnsafeRawBufferPointer(segment), ipOffset: ipOffset, isIPv6: isIPv6, tcpLength: tcpLength)
-            + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: segment[tcpOffset...]))
+        let sum = InternetChecksum.pseudoHeaderSum(
+            UnsafeRawBufferPointer(segment), networkOffset: ipOffset, isIPv6: isIPv6, protocol: IPProtocol.tcp, length: length - tcpOffset
+        ) + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: segment[tcpOffset...]))
         segment.storeBigEndian(InternetChecksum.fold(sum), at: tcpOffset + TCPHeader.checksumOffset)
         return length
     }
@@ -93,17 +89,5 @@ public struct TCPSegmentation: Sendable, Equatable {
         if checksum == 0 { checksum = 0xFFFF }
         frame.storeBigEndian(checksum, at: start + offset)
         return true
-    }
-
-    static func ipOffset(_ frame: UnsafeRawBufferPointer) -> Int? {
-        var offset = 12
-        // At most two VLAN tags (802.1ad outer, 802.1Q inner).
-        for _ in 0..<3 {
-            guard frame.count >= offset + 2 else { return nil }
-            let type = frame.loadBigEndian(at: offset, as: UInt16.self)
-            if type != EthernetHeader.vlanTagType && type != EthernetHeader.serviceVLANTagType { return offset + 2 }
-            offset += 4
-        }
-        return nil
     }
 }

@@ -1,4 +1,5 @@
-/// The one's-complement sum of IP, ICMP and TCP headers (RFC 1071).
+/// The one's-complement sum of IP, ICMP and TCP headers (RFC 1071): the full sum, the sum of
+/// the pseudo-header a transport checksum covers, and the incremental update (RFC 1624).
 public enum InternetChecksum {
     /// The sum of `bytes` as big-endian 16-bit words, not yet complemented; sums add up.
     @inline(__always)
@@ -43,7 +44,33 @@ public enum InternetChecksum {
         ~folded(sum)
     }
 
+    /// The checksum of `bytes`, ready to store.
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
         fold(sum(bytes))
+    }
+
+    /// The sum of the pseudo-header that TCP, UDP and ICMPv6 checksums cover: the IP
+    /// packet's addresses (at `networkOffset` in `frame`), the protocol and the length of
+    /// the transport header and payload.
+    @inline(__always)
+    public static func pseudoHeaderSum(
+        _ frame: UnsafeRawBufferPointer, networkOffset: Int, isIPv6: Bool, protocol: UInt8, length: Int
+    ) -> UInt64 {
+        let addresses = isIPv6
+            ? (networkOffset + IPv6Header.sourceOffset)..<(networkOffset + IPv6Header.destinationOffset + IPv6Header.addressLength)
+            : (networkOffset + IPv4Header.sourceOffset)..<(networkOffset + IPv4Header.destinationOffset + IPv4Header.addressLength)
+        return sum(UnsafeRawBufferPointer(rebasing: frame[addresses])) + UInt64(`protocol`) + UInt64(length)
+    }
+
+    /// RFC 1624's incremental update of the checksum stored at `position` when a 16-bit word
+    /// of the data it covers changes from `old` to `new`: HC' = ~(~HC + ~m + m'). The word
+    /// starts at an even offset of the checksummed data (`offsetInSegment`), or an odd one,
+    /// whose bytes land swapped in the one's-complement sum.
+    public static func update(
+        _ frame: UnsafeMutableRawBufferPointer, at position: Int, old: UInt16, new: UInt16, alignedWith offsetInSegment: Int
+    ) {
+        let (before, after) = offsetInSegment % 2 == 0 ? (old, new) : (old.byteSwapped, new.byteSwapped)
+        let checksum = frame.loadBigEndian(at: position, as: UInt16.self)
+        frame.storeBigEndian(fold(UInt64(~checksum) + UInt64(~before) + UInt64(after)), at: position)
     }
 }
