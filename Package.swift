@@ -104,6 +104,11 @@ let package = Package(
             // Known answers from an independent Noise implementation (Tests/noise/interop.py).
             resources: [.copy("Vectors")]
         ),
+        // What of the kernel adapters needs only memory: batches, addresses, results, poll.
+        .testTarget(
+            name: "CausewayLinuxTests",
+            dependencies: ["CausewayLinux", "CausewayCore"]
+        ),
         .testTarget(
             name: "CausewayControlTests",
             dependencies: ["CausewayControl", "CausewayCore"]

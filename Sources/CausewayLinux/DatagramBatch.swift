@@ -60,21 +60,11 @@ public final class DatagramBatch: @unchecked Sendable {
     }
 
     /// Calls `body` with each datagram received into slot `index`: one, or with UDP GRO
-    /// several of one size back to back (the last may be shorter).
+    /// several of one size back to back (CoalescedDatagrams).
     @inline(__always)
     public func forEachDatagram(in index: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
         let received = UnsafeRawBufferPointer(start: buffers.baseAddress! + index * slotSize, count: Int(headers[index].msg_len))
-        let segmentSize = Int(cw_udp_gro_segment_size(&headers[index].msg_hdr))
-        guard segmentSize > 0, segmentSize < received.count else {
-            body(received)
-            return
-        }
-        var offset = 0
-        while offset < received.count {
-            let end = min(offset + segmentSize, received.count)
-            body(UnsafeRawBufferPointer(rebasing: received[offset..<end]))
-            offset = end
-        }
+        CoalescedDatagrams.forEach(in: received, segmentSize: Int(cw_udp_gro_segment_size(&headers[index].msg_hdr)), body)
     }
 
     /// The source of the datagram received into slot `index`.
