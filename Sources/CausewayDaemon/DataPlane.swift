@@ -105,6 +105,7 @@ final class DataPlane: @unchecked Sendable {
     /// Logs what an operator wants in the journal: the peer coming and going, sessions made,
     /// the path MTU settling.
     private func log(_ events: LinkEvents) {
+        guard events != LinkEvents() else { return }
         let peer: Logger.Metadata = ["peer": "\(path.peerAddress)"]
         if events.establishedAsInitiator {
             logger.debug("session established", metadata: peer.merging(["role": "initiator"]) { $1 })

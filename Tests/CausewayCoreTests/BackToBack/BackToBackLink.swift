@@ -68,6 +68,15 @@ final class BackToBackLink {
         turn()
     }
 
+    /// Puts `frame` on one site's LAN and turns both sides twice, long enough for it to cross;
+    /// returns what the other site's LAN got.
+    func carry(_ frame: [UInt8], header: [UInt8]? = nil, from lan: MemoryFrameDevice) -> [MemoryFrameDevice.Written] {
+        lan.inject(frame, header: header)
+        turn()
+        turn()
+        return (lan === lanA ? lanB : lanA).takeWritten()
+    }
+
     func advance(by duration: Duration) {
         now = now + duration
         wallNanoseconds += UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
