@@ -9,6 +9,7 @@ import Synchronization
 /// state on request; what happened that an operator should read about is logged here, once
 /// per turn at most, never per frame.
 final class DataPlane: @unchecked Sendable {
+    static let shortestWait = Duration.milliseconds(1)
     let path: DataPath
     let tap: TAPDevice
     let socket: UDPSocket
@@ -83,7 +84,8 @@ final class DataPlane: @unchecked Sendable {
             var now = Clock.monotonic()
             path.serviceTimers(now: now, wallClock: Clock.wall())
             log(path.takeEvents(now: now))
-            poller.wait(timeout: path.nextDeadline(now: now).since(now))
+            // At least a millisecond: a deadline that stays in the past must not spin the loop.
+            poller.wait(timeout: max(path.nextDeadline(now: now).since(now), Self.shortestWait))
             now = Clock.monotonic()
 
             if poller.isReady(woken) {

@@ -45,6 +45,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = endpoint.port.bigEndian
+            address.sin6_scope_id = endpoint.scopeID
             withUnsafeMutableBytes(of: &address.sin6_addr) { bytes in
                 bytes.storeBytes(of: endpoint.high.bigEndian, toByteOffset: 0, as: UInt64.self)
                 bytes.storeBytes(of: endpoint.low.bigEndian, toByteOffset: 8, as: UInt64.self)
@@ -108,7 +109,8 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
                 let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
                 return EndpointAddress(
                     high: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                    low: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)), port: port
+                    low: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)), port: port,
+                    scopeID: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
                 )
             default:
                 return EndpointAddress(high: 0, low: 0, port: 0)

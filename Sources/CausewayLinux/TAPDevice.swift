@@ -66,6 +66,8 @@ extension TAPDevice: FrameDevice {
                 retryingInterrupts { writev(descriptor, vector, 2) }
             }
         }
-        return written >= 0 ? .completed(written) : IOResult(failedWith: errno)
+        guard written >= 0 else { return IOResult(failedWith: errno) }
+        // A TAP takes a frame whole or not at all; anything else is a failed write.
+        return written == header.count + frame.count ? .completed(written) : .failed(errno: EIO)
     }
 }

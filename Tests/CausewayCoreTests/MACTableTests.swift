@@ -65,9 +65,22 @@ import Testing
 
     /// Unicast addresses whose probes all start at the same slot of `table`.
     func colliding(_ count: Int, in table: MACTable) -> [MACAddress] {
-        let candidates = (0..<UInt64(10_000)).map { MACAddress(rawValue: 0x0200_0000_0000 + $0) }
+        let candidates = (0..<UInt64(20_000)).map { MACAddress(rawValue: 0x0200_0000_0000 + $0) }
         let home = table.homeSlot(of: candidates[0].rawValue)
         return Array(candidates.filter { table.homeSlot(of: $0.rawValue) == home }.prefix(count))
+    }
+
+    @Test func addressesPiledOnOneSlotAreRefusedPastTheProbeLimit() {
+        // A table with room for 64, and 33 addresses with one home slot: only a sender who
+        // knew the process's hash seed could pick these, and still it gets no long probe.
+        var table = MACTable(capacity: 64, agingTime: .seconds(5))
+        let pile = colliding(MACTable.maximumProbe + 1, in: table)
+        #expect(pile.count == MACTable.maximumProbe + 1)
+        let outcomes = pile.map { table.learn($0, at: .local, vlan: nil, now: start) }
+        #expect(outcomes.prefix(MACTable.maximumProbe).allSatisfy { $0 == .learned })
+        #expect(outcomes.last == .tableFull)
+        #expect(pile.prefix(MACTable.maximumProbe).allSatisfy { table.lookup($0, now: start) != nil })
+        #expect(table.lookup(pile[MACTable.maximumProbe], now: start) == nil)
     }
 
     @Test func expiryKeepsCollidingEntriesFindable() {

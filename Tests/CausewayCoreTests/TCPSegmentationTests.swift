@@ -52,6 +52,37 @@ func segmentationPlan(_ frame: UnsafeRawBufferPointer, _ header: UnsafeRawBuffer
         }
     }
 
+    @Test func refusesSegmentsLargerThanAnIPPacketOrSmallerThanTCPSends() {
+        // A header any LAN host's kernel could be tricked into, or a hostile TAP writer: a
+        // 64 KiB frame asked to be cut into one segment of 65,535 bytes (no IP packet is that
+        // long with its headers), or into segments of 8 bytes (eight thousand seals).
+        var frame = SegmentMaker().frame(0, payload: payload(1448, 1))
+        frame += [UInt8](repeating: 7, count: DataPath.largestLANFrame - frame.count)
+        for size: UInt16 in [65_535, 8, 0] {
+            let header: [UInt8] = [1, 1] + hostOrder(66) + hostOrder(size) + hostOrder(34) + hostOrder(16)
+            let plan = frame.withUnsafeBytes { frame in header.withUnsafeBytes { segmentationPlan(frame, $0) } }
+            #expect(plan == nil, "segment size \(size)")
+        }
+        let sane: [UInt8] = [1, 1] + hostOrder(66) + hostOrder(1448) + hostOrder(34) + hostOrder(16)
+        #expect(frame.withUnsafeBytes { frame in sane.withUnsafeBytes { segmentationPlan(frame, $0) } }?.segments == 46)
+    }
+
+    @Test func aChecksumRequestMustBeTheTransports() throws {
+        let frame = SegmentMaker().frame(0, payload: payload(100, 9))
+        let layout = try #require(frame.withUnsafeBytes { FrameLayout(frame: $0) })
+        func fits(start: UInt16, offset: UInt16) -> Bool {
+            let header: [UInt8] = [1, 0] + hostOrder(0) + hostOrder(0) + hostOrder(start) + hostOrder(offset)
+            return header.withUnsafeBytes { TCPSegmentation.checksumRequestFits($0, layout: layout, frameLength: frame.count) }
+        }
+        #expect(fits(start: 34, offset: 16))
+        // Into the Ethernet or IP header, or past the frame's end.
+        #expect(!fits(start: 0, offset: 0))
+        #expect(!fits(start: 14, offset: 10))
+        #expect(!fits(start: 34, offset: UInt16(frame.count)))
+        let plain = [UInt8](repeating: 0, count: VirtioNetHeader.length)
+        #expect(plain.withUnsafeBytes { TCPSegmentation.checksumRequestFits($0, layout: layout, frameLength: frame.count) })
+    }
+
     @Test func aPlainFrameNeedsNoPlan() {
         let frame = SegmentMaker().frame(0, payload: payload(1448, 1))
         let header = [UInt8](repeating: 0, count: VirtioNetHeader.length)

@@ -62,6 +62,13 @@ import Testing
         }
     }
 
+    @Test func aLinkLocalPeerKeepsItsInterface() {
+        let endpoint = EndpointAddress(high: 0xFE80 << 48, low: 2, port: 51820, scopeID: 3)
+        let address = SocketAddress(endpoint, family: AF_INET6)
+        #expect(address.endpointAddress == endpoint)
+        #expect(address.endpointAddress.scopeID == 3)
+    }
+
     @Test func anIPv4PeerOnAnIPv6SocketIsV4Mapped() throws {
         let endpoint = EndpointAddress(try #require(SocketEndpoint("198.18.0.2:51820")))
         let address = SocketAddress(endpoint, family: AF_INET6)

@@ -61,7 +61,10 @@ extension DataPath {
     @inline(__always)
     private func forward(frame: UnsafeMutableRawBufferPointer, slot: Int, now: Moment) -> (next: Int, segments: Int) {
         // The one walk over the frame's headers; everything after reads its offsets.
-        guard let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame)) else {
+        // A checksum left to fill in must be the transport's: checked before anything is read.
+        guard let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame)),
+              TCPSegmentation.checksumRequestFits(UnsafeRawBufferPointer(lanHeader), layout: layout, frameLength: frame.count)
+        else {
             counters.framesFromLAN &+= 1
             counters.bytesFromLAN &+= UInt64(frame.count)
             counters.drop(.malformed)

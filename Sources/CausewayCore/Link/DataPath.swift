@@ -54,6 +54,10 @@ public final class DataPath: @unchecked Sendable {
     private var reportedPathMTU: Int?
 
     public init(configuration: Configuration, identity: SiteIdentity, lan: any FrameDevice, wan: any DatagramSocket) {
+        // What the frame path assumes of the socket's slots: room for a frame's fragments in
+        // one batch, and a frame read into a slot fits `lanFrame` when it must be cut.
+        precondition(wan.sendSlotCount >= Reassembler.maximumPieces, "a batch holds every fragment of one frame")
+        precondition(wan.sendSlot(0).count == Self.sendSlotSize, "send slots are DataPath.sendSlotSize bytes")
         self.lan = lan
         self.wan = wan
         networkID = configuration.networkID

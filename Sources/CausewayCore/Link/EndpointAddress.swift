@@ -6,11 +6,14 @@ public struct EndpointAddress: Hashable, Sendable, CustomStringConvertible {
     public var high: UInt64
     public var low: UInt64
     public var port: UInt16
+    /// The interface of an IPv6 link-local address (sin6_scope_id); zero otherwise.
+    public var scopeID: UInt32
 
-    public init(high: UInt64, low: UInt64, port: UInt16) {
+    public init(high: UInt64, low: UInt64, port: UInt16, scopeID: UInt32 = 0) {
         self.high = high
         self.low = low
         self.port = port
+        self.scopeID = scopeID
     }
 
     /// The address a configured endpoint names.

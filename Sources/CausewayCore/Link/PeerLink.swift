@@ -20,8 +20,9 @@ public struct PeerLink: Sendable {
     public private(set) var current: Session?
     private var previous: Session?
     private var next: Session?
-    /// The session the peer's latest authenticated message came under: the one it seals with.
-    private var lastReceived: Session?
+    /// The local index of the session the peer's latest authenticated message came under:
+    /// the one it seals with. An index, not a reference: it keeps no keys alive.
+    private var lastReceivedIndex: UInt32?
     private var lastSessionAt: Moment?
     private var keysErased = false
 
@@ -58,6 +59,9 @@ public struct PeerLink: Sendable {
         if let session = current, now.since(session.createdAt) >= timing.rejectAfter || session.isExhausted {
             current = nil
         }
+        if let session = previous, now.since(session.createdAt) >= timing.rejectAfter {
+            previous = nil
+        }
         eraseKeysIfSilent(now: now)
         if let retryAt = handshake.pending?.retryAt, now >= retryAt {
             handshake.pending = nil
@@ -86,15 +90,22 @@ public struct PeerLink: Sendable {
     }
 
     /// The earliest moment at which `timersDue` has something to do.
+    /// Only moments still ahead count: one already past that `timersDue` has acted on (the
+    /// peer went down, a rekey that gave up) would otherwise wake the data plane at once,
+    /// again and again.
     public func nextDeadline(now: Moment) -> Moment {
         var deadline = now + timing.keepaliveInterval
-        if let retryAt = handshake.pending?.retryAt { deadline = min(deadline, retryAt) }
-        if let sent = lastKeepaliveSent, current != nil { deadline = min(deadline, sent + timing.keepaliveInterval) }
-        if let session = current {
-            deadline = min(deadline, session.createdAt + rekeyAge(of: session), session.createdAt + timing.rejectAfter)
+        func consider(_ moment: Moment) {
+            if moment > now { deadline = min(deadline, moment) }
         }
-        if let last = lastAuthenticatedReceive { deadline = min(deadline, max(now, last + timing.peerDownAfter)) }
-        return max(deadline, now)
+        if let retryAt = handshake.pending?.retryAt { deadline = min(deadline, max(retryAt, now)) }
+        if let sent = lastKeepaliveSent, current != nil { consider(sent + timing.keepaliveInterval) }
+        if let session = current {
+            consider(session.createdAt + rekeyAge(of: session))
+            consider(session.createdAt + timing.rejectAfter)
+        }
+        if let last = lastAuthenticatedReceive { consider(last + timing.peerDownAfter) }
+        return deadline
     }
 
     /// A new turn of the data plane: handshakes may again cost a few Diffie-Hellmans.
@@ -260,8 +271,7 @@ public struct PeerLink: Sendable {
             counters.drop(reason)
             return nil
         case .success(var opened):
-            // An identity comparison first: no retain for every datagram.
-            if lastReceived !== session { lastReceived = session }
+            lastReceivedIndex = session.localIndex
             if session === next {
                 next = nil
                 promote(session, now: now, counters: &counters)
@@ -299,7 +309,7 @@ public struct PeerLink: Sendable {
     private mutating func promote(_ session: Session, now: Moment, counters: inout Counters) {
         // The peer goes on sealing with the session it last used until it learns of this
         // one. After handshakes that crossed, that is `previous`, not `current`: keep it.
-        if lastReceived == nil || lastReceived !== previous {
+        if previous == nil || previous?.localIndex != lastReceivedIndex {
             previous = current
         }
         current = session
@@ -317,7 +327,7 @@ public struct PeerLink: Sendable {
         current = nil
         previous = nil
         next = nil
-        lastReceived = nil
+        lastReceivedIndex = nil
         handshake.pending = nil
         handshake.cookies.erase()
         keysErased = true

@@ -14,6 +14,11 @@ public struct TCPSegmentation: Sendable, Equatable {
     public let segmentSize: Int
     public let segments: Int
     let payloadLength: Int
+    /// Linux sends no TCP segment with less payload (TCP_MIN_SND_MSS). A smaller size would
+    /// ask for thousands of segments, each sealed and sent, from one read.
+    static let smallestSegment = 48
+    /// IPv4's 16-bit total length: no segment's packet may be longer.
+    static let largestPacket = 65_535
 
     /// The plan for cutting `frame` (whose layout is `layout`), read with `header`; nil when
     /// the header asks for no segmentation, or names a layout the frame does not have: the
@@ -27,7 +32,9 @@ public struct TCPSegmentation: Sendable, Equatable {
         else { return nil }
         let size = VirtioNetHeader.field(header, at: VirtioNetHeader.segmentSizeOffset)
         let headers = tcp + TCPHeader.headerLength(frame, at: tcp)
-        guard size > 0, headers >= tcp + TCPHeader.minimumLength, frame.count > headers else { return nil }
+        guard size >= Self.smallestSegment, headers >= tcp + TCPHeader.minimumLength, frame.count > headers,
+              headers - layout.networkOffset + min(size, frame.count - headers) <= Self.largestPacket
+        else { return nil }
         ipOffset = layout.networkOffset
         self.isIPv6 = isIPv6
         tcpOffset = tcp
@@ -80,6 +87,14 @@ public struct TCPSegmentation: Sendable, Equatable {
     /// Fills in the transport checksum the kernel left to the device (the header's
     /// NEEDS_CSUM: the field holds the pseudo-header sum, the rest is the sum from
     /// `csum_start`). Returns false when the header points outside the frame.
+    /// Whether the checksum a header leaves to fill in, if any, is the transport's and lies
+    /// inside the frame. Checked before anything is decided about the frame: a request
+    /// pointing elsewhere would rewrite headers after they were read.
+    public static func checksumRequestFits(_ header: UnsafeRawBufferPointer, layout: FrameLayout, frameLength: Int) -> Bool {
+        guard let (start, offset) = VirtioNetHeader.checksumToComplete(header) else { return true }
+        return start == layout.transportOffset && start + offset + 2 <= frameLength
+    }
+
     public static func completeChecksum(_ frame: UnsafeMutableRawBufferPointer, header: UnsafeRawBufferPointer) -> Bool {
         guard let (start, offset) = VirtioNetHeader.checksumToComplete(header) else { return true }
         guard start < frame.count, start + offset + 2 <= frame.count else { return false }

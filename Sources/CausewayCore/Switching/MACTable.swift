@@ -16,6 +16,11 @@ public enum MACLocation: Hashable, Sendable {
 /// least twice as many slots as the cap (a power of two), so a probe for any address ends
 /// within a short run of slots; linear probing; deletion by backward shift, so no tombstones
 /// pile up and expiry removes entries in place. Learning, lookup and expiry never allocate.
+///
+/// Source MACs are chosen by whoever sends a frame, on either LAN: the slot of an address is
+/// SipHash under the process's random seed (Swift's `Hasher`), so nobody can pick addresses
+/// that pile into one run, and no address is ever stored further than `maximumProbe` slots
+/// from its home, so no probe is ever longer, whatever the table holds.
 public struct MACTable: Sendable {
     public struct Entry: Sendable, Equatable {
         public var location: MACLocation
@@ -50,11 +55,11 @@ public struct MACTable: Sendable {
     /// The entry of the address in the same slot of `keys`.
     private var entries: [Entry]
     private let slotMask: Int
-    /// Shifts a 64-bit product down to a slot index (Fibonacci hashing).
-    private let hashShift: UInt64
 
     /// Never a key: addresses have 48 bits.
     private static let vacantKey = UInt64.max
+    /// The furthest from its home slot an address is stored; past it, it is not learned.
+    static let maximumProbe = 32
 
     public init(capacity: Int, agingTime: Duration) {
         precondition(capacity > 0, "a MAC table holds at least one entry")
@@ -64,7 +69,6 @@ public struct MACTable: Sendable {
         // every probe.
         let slotCount = 1 << (Int.bitWidth - (2 * capacity - 1).leadingZeroBitCount)
         slotMask = slotCount - 1
-        hashShift = UInt64(64 - slotCount.trailingZeroBitCount)
         keys = Array(repeating: Self.vacantKey, count: slotCount)
         entries = Array(repeating: .vacant, count: slotCount)
     }
@@ -72,7 +76,8 @@ public struct MACTable: Sendable {
     /// Records that `address` was seen at `location` now.
     public mutating func learn(_ address: MACAddress, at location: MACLocation, vlan: UInt16?, now: Moment) -> LearnOutcome {
         guard !address.isGroup else { return .ignored }
-        let (slot, found) = probe(address.rawValue)
+        // A run crowded past `maximumProbe` counts as full: refused, as at the cap.
+        guard let (slot, found) = probe(address.rawValue) else { return .tableFull }
         let fresh = Entry(location: location, vlan: vlan, learnedAt: now, lastSeen: now)
         if found {
             // An aged-out entry not yet swept still holds its slot: learned afresh, in place.
@@ -97,8 +102,7 @@ public struct MACTable: Sendable {
 
     /// The live entry for `address`, or nil when it is unknown or aged out.
     public func lookup(_ address: MACAddress, now: Moment) -> Entry? {
-        let (slot, found) = probe(address.rawValue)
-        guard found, !isExpired(entries[slot], now: now) else { return nil }
+        guard let (slot, found) = probe(address.rawValue), found, !isExpired(entries[slot], now: now) else { return nil }
         return entries[slot]
     }
 
@@ -151,19 +155,22 @@ public struct MACTable: Sendable {
 
     /// The slot a probe for `key` starts at.
     func homeSlot(of key: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> hashShift)
+        var hasher = Hasher()
+        hasher.combine(key)
+        return hasher.finalize() & slotMask
     }
 
-    /// The slot holding `key` (found), or else the vacant slot that ends its run, where it
-    /// would go. The load of at most one half guarantees a vacant slot.
-    private func probe(_ key: UInt64) -> (slot: Int, found: Bool) {
+    /// The slot holding `key` (found), or else the vacant slot where it would go; nil when
+    /// neither is within `maximumProbe` slots of its home.
+    private func probe(_ key: UInt64) -> (slot: Int, found: Bool)? {
         var slot = homeSlot(of: key)
-        while true {
+        for _ in 0..<Self.maximumProbe {
             let held = keys[slot]
             if held == key { return (slot, true) }
             if held == Self.vacantKey { return (slot, false) }
             slot = (slot + 1) & slotMask
         }
+        return nil
     }
 
     /// Empties `slot` and shifts later entries of its run back into the hole, so that every

@@ -52,7 +52,7 @@ final class BackToBackLink {
         turn(b)
     }
 
-    private func turn(_ side: DataPath) {
+    func turn(_ side: DataPath) {
         side.serviceTimers(now: now, wallClock: wallClock)
         side.receiveFromPeer(now: now)
         side.forwardFromLAN(now: now)

@@ -99,6 +99,22 @@ import Testing
         #expect(link.carry(large, from: link.lanA).last == .init(frame: large))
     }
 
+    @Test func aSilentPeerNeverPutsTheNextDeadlineInThePast() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        // B stops: only A turns, for long enough to see the peer go down, handshakes give up
+        // and keys be erased. Each time, A must have a reason to sleep.
+        var earliestWait = Duration.seconds(1000)
+        for _ in 0..<2400 {
+            link.turn(link.a)
+            let wait = link.a.nextDeadline(now: link.now).since(link.now)
+            earliestWait = min(earliestWait, wait)
+            link.advance(by: .milliseconds(250))
+        }
+        #expect(!link.a.link.isUp(now: link.now))
+        #expect(earliestWait > .zero)
+    }
+
     @Test func rekeyingKeepsEveryFrame() throws {
         let link = try BackToBackLink()
         try link.establish()
