@@ -207,6 +207,59 @@ import Testing
         #expect(link.a.counters.framesToPeer == sentBefore)
     }
 
+    static let qinq: [UInt8] = [0x88, 0xA8, 0x00, 0x07, 0x81, 0x00, 0x00, 0x64]
+
+    @Test(arguments: [false, true])
+    func aDoubleTaggedSYNIsClampedToThePathOnTheWay(ipv6: Bool) throws {
+        let link = try BackToBackLink()
+        link.network.pathMTU = 1400
+        try link.establish()
+        let syn = TCPFrames.syn(ipv6: ipv6, tags: Self.qinq, options: [2, 4, 0x05, 0xB4])
+        let written = link.carry(syn, from: link.lanA)
+        let out = try #require(written.first?.frame)
+        // The largest frame that crosses whole, less two tags, Ethernet, IP and TCP headers.
+        let expected = link.a.pathMTU.largestWholeFrame - 14 - Self.qinq.count - (ipv6 ? 40 : 20) - 20
+        #expect(TCPFrames.mss(out, at: 0) == expected)
+        #expect(TCPFrames.verifies(out))
+        #expect(link.a.counters.mssClamped == 1)
+    }
+
+    @Test func doubleTaggedSegmentsAreMergedAtTheFarSide() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        var maker = SegmentMaker()
+        maker.tags = Self.qinq
+        let segments = (0..<10).map { maker.frame($0, payload: payload(1200, UInt8($0)), sequence: 1_000 + UInt32($0) * 1200) }
+        for segment in segments { link.lanA.inject(segment) }
+        link.turn()
+        link.turn()
+        let written = link.lanB.takeWritten()
+        #expect(written.count == 1)
+        #expect(link.b.counters.framesCoalesced == 10)
+        // Cut back by the kernel at B's bridge, the merged frame is the ten segments.
+        let merged = try #require(written.first)
+        #expect(try TCPSegmentationTests().segments(of: Written(frame: merged.frame, header: merged.header, frames: 10, bytes: 0)) == segments)
+    }
+
+    @Test func theSnapshotHoldsNoMACRowsUnlessAsked() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        _ = link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast), from: link.lanA)
+        let summary = StatusSnapshot(
+            link: link.a.link, endpoint: "\(link.a.peerAddress)", pathMTU: link.a.pathMTU, reassembler: link.a.reassembler,
+            table: link.a.forwarder.table, counters: link.a.counters, now: link.now, includingMACTable: false
+        )
+        #expect(summary.table == nil)
+        #expect(summary.macTable.entries == 1)
+        #expect(summary.counters.flooded == 1)
+        #expect(summary.peer.up)
+        let full = StatusSnapshot(
+            link: link.a.link, endpoint: "\(link.a.peerAddress)", pathMTU: link.a.pathMTU, reassembler: link.a.reassembler,
+            table: link.a.forwarder.table, counters: link.a.counters, now: link.now, includingMACTable: true
+        )
+        #expect(full.table?.lookup(Hosts.a1, now: link.now)?.location == .local)
+    }
+
     @Test func aFrameTheLANCutShortIsCountedAsOversized() throws {
         let link = try BackToBackLink()
         try link.establish()
