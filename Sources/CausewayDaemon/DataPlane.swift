@@ -107,7 +107,7 @@ final class DataPlane: @unchecked Sendable {
     /// Logs what an operator wants in the journal: the peer coming and going, sessions made,
     /// the path MTU settling.
     private func log(_ events: LinkEvents) {
-        guard events != LinkEvents() else { return }
+        guard !events.isEmpty else { return }
         let peer: Logger.Metadata = ["peer": "\(path.peerAddress)"]
         if events.establishedAsInitiator {
             logger.debug("session established", metadata: peer.merging(["role": "initiator"]) { $1 })
@@ -119,6 +119,13 @@ final class DataPlane: @unchecked Sendable {
         case true?: logger.notice("peer up", metadata: peer)
         case false?: logger.warning("peer down: no authenticated message for \(path.link.timing.peerDownAfter)", metadata: peer)
         case nil: break
+        }
+        for index in 0..<events.refusedClaimCount {
+            let claim = events.refusedClaims[index]
+            let why = claim.reason == .macFlapping
+                ? "it keeps moving between this LAN and the peer (a loop?); the peer's frames from it are dropped for \(MACTable.dampingTime)"
+                : "it was on this LAN less than \(path.macHoldTime) ago; it stays on the LAN and the peer's frames from it are dropped"
+            logger.warning("the peer claimed MAC \(claim.address): \(why)", metadata: peer)
         }
         if let size = events.pathMTUSettled {
             logger.notice("path MTU \(size): frames up to \(path.pathMTU.largestWholeFrame) bytes cross whole, larger ones as fragments", metadata: peer)

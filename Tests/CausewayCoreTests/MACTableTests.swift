@@ -179,7 +179,7 @@ import Testing
     @Test func sendsFramesToARemoteAddressToThePeer() {
         var forwarder = Forwarder(table: MACTable(capacity: 64, agingTime: .seconds(300)))
         var counters = Counters()
-        forwarder.frameFromPeer(header(from: remote, to: .broadcast), peer: 0, now: now, counters: &counters)
+        _ = forwarder.frameFromPeer(header(from: remote, to: .broadcast), peer: 0, now: now, holdTime: .zero, counters: &counters)
         #expect(forwarder.frameFromLAN(header(from: local, to: remote), now: now, counters: &counters) == .sendToPeer)
     }
 
@@ -187,7 +187,7 @@ import Testing
         var forwarder = Forwarder(table: MACTable(capacity: 64, agingTime: .seconds(300)))
         var counters = Counters()
         _ = forwarder.frameFromLAN(header(from: local, to: .broadcast), now: now, counters: &counters)
-        forwarder.frameFromPeer(header(from: local, to: .broadcast), peer: 0, now: now, counters: &counters)
+        _ = forwarder.frameFromPeer(header(from: local, to: .broadcast), peer: 0, now: now, holdTime: .zero, counters: &counters)
         #expect(counters.macMoves == 1)
         #expect(forwarder.frameFromLAN(header(from: otherLocal, to: local), now: now, counters: &counters) == .sendToPeer)
     }

@@ -29,6 +29,14 @@ public struct Configuration: Sendable, Equatable {
     public var icmpTooBig: Bool
     /// Where `causewayctl` reaches the daemon: a Unix socket path, absolute.
     public var controlSocket: String
+    /// Storm control: broadcast, multicast and unknown-unicast frames per second, each class
+    /// metered on its own, towards the peer and from it; 0 turns it off.
+    public var floodRate: Int
+    /// How many such frames may pass at once before the rate applies.
+    public var floodBurst: Int
+    /// How long after an address was last seen on this LAN a frame from the peer claiming it
+    /// is a conflict, not a move.
+    public var macHoldTime: Duration
 
     public enum LogLevel: String, CaseIterable, Sendable {
         case trace, debug, info, notice, warning, error, critical
@@ -38,6 +46,11 @@ public struct Configuration: Sendable, Equatable {
     public static let defaultMACAgingTime = Duration.seconds(300)
     public static let defaultMACTableSize = 4096
     public static let defaultKeepaliveInterval = Duration.seconds(5)
+    /// Far above what ARP, neighbour discovery and mDNS of a few hundred hosts send (a few
+    /// frames per second each), far below a storm (tens of thousands).
+    public static let defaultFloodRate = 2000
+    public static let defaultFloodBurst = 4000
+    public static let defaultMACHoldTime = Duration.seconds(5)
     /// Daemons put their control sockets here unless told otherwise; causewayctl looks here.
     public static let controlSocketDirectory = "/run/causeway"
     /// The kernel's limit for a Unix socket path (sun_path, 108 bytes with its NUL).

@@ -20,6 +20,9 @@ extension Configuration {
         case controlSocket = "control-socket"
         case migrateAddresses = "migrate-addresses"
         case icmpTooBig = "icmp-too-big"
+        case floodRate = "flood-rate"
+        case floodBurst = "flood-burst"
+        case macHoldTime = "mac-hold-time"
     }
 
     /// The keys of the `[peer]` table.
@@ -77,6 +80,9 @@ extension Configuration {
         } ?? .info
         migrateAddresses = try reader.optionalBool(.migrateAddresses) ?? false
         icmpTooBig = try reader.optionalBool(.icmpTooBig) ?? false
+        floodRate = try reader.optionalInteger(.floodRate, in: 0...10_000_000) ?? Self.defaultFloodRate
+        floodBurst = try reader.optionalInteger(.floodBurst, in: 1...10_000_000) ?? max(Self.defaultFloodBurst, floodRate)
+        macHoldTime = try reader.optionalInteger(.macHoldTime, in: 0...3600).map { .seconds($0) } ?? Self.defaultMACHoldTime
         controlSocket = try reader.optionalString(.controlSocket).map { path throws(ConfigurationError) in
             guard !path.isEmpty else { throw reader.error(.controlSocket, "is empty") }
             return Self.resolve(path, relativeTo: file)

@@ -81,6 +81,10 @@ extension DataPath {
             counters.suppressedLocal &+= UInt64(segments)
             return (slot, segments)
         case .flood:
+            guard stormToPeer.admit(header.destination, now: now) else {
+                counters.drop(StormControl.floodClass(of: header.destination).dropReason, count: segments)
+                return (slot, segments)
+            }
             counters.flooded &+= UInt64(segments)
         case .sendToPeer:
             break

@@ -106,7 +106,16 @@ extension DataPath {
             return
         }
         let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
-        forwarder.frameFromPeer(header, peer: link.peerID, now: now, counters: &counters)
+        if let refusal = forwarder.frameFromPeer(header, peer: link.peerID, now: now, holdTime: macHoldTime, counters: &counters) {
+            counters.drop(refusal)
+            if refusal != .macUnlearnable { noteRefusedClaim(header.source, refusal, now: now) }
+            return
+        }
+        // What this LAN's bridge would flood is metered as it is on the way out.
+        if forwarder.isFlooded(header.destination, now: now), !stormFromPeer.admit(header.destination, now: now) {
+            counters.drop(StormControl.floodClass(of: header.destination).dropReason)
+            return
+        }
         // The SYN-ACK's MSS bounds what this side's hosts send: clamp it to this side's path.
         if MSSClamp.clamp(frame, layout: layout, largestFrame: pathMTU.largestWholeFrame) {
             counters.mssClamped &+= 1

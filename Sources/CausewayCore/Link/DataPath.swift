@@ -25,6 +25,11 @@ public final class DataPath: @unchecked Sendable {
     let wan: any DatagramSocket
     let networkID: NetworkID
     let answersTooBig: Bool
+    public let macHoldTime: Duration
+    /// Flooded frames towards the peer, and flooded frames from it towards the LAN.
+    var stormToPeer: StormControl
+    var stormFromPeer: StormControl
+    var refusedClaims = RefusedClaims()
 
     public internal(set) var link: PeerLink
     public internal(set) var forwarder: Forwarder
@@ -62,6 +67,9 @@ public final class DataPath: @unchecked Sendable {
         self.wan = wan
         networkID = configuration.networkID
         answersTooBig = configuration.icmpTooBig
+        macHoldTime = configuration.macHoldTime
+        stormToPeer = StormControl(rate: configuration.floodRate, burst: configuration.floodBurst)
+        stormFromPeer = stormToPeer
         link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: configuration.keepaliveInterval))
         forwarder = Forwarder(table: MACTable(capacity: configuration.macTableSize, agingTime: configuration.macAgingTime))
         peerAddress = EndpointAddress(configuration.peer)
@@ -127,6 +135,14 @@ public final class DataPath: @unchecked Sendable {
         return events
     }
 
+    /// Notes a refused claim of the peer on `address` for the log, once a minute per address
+    /// and as many per turn as `LinkEvents` holds.
+    func noteRefusedClaim(_ address: MACAddress, _ reason: DropReason, now: Moment) {
+        guard events.refusedClaimCount < LinkEvents.refusedClaimCapacity, refusedClaims.shouldReport(address, now: now) else { return }
+        events.refusedClaims[events.refusedClaimCount] = RefusedClaims.Claim(address: address, reason: reason)
+        events.refusedClaimCount += 1
+    }
+
     /// Notes the peer coming and going and the path MTU settling: on change, never per frame.
     private func noteTransitions(now: Moment) {
         let up = link.isUp(now: now)
@@ -162,8 +178,11 @@ public final class DataPath: @unchecked Sendable {
 }
 
 /// What the data path saw happen that belongs in the log, gathered between two
-/// `takeEvents` calls (at most a turn of the data plane apart).
-public struct LinkEvents: Sendable, Equatable {
+/// `takeEvents` calls (at most a turn of the data plane apart). Fixed size: gathering
+/// allocates nothing.
+public struct LinkEvents: Sendable {
+    static let refusedClaimCapacity = 8
+
     /// A session completed with this side as the initiator.
     public var establishedAsInitiator = false
     /// A session completed with this side as the responder (the peer's first message came).
@@ -172,6 +191,15 @@ public struct LinkEvents: Sendable, Equatable {
     public var peerUp: Bool?
     /// The path MTU settled at this size.
     public var pathMTUSettled: Int?
+    /// Claims of the peer on addresses of this LAN that were refused: the first
+    /// `refusedClaimCount` are set.
+    public var refusedClaims = InlineArray<8, RefusedClaims.Claim>(repeating: RefusedClaims.Claim(address: .broadcast, reason: .macConflict))
+    public var refusedClaimCount = 0
 
     public init() {}
+
+    /// Nothing to log.
+    public var isEmpty: Bool {
+        !establishedAsInitiator && !establishedAsResponder && peerUp == nil && pathMTUSettled == nil && refusedClaimCount == 0
+    }
 }

@@ -47,6 +47,21 @@ public enum DropReason: String, CaseIterable, Codable, Error, Sendable {
     case reassemblyTimeout = "reassembly-timeout"
     /// A split frame given up to make room: every reassembly slot was in use.
     case reassemblyFull = "reassembly-full"
+    /// A broadcast frame beyond the storm-control rate, from the LAN or from the peer.
+    case stormBroadcast = "storm-broadcast"
+    /// A multicast frame beyond the storm-control rate (link-local control frames never are).
+    case stormMulticast = "storm-multicast"
+    /// A unicast frame to an unknown address beyond the storm-control rate.
+    case stormUnknownUnicast = "storm-unknown-unicast"
+    /// A frame from the peer whose source address was seen on this LAN within the hold time:
+    /// a hijack, or a loop. The address stays where it is.
+    case macConflict = "mac-conflict"
+    /// A frame from the peer whose source address the full MAC table could not learn: not
+    /// delivered, so a flood of addresses from afar cannot fill this LAN's bridges either.
+    case macUnlearnable = "mac-unlearnable"
+    /// A frame from the peer whose source address keeps moving between this LAN and the peer:
+    /// damped for a while, as a loop without spanning tree makes it move.
+    case macFlapping = "mac-flapping"
 
     /// The reason's place in `allCases`, where `DropCounts` keeps its count. A case without a
     /// payload is stored as its declaration-order tag (Swift's layout for such enums), so this

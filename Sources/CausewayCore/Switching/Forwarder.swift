@@ -37,9 +37,28 @@ public struct Forwarder: Sendable {
         }
     }
 
-    /// Learns from a frame that arrived from `peer`.
-    public mutating func frameFromPeer(_ header: EthernetHeader, peer: Int, now: Moment, counters: inout Counters) {
-        Self.count(table.learn(header.source, at: .remote(peer: peer), vlan: header.vlan, now: now), into: &counters)
+    /// Learns from a frame that arrived from `peer`, whose source address is a claim to check
+    /// (`MACTable.learn`): returns why the frame must not reach the LAN, or nil to deliver it.
+    /// An address seen here within `holdTime`, one that flaps, or one the full table cannot
+    /// take keeps the frame off the LAN, so the far side can neither move a host of ours to
+    /// the tunnel nor fill this LAN's bridges with addresses.
+    public mutating func frameFromPeer(
+        _ header: EthernetHeader, peer: Int, now: Moment, holdTime: Duration, counters: inout Counters
+    ) -> DropReason? {
+        let outcome = table.learn(header.source, at: .remote(peer: peer), vlan: header.vlan, now: now, holdTime: holdTime)
+        Self.count(outcome, into: &counters)
+        switch outcome {
+        case .conflict: return .macConflict
+        case .damped: return .macFlapping
+        case .tableFull: return .macUnlearnable
+        case .ignored, .learned, .refreshed, .moved: return nil
+        }
+    }
+
+    /// Whether a frame from the peer to `destination` is one this LAN's bridge will flood:
+    /// group, or unicast to an address not learned here.
+    public func isFlooded(_ destination: MACAddress, now: Moment) -> Bool {
+        destination.isGroup || table.lookup(destination, now: now)?.location != .local
     }
 
     public mutating func removeExpired(now: Moment) {
@@ -52,7 +71,7 @@ public struct Forwarder: Sendable {
         switch outcome {
         case .moved: counters.macMoves &+= 1
         case .tableFull: counters.macTableFull &+= 1
-        case .learned, .refreshed, .ignored: break
+        case .learned, .refreshed, .ignored, .conflict, .damped: break
         }
     }
 }

@@ -27,6 +27,11 @@ public struct MACTable: Sendable {
         public var vlan: UInt16?
         public var learnedAt: Moment
         public var lastSeen: Moment
+        /// Moves between locations counted since `flapWindowStart`, to find a flapping address.
+        var flapMoves: UInt8 = 0
+        var flapWindowStart = Moment.zero
+        /// Until then, the peer's claims on this address are refused (a loop made it flap).
+        var dampedUntil = Moment.zero
 
         /// What a vacant slot holds; never read as an entry.
         static let vacant = Entry(location: .local, vlan: nil, learnedAt: .zero, lastSeen: .zero)
@@ -41,7 +46,17 @@ public struct MACTable: Sendable {
         case tableFull
         /// A group address as a source is malformed; it is never learned.
         case ignored
+        /// The peer claimed an address seen on this LAN within the hold time; it stays local.
+        case conflict
+        /// The peer claimed an address that has been flapping; refused until the damping ends.
+        case damped
     }
+
+    /// More moves than this within `flapWindow` make an address flap.
+    static let flapLimit: UInt8 = 4
+    static let flapWindow = Duration.seconds(1)
+    /// How long a flapping address is refused to the peer.
+    public static let dampingTime = Duration.seconds(10)
 
     /// The most addresses the table holds.
     public let capacity: Int
@@ -73,8 +88,12 @@ public struct MACTable: Sendable {
         entries = Array(repeating: .vacant, count: slotCount)
     }
 
-    /// Records that `address` was seen at `location` now.
-    public mutating func learn(_ address: MACAddress, at location: MACLocation, vlan: UInt16?, now: Moment) -> LearnOutcome {
+    /// Records that `address` was seen at `location` now. A claim from a peer is input to
+    /// check, not a fact: on an address seen on this LAN less than `holdTime` ago it is a
+    /// conflict, and on a flapping address it is damped; neither changes the entry.
+    public mutating func learn(
+        _ address: MACAddress, at location: MACLocation, vlan: UInt16?, now: Moment, holdTime: Duration = .zero
+    ) -> LearnOutcome {
         guard !address.isGroup else { return .ignored }
         // A run crowded past `maximumProbe` counts as full: refused, as at the cap.
         guard let (slot, found) = probe(address.rawValue) else { return .tableFull }
@@ -86,11 +105,16 @@ public struct MACTable: Sendable {
                 return .learned
             }
             let previous = entries[slot].location
+            if case .remote = location {
+                if entries[slot].dampedUntil > now { return .damped }
+                if previous == .local, now.since(entries[slot].lastSeen) < holdTime { return .conflict }
+            }
             entries[slot].lastSeen = now
             entries[slot].vlan = vlan
             guard previous != location else { return .refreshed }
             entries[slot].location = location
             entries[slot].learnedAt = now
+            noteMove(slot, now: now)
             return .moved(from: previous)
         }
         guard count < capacity else { return .tableFull }
@@ -125,6 +149,18 @@ public struct MACTable: Sendable {
         }
         count -= removed
         return removed
+    }
+
+    /// Counts a move of the entry in `slot`; past `flapLimit` in one window it is damped.
+    private mutating func noteMove(_ slot: Int, now: Moment) {
+        if now.since(entries[slot].flapWindowStart) >= Self.flapWindow {
+            entries[slot].flapWindowStart = now
+            entries[slot].flapMoves = 0
+        }
+        entries[slot].flapMoves &+= 1
+        if entries[slot].flapMoves > Self.flapLimit {
+            entries[slot].dampedUntil = now + Self.dampingTime
+        }
     }
 
     /// When `entry` stops being valid.

@@ -20,17 +20,18 @@ final class BackToBackLink {
         HandshakeTimestamp(seconds: wallNanoseconds / 1_000_000_000, nanoseconds: UInt32(wallNanoseconds % 1_000_000_000))
     }
 
-    init(macTableSize: Int = 64, icmpTooBig: Bool = false) throws {
+    /// `settingsA` and `settingsB` are further top-level TOML lines for one side each.
+    init(macTableSize: Int = 64, icmpTooBig: Bool = false, settingsA: String = "", settingsB: String = "") throws {
         let sites = TwoSites()
         let wanA = network.socket(at: Self.addressA)
         let wanB = network.socket(at: Self.addressB)
-        a = DataPath(configuration: try Self.configuration(peer: "198.18.0.2:51820", macTableSize: macTableSize, icmpTooBig: icmpTooBig),
+        a = DataPath(configuration: try Self.configuration(peer: "198.18.0.2:51820", macTableSize: macTableSize, icmpTooBig: icmpTooBig, settings: settingsA),
                      identity: sites.siteA, lan: lanA, wan: wanA)
-        b = DataPath(configuration: try Self.configuration(peer: "198.18.0.1:51820", macTableSize: macTableSize, icmpTooBig: icmpTooBig),
+        b = DataPath(configuration: try Self.configuration(peer: "198.18.0.1:51820", macTableSize: macTableSize, icmpTooBig: icmpTooBig, settings: settingsB),
                      identity: sites.siteB, lan: lanB, wan: wanB)
     }
 
-    static func configuration(peer: String, macTableSize: Int, icmpTooBig: Bool) throws -> Configuration {
+    static func configuration(peer: String, macTableSize: Int, icmpTooBig: Bool, settings: String) throws -> Configuration {
         try Configuration(toml: """
             bridge = "br0"
             lan-interface = "eth1"
@@ -39,6 +40,7 @@ final class BackToBackLink {
             private-key-file = "site.key"
             mac-table-size = \(macTableSize)
             icmp-too-big = \(icmpTooBig)
+            \(settings)
 
             [peer]
             public-key = "\(PrivateKey.random().publicKey.base64)"

@@ -1,0 +1,109 @@
+import Testing
+@testable import CausewayCore
+
+/// A LAN joined to another is no worse off for it: storms are metered, the far side cannot
+/// move a host of ours or fill our bridge, and a loop degrades to counters.
+@Suite struct LinkSafetyTests {
+    static let bpdu = MACAddress([0x01, 0x80, 0xC2, 0, 0, 0])
+
+    /// Puts `frames` on `lan` in batches the in-memory LAN holds, turning both sides after
+    /// each; returns how many frames the other LAN got.
+    @discardableResult
+    func pour(_ frames: [[UInt8]], on lan: MemoryFrameDevice, _ link: BackToBackLink) -> Int {
+        let other = lan === link.lanA ? link.lanB : link.lanA
+        var arrived = 0
+        for start in stride(from: 0, to: frames.count, by: 200) {
+            for frame in frames[start..<min(start + 200, frames.count)] { lan.inject(frame) }
+            link.turn()
+            link.turn()
+            arrived += other.takeWritten().count
+        }
+        return arrived
+    }
+
+    @Test func aBroadcastStormReachesThePeerOnlyAtTheRate() throws {
+        let link = try BackToBackLink(settingsA: "flood-rate = 100\nflood-burst = 100")
+        try link.establish()
+        _ = link.lanB.takeWritten()
+        // A thousand broadcasts in no time at all: the burst passes, the rest is dropped.
+        #expect(pour((0..<1000).map { Hosts.frame(from: Hosts.a1, to: .broadcast, seed: UInt8(truncatingIfNeeded: $0)) }, on: link.lanA, link) == 100)
+        #expect(link.a.counters.drops(.stormBroadcast) == 900)
+        // Unicast to a host known behind the peer, and spanning tree's frames, are never metered.
+        _ = link.carry(Hosts.frame(from: Hosts.b1, to: .broadcast), from: link.lanB)
+        let unicast = Hosts.frame(from: Hosts.a1, to: Hosts.b1)
+        let bpdu = Hosts.frame(from: Hosts.a1, to: Self.bpdu)
+        #expect(pour(Array(repeating: unicast, count: 300) + Array(repeating: bpdu, count: 50), on: link.lanA, link) == 350)
+        // A second later the bucket has refilled by the rate.
+        link.advance(by: .seconds(1))
+        #expect(pour((0..<500).map { Hosts.frame(from: Hosts.a1, to: .broadcast, seed: UInt8(truncatingIfNeeded: $0)) }, on: link.lanA, link) == 100)
+    }
+
+    @Test func floodedFramesFromThePeerAreMeteredBeforeTheLAN() throws {
+        // A meters nothing on the way out; B meters what it would flood into its LAN.
+        let link = try BackToBackLink(settingsA: "flood-rate = 0", settingsB: "flood-rate = 50\nflood-burst = 50")
+        try link.establish()
+        _ = link.lanB.takeWritten()
+        let unknown = MACAddress([0x02, 0, 0, 0, 0xC, 9])
+        #expect(pour((0..<300).map { Hosts.frame(from: Hosts.a1, to: $0 % 2 == 0 ? .broadcast : unknown) }, on: link.lanA, link) == 100)
+        #expect(link.a.counters.flooded == 300)
+        #expect(link.b.counters.drops(.stormBroadcast) == 100)
+        #expect(link.b.counters.drops(.stormUnknownUnicast) == 100)
+    }
+
+    @Test func theFarSideCannotClaimAHostOfOurs() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        // a1 talks on A's LAN: learned local.
+        _ = link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast), from: link.lanA)
+        _ = link.a.takeEvents(now: link.now)
+        // A host on B's LAN sends with a1's address: refused, not delivered, a1 stays local.
+        #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 9), from: link.lanB).isEmpty)
+        #expect(link.a.counters.drops(.macConflict) == 1)
+        #expect(link.a.forwarder.table.lookup(Hosts.a1, now: link.now)?.location == .local)
+        let events = link.a.takeEvents(now: link.now)
+        #expect(events.refusedClaimCount == 1)
+        #expect(events.refusedClaims[0] == RefusedClaims.Claim(address: Hosts.a1, reason: .macConflict))
+        // Claimed again at once: dropped again, but logged once a minute only.
+        _ = link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 10), from: link.lanB)
+        #expect(link.a.counters.drops(.macConflict) == 2)
+        #expect(link.a.takeEvents(now: link.now).refusedClaimCount == 0)
+        // After the hold time without a1 on A's LAN, the host may really have moved.
+        link.advance(by: Configuration.defaultMACHoldTime + .seconds(1))
+        #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 11), from: link.lanB).count == 1)
+        #expect(link.a.forwarder.table.lookup(Hosts.a1, now: link.now)?.location == .remote(peer: 0))
+        #expect(link.a.counters.macMoves == 1)
+    }
+
+    @Test func addressesFromAfarBeyondTheTableAreNotDelivered() throws {
+        let link = try BackToBackLink(macTableSize: 16)
+        try link.establish()
+        var random = SplitMix64(seed: 3)
+        let flood = (0..<200).map { _ in
+            Hosts.frame(from: MACAddress(rawValue: random.next() & 0xFEFF_FFFF_FFFF), to: .broadcast)
+        }
+        let delivered = pour(flood, on: link.lanB, link)
+        // What A's table could learn reached A's LAN; nothing more.
+        #expect(delivered <= 16)
+        #expect(link.a.forwarder.table.count <= 16)
+        #expect(UInt64(delivered) + link.a.counters.drops(.macUnlearnable) == 200)
+    }
+
+    @Test func aFlappingAddressIsDampedForThePeer() throws {
+        // No hold time: every claim is a move, as a loop without spanning tree makes them.
+        let link = try BackToBackLink(settingsA: "mac-hold-time = 0")
+        try link.establish()
+        for turn in 0..<6 {
+            link.lanA.inject(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: UInt8(turn)))
+            link.turn()
+            _ = link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: UInt8(turn)), from: link.lanB)
+            link.advance(by: .milliseconds(50))
+        }
+        #expect(link.a.counters.drops(.macFlapping) > 0)
+        let dropped = link.a.counters.drops(.macFlapping)
+        #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 99), from: link.lanB).isEmpty)
+        #expect(link.a.counters.drops(.macFlapping) == dropped + 1)
+        // After the damping time, the peer may claim it again.
+        link.advance(by: MACTable.dampingTime + .seconds(1))
+        #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 100), from: link.lanB).count == 1)
+    }
+}
