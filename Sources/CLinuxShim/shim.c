@@ -89,6 +89,14 @@ int cw_recvmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int fla
     return recvmmsg(fd, (struct mmsghdr *)messages, count, flags, NULL);
 }
 
+int cw_tap_set_carrier(int fd, int on) {
+    int result;
+    do {
+        result = ioctl(fd, TUNSETCARRIER, &on);
+    } while (result < 0 && errno == EINTR);
+    return result;
+}
+
 int cw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 int cw_accept_nonblocking(int listener) { return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }

@@ -29,6 +29,9 @@ final class DataPlane: @unchecked Sendable {
         socket = try UDPSocket(binding: configuration.listen, sendSlotSize: DataPath.sendSlotSize)
         wakeup = try EventFD()
         path = DataPath(configuration: configuration, identity: identity, lan: tap, wan: socket)
+        if path.carrierFailed {
+            logger.warning("\(tap.name)'s carrier cannot follow the peer (TUNSETCARRIER refused): the bridge keeps sending into it while the peer is down")
+        }
     }
 
     func start() {
@@ -116,8 +119,10 @@ final class DataPlane: @unchecked Sendable {
             logger.debug("session established", metadata: peer.merging(["role": "responder"]) { $1 })
         }
         switch events.peerUp {
-        case true?: logger.notice("peer up", metadata: peer)
-        case false?: logger.warning("peer down: no authenticated message for \(path.link.timing.peerDownAfter)", metadata: peer)
+        case true?:
+            logger.notice("peer up; \(tap.name) has carrier", metadata: peer)
+        case false?:
+            logger.warning("peer down: no authenticated message for \(path.link.timing.peerDownAfter); \(tap.name) has no carrier", metadata: peer)
         case nil: break
         }
         for index in 0..<events.refusedClaimCount {

@@ -35,6 +35,7 @@ public final class TAPDevice: @unchecked Sendable {
         close(descriptor)
         plainHeader.deallocate()
     }
+
 }
 
 extension TAPDevice: FrameDevice {
@@ -52,6 +53,11 @@ extension TAPDevice: FrameDevice {
         if count >= VirtioNetHeader.length { return .completed(count - VirtioNetHeader.length) }
         if count >= 0 { return .completed(0) }
         return IOResult(failedWith: errno)
+    }
+
+    /// With no carrier the bridge sends nothing into the TAP, and STP sees the port as down.
+    public func setCarrier(_ on: Bool) -> IOResult {
+        cw_tap_set_carrier(descriptor, on ? 1 : 0) == 0 ? .completed(0) : IOResult(failedWith: errno)
     }
 
     @inline(__always)

@@ -230,6 +230,21 @@ struct LinkPair {
         #expect(initiation(&a, at: now + .seconds(30)) != nil, "a frame to send starts them again")
     }
 
+    @Test func initiationsStartAgainAfterAPauseWithoutAFrame() throws {
+        var a = pair.sideA()
+        var now = t0
+        while now.since(t0) < timing.handshakeAttemptTime + .seconds(5) {
+            _ = initiation(&a, at: now)
+            now = now + .milliseconds(500)
+        }
+        #expect(initiation(&a, at: now + .seconds(10)) == nil, "given up")
+        // The TAP has no carrier while the peer is down: no frame will wait. A minute later
+        // the gateway tries again by itself, and the deadline says when.
+        let deadline = a.link.nextDeadline(now: now + .seconds(10))
+        #expect(deadline <= now + timing.handshakePause)
+        #expect(initiation(&a, at: now + timing.handshakePause) != nil)
+    }
+
     @Test func allKeysAreErasedAfterThreeRejectAfterTimesWithoutASession() throws {
         var a = pair.sideA(), b = pair.sideB()
         try pair.handshake(&a, &b, at: t0, wall: pair.wallClock)

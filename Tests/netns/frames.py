@@ -6,10 +6,13 @@
   frames.py mss PCAP                        print the MSS option of each TCP SYN in PCAP
   frames.py lengths PCAP                    print the distinct frame lengths in PCAP
   frames.py udp-payload PCAP                print the UDP payload of the first IPv4 frame in PCAP, in hex
+  frames.py storm IFACE SECONDS             send broadcast frames as fast as possible; print how many
+  frames.py spoof IFACE SOURCE_MAC COUNT    send COUNT broadcast frames from SOURCE_MAC, 50 ms apart
 """
 import socket
 import struct
 import sys
+import time
 
 
 def tagged_frame() -> bytes:
@@ -27,6 +30,31 @@ def send(interface: str, path: str, count: int) -> None:
         raw.bind((interface, 0))
         for _ in range(count):
             raw.send(frame)
+
+
+def storm(interface: str, seconds: float) -> int:
+    frame = b"\xff" * 6 + bytes.fromhex("020000000077") + b"\x88\xb5" + bytes(186)
+    sent = 0
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+        raw.bind((interface, 0))
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for _ in range(100):
+                try:
+                    raw.send(frame)
+                    sent += 1
+                except BlockingIOError:
+                    pass
+    return sent
+
+
+def spoof(interface: str, source: str, count: int) -> None:
+    frame = b"\xff" * 6 + bytes.fromhex(source.replace(":", "")) + b"\x88\xb5" + b"causeway-spoof" + bytes(50)
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+        raw.bind((interface, 0))
+        for _ in range(count):
+            raw.send(frame)
+            time.sleep(0.05)
 
 
 def captured_frames(path: str):
@@ -92,7 +120,13 @@ if __name__ == "__main__":
     if command == "lengths":
         print(" ".join(str(n) for n in sorted({len(f) for f in captured_frames(first)})))
         sys.exit(0)
+    if command == "storm":
+        print(storm(first, float(sys.argv[3])))
+        sys.exit(0)
     second, third = sys.argv[3:5]
+    if command == "spoof":
+        spoof(first, second, int(third))
+        sys.exit(0)
     if command == "send":
         send(first, second, int(third))
     else:

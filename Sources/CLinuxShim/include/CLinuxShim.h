@@ -23,6 +23,10 @@ int cw_tap_attach(int fd, const char *name, char *actual_name);
 /// checksum left to fill in (TUN_F_CSUM, TSO4, TSO6). 1 when it will, 0 when it cannot.
 int cw_tap_enable_offloads(int fd);
 
+/// Turns the TAP's carrier on or off (TUNSETCARRIER, Linux 4.19 on): without it the bridge
+/// stops forwarding into the port, and `ip link` shows NO-CARRIER. 0, or -1 with errno.
+int cw_tap_set_carrier(int fd, int on);
+
 /// A non-blocking, close-on-exec eventfd; -1 with errno on failure.
 int cw_eventfd(void);
 

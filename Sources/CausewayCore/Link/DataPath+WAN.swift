@@ -42,6 +42,7 @@ extension DataPath {
             if link.receiveResponse(datagram, from: source, now: now, counters: &counters, reply: &cookieReply) {
                 roam(to: source)
                 events.establishedAsInitiator = true
+                noteTransitions(now: now)
                 // Confirms the new session to the responder, which waits for a first message.
                 sendControl(.keepalive, stamp: now.nanoseconds, now: now)
             }
@@ -66,7 +67,11 @@ extension DataPath {
             return nil
         }
         roam(to: source)
-        if opened.establishedSession { events.establishedAsResponder = true }
+        if opened.establishedSession {
+            events.establishedAsResponder = true
+            // Carrier on before the first frame from the peer is written to the LAN.
+            noteTransitions(now: now)
+        }
         return opened
     }
 

@@ -56,6 +56,9 @@ public final class DataPath: @unchecked Sendable {
     var events = LinkEvents()
     private var lastSweep = Moment.zero
     private var wasUp = false
+    /// The LAN device refused to change its carrier (a kernel before 4.19): frames are then
+    /// sent into a tunnel that is down, as before carriers followed the peer.
+    public private(set) var carrierFailed = false
     private var reportedPathMTU: Int?
 
     public init(configuration: Configuration, identity: SiteIdentity, lan: any FrameDevice, wan: any DatagramSocket) {
@@ -81,6 +84,8 @@ public final class DataPath: @unchecked Sendable {
         controlPayload = .allocate(byteCount: Self.bufferSize, alignment: 16)
         lanHeader = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
         lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
+        // The tunnel port has no carrier until the peer is up: the bridge sends nothing into it.
+        carrierFailed = lan.setCarrier(false) != .completed(0)
     }
 
     deinit {
@@ -144,11 +149,13 @@ public final class DataPath: @unchecked Sendable {
     }
 
     /// Notes the peer coming and going and the path MTU settling: on change, never per frame.
-    private func noteTransitions(now: Moment) {
+    /// The LAN device's carrier follows the peer at once.
+    func noteTransitions(now: Moment) {
         let up = link.isUp(now: now)
         if up != wasUp {
             wasUp = up
             events.peerUp = up
+            if lan.setCarrier(up) != .completed(0) { carrierFailed = true }
         }
         if !pathMTU.isSearching, link.sendingSession(now: now) != nil, reportedPathMTU != pathMTU.confirmed {
             reportedPathMTU = pathMTU.confirmed

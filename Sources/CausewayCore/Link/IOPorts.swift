@@ -21,6 +21,8 @@ public protocol FrameDevice: AnyObject {
     /// Writes one frame behind `header`, which may ask the device to segment it; nil for a
     /// plain frame.
     func write(_ frame: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer?) -> IOResult
+    /// Turns the device's carrier on or off: the LAN's bridge sends into it only with carrier.
+    func setCarrier(_ on: Bool) -> IOResult
 }
 
 /// What became of a batch of datagrams handed to a `DatagramSocket`.

@@ -6,8 +6,13 @@ public struct LinkTiming: Sendable, Equatable {
     /// `retryJitter`, so two gateways that started together do not keep colliding).
     public var handshakeRetry: Duration = .seconds(2)
     public var retryJitter: Duration = .milliseconds(333)
-    /// Initiations stop after this long without a session, until a frame waits to be sent.
+    /// Initiations stop after this long without a session, until a frame waits to be sent
+    /// or `handshakePause` has passed.
     public var handshakeAttemptTime: Duration = .seconds(90)
+    /// After giving up, initiations start again this much later even with no frame waiting:
+    /// while the peer is down the TAP has no carrier, so no frame comes, and two gateways
+    /// that both gave up during an outage must still find each other after it.
+    public var handshakePause: Duration = .seconds(60)
     /// The initiator of a session replaces it after this long.
     public var rekeyAfter: Duration = .seconds(120)
     /// No message of a session is sent or accepted after this long.

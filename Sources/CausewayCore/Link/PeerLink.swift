@@ -66,10 +66,14 @@ public struct PeerLink: Sendable {
         if let retryAt = handshake.pending?.retryAt, now >= retryAt {
             handshake.pending = nil
         }
+        if handshake.gaveUp, let gaveUpAt = handshake.gaveUpAt, now.since(gaveUpAt) >= timing.handshakePause {
+            handshake.gaveUp = false
+        }
         if handshake.pending == nil, needsHandshake(now: now) {
             if handshake.attemptsStarted == nil { handshake.attemptsStarted = now }
             if let started = handshake.attemptsStarted, now.since(started) >= timing.handshakeAttemptTime {
                 handshake.gaveUp = true
+                handshake.gaveUpAt = now
                 handshake.attemptsStarted = nil
             } else {
                 due.initiation = initiate(now: now, wallClock: wallClock)
@@ -105,6 +109,7 @@ public struct PeerLink: Sendable {
             consider(session.createdAt + timing.rejectAfter)
         }
         if let last = lastAuthenticatedReceive { consider(last + timing.peerDownAfter) }
+        if handshake.gaveUp, let gaveUpAt = handshake.gaveUpAt { consider(gaveUpAt + timing.handshakePause) }
         return deadline
     }
 
@@ -388,8 +393,10 @@ final class HandshakeMachinery: @unchecked Sendable {
     var cookies = CookieJar()
     /// When the current series of initiations began; nil while none is being attempted.
     var attemptsStarted: Moment?
-    /// Initiations gave up after `handshakeAttemptTime`; a frame to send starts them again.
+    /// Initiations gave up after `handshakeAttemptTime`; a frame to send starts them again,
+    /// and so does `handshakePause` after `gaveUpAt`.
     var gaveUp = false
+    var gaveUpAt: Moment?
 
     struct PendingInitiation: Sendable {
         let initiator: Handshake.Initiator

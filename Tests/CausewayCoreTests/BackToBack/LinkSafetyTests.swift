@@ -106,4 +106,24 @@ import Testing
         link.advance(by: MACTable.dampingTime + .seconds(1))
         #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 100), from: link.lanB).count == 1)
     }
+
+    @Test func theTunnelPortHasCarrierOnlyWhileThePeerIsUp() throws {
+        let link = try BackToBackLink()
+        #expect(!link.lanA.hasCarrier, "no carrier before the first session")
+        try link.establish()
+        #expect(link.lanA.hasCarrier && link.lanB.hasCarrier)
+        // B stops answering: after the dead-peer time A's port loses its carrier.
+        let downAfter = link.a.link.timing.peerDownAfter
+        var waited = Duration.zero
+        while link.lanA.hasCarrier, waited < downAfter * 2 {
+            link.turn(link.a)
+            link.advance(by: .milliseconds(100))
+            waited += .milliseconds(100)
+        }
+        #expect(!link.lanA.hasCarrier)
+        #expect(waited <= downAfter + .seconds(1))
+        // B back: carrier again within the first round trips.
+        link.run(for: .seconds(2))
+        #expect(link.lanA.hasCarrier)
+    }
 }

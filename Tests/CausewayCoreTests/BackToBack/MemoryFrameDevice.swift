@@ -42,6 +42,13 @@ final class MemoryFrameDevice: FrameDevice {
 
     /// Frames waiting to be read.
     var waiting: Int { inbound.count }
+    /// Whether the data path gave the device carrier, as a TAP's bridge port would see it.
+    private(set) var hasCarrier = true
+
+    func setCarrier(_ on: Bool) -> IOResult {
+        hasCarrier = on
+        return .completed(0)
+    }
 
     func read(into frame: UnsafeMutableRawBufferPointer, header: UnsafeMutableRawBufferPointer) -> IOResult {
         guard let (bytes, _) = inbound.peek() else { return .wouldBlock }
