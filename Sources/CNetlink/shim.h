@@ -6,9 +6,13 @@
 #include <netlink/cache.h>
 #include <netlink/object.h>
 #include <netlink/addr.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
 #include <netlink/route/nexthop.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #endif
