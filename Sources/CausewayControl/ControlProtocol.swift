@@ -87,7 +87,12 @@ public struct ControlError: Error, Codable, Equatable, Sendable, CustomStringCon
         case unknownRequest = "unknown-request"
         case badArgument = "bad-argument"
         case requestTooLarge = "request-too-large"
+        /// No complete request came in time: within a second of connecting, or between requests.
         case timeout
+        /// The connection used up its lifetime; a client reconnects to ask more.
+        case connectionExpired = "connection-expired"
+        /// The connection sent more requests than one connection may; a client reconnects to ask more.
+        case requestBudgetExhausted = "request-budget-exhausted"
         /// The data plane did not answer in time.
         case unavailable
     }

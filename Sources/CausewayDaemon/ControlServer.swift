@@ -7,12 +7,21 @@ import Synchronization
 
 /// Serves the control socket on a thread of its own, so that a slow, silent or hostile
 /// client never holds up another client, the signal handling or the data plane. Clients are
-/// multiplexed with poll(); each gets `idleTimeout` to send a request before it is answered
-/// with a timeout error and closed. With `maximumClients` connected, new ones wait in the
-/// listen backlog until a slot frees.
+/// multiplexed with poll(). With `maximumClients` connected, new ones wait in the listen
+/// backlog until a slot frees, so every limit below is about giving slots back:
+///
+/// - a new connection has `firstRequestTimeout` to send its first complete request, so idle
+///   connections cannot hold every slot for longer than that;
+/// - after each reply it has `idleTimeout` to send the next one;
+/// - however busy, it lives `lifetime` from accept and is answered `requestBudget` times.
+///
+/// Each limit ends the connection with an error reply that names it, then a close.
 final class ControlServer: @unchecked Sendable {
     static let maximumClients = 16
+    static let firstRequestTimeout = Duration.seconds(1)
     static let idleTimeout = Duration.seconds(5)
+    static let lifetime = Duration.seconds(30)
+    static let requestBudget = 100
 
     private let listener: UnixListener
     private let answer: @Sendable ([UInt8]) -> ControlReply
@@ -26,16 +35,24 @@ final class ControlServer: @unchecked Sendable {
 
     private final class Client {
         let stream: UnixStream
+        /// When the connection's lifetime ends, whatever it is doing.
+        let expiresAt: Moment
         var requests = RequestBuffer()
         var output: [UInt8] = []
         var written = 0
+        /// When the current wait ends: for the next request, or for the reply to be read.
         var deadline: Moment
+        var answered = 0
         var closeAfterReply = false
 
-        init(stream: UnixStream, deadline: Moment) {
+        init(stream: UnixStream, acceptedAt: Moment) {
             self.stream = stream
-            self.deadline = deadline
+            expiresAt = acceptedAt + ControlServer.lifetime
+            deadline = acceptedAt + ControlServer.firstRequestTimeout
         }
+
+        /// The parting reply gets its own short deadline, even after the lifetime is over.
+        var nextDeadline: Moment { closeAfterReply ? deadline : min(deadline, expiresAt) }
     }
 
     /// `answer` turns one request line into its reply; it runs on the control thread.
@@ -63,7 +80,7 @@ final class ControlServer: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 4096)
         var poller = PollSet()
         while !stopRequested.load(ordering: .acquiring) {
-            expireIdleClients(now: Clock.monotonic())
+            expireClients(now: Clock.monotonic())
             poller.removeAll()
             let woken = poller.watch(wakeup.descriptor)
             let accepting = poller.watch(listener.descriptor, readable: clients.count < Self.maximumClients)
@@ -89,7 +106,7 @@ final class ControlServer: @unchecked Sendable {
     private func acceptWaitingClients() {
         let now = Clock.monotonic()
         while clients.count < Self.maximumClients, let stream = listener.accept() {
-            clients.append(Client(stream: stream, deadline: now + Self.idleTimeout))
+            clients.append(Client(stream: stream, acceptedAt: now))
         }
     }
 
@@ -112,14 +129,28 @@ final class ControlServer: @unchecked Sendable {
         case .incomplete:
             return
         case .request(let line):
-            client.output = answer(line).line
+            if client.answered < Self.requestBudget {
+                client.answered += 1
+                client.output = answer(line).line
+                client.written = 0
+                // Time to read the reply.
+                client.deadline = now + Self.idleTimeout
+            } else {
+                let error = ControlError(.requestBudgetExhausted, "a connection is answered at most \(Self.requestBudget) times; connect again to ask more")
+                startParting(client, with: error, now: now)
+            }
         case .tooLong:
-            client.output = ControlReply(error: ControlError(.requestTooLarge, "a request is one line of at most \(ControlProtocol.maximumRequestLength) bytes")).line
-            client.closeAfterReply = true
+            startParting(client, with: ControlError(.requestTooLarge, "a request is one line of at most \(ControlProtocol.maximumRequestLength) bytes"), now: now)
         }
-        client.written = 0
-        client.deadline = now + Self.idleTimeout
         flush(client, now: now)
+    }
+
+    /// Queues `error` as the connection's last reply.
+    private func startParting(_ client: Client, with error: ControlError, now: Moment) {
+        client.output = ControlReply(error: error).line
+        client.written = 0
+        client.closeAfterReply = true
+        client.deadline = now + .seconds(1)
     }
 
     private func flush(_ client: Client, now: Moment) {
@@ -129,27 +160,36 @@ final class ControlServer: @unchecked Sendable {
         guard client.written == client.output.count else { return }
         client.output = []
         if client.closeAfterReply { return close(client) }
+        client.deadline = now + Self.idleTimeout
         // Requests may arrive back to back; the next one may already be buffered.
         serveNextRequest(of: client, now: now)
     }
 
-    private func expireIdleClients(now: Moment) {
-        for client in clients where client.deadline <= now {
-            if client.output.isEmpty, !client.closeAfterReply {
-                client.output = ControlReply(error: ControlError(.timeout, "no complete request within \(Self.idleTimeout)")).line
-                client.written = 0
-                client.closeAfterReply = true
-                client.deadline = now + .seconds(1)
-                flush(client, now: now)
-            } else {
+    private func expireClients(now: Moment) {
+        for client in clients where client.nextDeadline <= now {
+            guard client.output.isEmpty, !client.closeAfterReply else {
                 // A reply nobody reads: let it go.
                 close(client)
+                continue
             }
+            startParting(client, with: expiry(of: client, now: now), now: now)
+            flush(client, now: now)
         }
     }
 
+    /// Which limit `client` ran into, in words it can act on.
+    private func expiry(of client: Client, now: Moment) -> ControlError {
+        if client.expiresAt <= now {
+            return ControlError(.connectionExpired, "a connection lives at most \(Self.lifetime); connect again to ask more")
+        }
+        if client.answered == 0 {
+            return ControlError(.timeout, "no complete request within \(Self.firstRequestTimeout) of connecting")
+        }
+        return ControlError(.timeout, "no complete request within \(Self.idleTimeout) of the last reply")
+    }
+
     private func pollTimeout(now: Moment) -> Duration {
-        let nearest = clients.map(\.deadline).min().map { $0.since(now) } ?? .seconds(1)
+        let nearest = clients.map(\.nextDeadline).min().map { $0.since(now) } ?? .seconds(1)
         return min(nearest, .seconds(1))
     }
 

@@ -72,7 +72,7 @@ public enum Daemon {
         listenerOwned = false
 
         logger.notice("bridging", metadata: [
-            "bridge": "\(configuration.bridge)\(attachment.createdBridge ? " (created)" : " (existing)")",
+            "bridge": "\(configuration.bridge) (\(attachment.reclaimedBridge ? "left by a causewayd that did not stop, reclaimed" : attachment.createdBridge ? "created" : "existing"))",
             "lan": "\(configuration.lanInterface)", "tap": "\(attachment.tap.name)",
             "tap-mac": "\(configuration.tapAddress)", "listen": "\(configuration.listen)",
             "peer": "\(configuration.peer)", "peer-key": "\(identity.peer.short)", "public-key": "\(identity.local.publicKey.short)",

@@ -21,10 +21,17 @@ public struct AttachmentError: Error, CustomStringConvertible {
 /// runs the journal backwards before the error propagates, and `detach()` runs it on a
 /// normal stop: a bridge that existed before is left as it was, one created here is removed
 /// after the NIC is taken back out of it, and the TAP goes with its file descriptor.
+///
+/// A bridge created here carries a `BridgeMark` in its alias. A daemon killed before it
+/// could undo leaves that bridge behind; the next start finds the mark, takes the bridge as
+/// its own (`reclaimedBridge`) and removes it on stop as if it had created it.
 public final class BridgeAttachment: @unchecked Sendable {
     public let tap: TAPDevice
     public let bridgeName: String
+    /// True when the bridge is causewayd's to remove on stop: created now, or reclaimed.
     public let createdBridge: Bool
+    /// True when the bridge was left by an earlier causewayd that did not stop cleanly.
+    public let reclaimedBridge: Bool
     /// The NIC's addresses and routes now on the bridge (`migrate-addresses`), for the log.
     public private(set) var migrated: [String] = []
     private let netlink: Netlink
@@ -71,17 +78,29 @@ public final class BridgeAttachment: @unchecked Sendable {
             let nic = configuration.lanInterface
 
             let existingBridge = try netlink.link(named: bridge)
-            createdBridge = existingBridge == nil
-            if createdBridge {
+            let nicState = try netlink.link(named: nic)
+            let leftMark = existingBridge?.alias.flatMap(BridgeMark.init(alias:))
+            reclaimedBridge = leftMark != nil
+            createdBridge = existingBridge == nil || reclaimedBridge
+            if existingBridge == nil {
                 try netlink.createBridge(named: bridge)
                 undo.append(("delete bridge \(bridge)", { try netlink.delete(named: bridge) }))
+                // Marked before anything else changes, so that a crash from here on leaves a
+                // bridge the next start recognises.
+                let mark = BridgeMark(tap: configuration.tap, nicThatWasDown: nicState?.isUp == false ? nic : nil)
+                try netlink.setAlias(bridge, mark.description)
+            } else if let leftMark {
+                undo.append(("delete bridge \(bridge)", { try netlink.delete(named: bridge) }))
+                // The crashed daemon brought the NIC up; this one puts it back down on stop.
+                if leftMark.nicThatWasDown == nic, nicState?.isUp == true {
+                    undo.append(("set \(nic) down", { try netlink.setUp(nic, false) }))
+                }
             }
 
             tap = try TAPDevice(name: configuration.tap)
             try netlink.setAddress(tap.name, tapAddress)
             try netlink.enslave(tap.name, into: bridge)
 
-            let nicState = try netlink.link(named: nic)
             if nicState?.masterIndex == 0 {
                 try netlink.enslave(nic, into: bridge)
                 undo.append(("take \(nic) out of \(bridge)", { try netlink.release(nic) }))
@@ -98,6 +117,7 @@ public final class BridgeAttachment: @unchecked Sendable {
                 }
             }
             if configuration.migrateAddresses {
+                if reclaimedBridge { try reclaimMigratedAddresses(on: bridge, from: nic) }
                 try migrateAddresses(from: nic, to: bridge, nicAddress: nicState?.address)
             }
         } catch {
@@ -122,7 +142,20 @@ public final class BridgeAttachment: @unchecked Sendable {
             try Self.move(addresses, routes, capturedOn: nic, from: bridge, to: nic, netlink: netlink)
         }))
         try Self.move(addresses, routes, capturedOn: nic, from: nic, to: bridge, netlink: netlink)
-        migrated = (addresses + routes).map(\.description)
+        migrated += (addresses + routes).map(\.description)
+    }
+
+    /// Journals the return of what a crashed daemon had migrated: a bridge causewayd created
+    /// starts with no addresses, so the ones on it now came from the NIC.
+    private func reclaimMigratedAddresses(on bridge: String, from nic: String) throws {
+        let addresses = try netlink.addresses(on: bridge)
+        let routes = try netlink.routes(via: bridge)
+        guard !addresses.isEmpty || !routes.isEmpty else { return }
+        let netlink = netlink
+        undo.append(("move addresses and routes back from \(bridge) to \(nic)", {
+            try Self.move(addresses, routes, capturedOn: bridge, from: bridge, to: nic, netlink: netlink)
+        }))
+        migrated += (addresses + routes).map(\.description)
     }
 
     private static func move(

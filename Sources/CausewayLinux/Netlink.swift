@@ -23,6 +23,8 @@ public struct LinkState: Sendable, Equatable {
     public let isUp: Bool
     /// The hardware address, for Ethernet-like devices.
     public let address: MACAddress?
+    /// The interface alias (IFLA_IFALIAS, `ip link set … alias`), nil when none is set.
+    public let alias: String?
 
     public var isBridge: Bool { kind == "bridge" }
 }
@@ -53,7 +55,8 @@ public final class Netlink: @unchecked Sendable {
             kind: rtnl_link_get_type(link).map { String(cString: $0) },
             masterIndex: rtnl_link_get_master(link),
             isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
-            address: Self.macAddress(rtnl_link_get_addr(link))
+            address: Self.macAddress(rtnl_link_get_addr(link)),
+            alias: rtnl_link_get_ifalias(link).map { String(cString: $0) }
         )
     }
 
@@ -109,6 +112,11 @@ public final class Netlink: @unchecked Sendable {
         }
         defer { nl_addr_put(nlAddress) }
         try change(name, "set address of \(name) to \(address)") { rtnl_link_set_addr($0, nlAddress) }
+    }
+
+    /// Sets the interface alias of `name`, the free-text note `ip link` shows as "alias".
+    public func setAlias(_ name: String, _ alias: String) throws {
+        try change(name, "set alias of \(name) to '\(alias)'") { rtnl_link_set_ifalias($0, alias) }
     }
 
     private func change(_ name: String, _ operation: String, _ edit: (OpaquePointer) -> Void) throws {

@@ -135,7 +135,7 @@ test_ctl_socket_lifecycle() {
     status=0; output=$(ctl a status 2>&1) || status=$?
     expect "against a stale socket causewayctl exits 3 ($status)" [ "$status" = 3 ]
     echo "$output" | grep -q "causewayd is not running" || fail "stale-socket message: $output"
-    # The crash also left its devices; a fresh start adopts the bridge and TAP.
+    # The crash also left its bridge (the TAP went with the process); a fresh start reclaims it.
     daemon_start a
     expect "a stale socket does not block a restart" wait_for 10 ctl a status
 
@@ -146,4 +146,32 @@ test_ctl_socket_lifecycle() {
     echo "    $output"
     expect "the first daemon still answers" ctl a status --json >/dev/null
     expect "the first daemon's TAP is still there" has_link "$NS_GA" cw0
+}
+
+test_ctl_idle_clients_give_slots_back() {
+    write_config a
+    daemon_start a
+    local socket="$WORKDIR/site-a.sock"
+    wait_for 10 ctl a status || fail "the daemon never answered"
+    # 16 silent clients take every slot; each must be answered and closed about a second
+    # after it connected, so causewayctl, waiting in the backlog meanwhile, gets through.
+    python3 "$HERE/control_client.py" "$socket" idle-slots > "$WORKDIR/idle.out" &
+    local holder=$!
+    wait_for 5 grep -q holding "$WORKDIR/idle.out" || fail "the idle clients never connected"
+    local started=$EPOCHREALTIME elapsed
+    expect "causewayctl status answers while idle clients hold the slots" ctl a status --json >/dev/null
+    elapsed=$(python3 -c "print(f'{$EPOCHREALTIME - $started:.2f}')")
+    echo "    status answered after ${elapsed} s"
+    expect "status answered within 2 s of 16 idle clients connecting ($elapsed s)" python3 -c "import sys; sys.exit(not $elapsed < 2)"
+    expect "every idle client got a timeout and was closed within ~1 s" wait "$holder"
+}
+
+test_ctl_connection_request_budget() {
+    write_config a
+    daemon_start a
+    local socket="$WORKDIR/site-a.sock"
+    wait_for 10 ctl a status || fail "the daemon never answered"
+    expect "100 requests answered, the 101st refused with an error and the connection closed" \
+        python3 "$HERE/control_client.py" "$socket" budget >/dev/null
+    expect "a new connection is answered again" ctl a status --json >/dev/null
 }
