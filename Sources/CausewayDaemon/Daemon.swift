@@ -71,6 +71,9 @@ public enum Daemon {
         let control = try ControlServer(listener: listener, logger: logger, answer: answers.reply(to:))
         listenerOwned = false
 
+        if Netlink.runsSpanningTree(bridge: configuration.bridge) == false {
+            logger.warning("\(configuration.bridge) runs without spanning tree: a second path between the sites would be a loop that only storm control and flap damping bound; `ip link set \(configuration.bridge) type bridge stp_state 1` on both gateways lets the bridges block it (the tunnel's port costs \(BridgeAttachment.tunnelPathCost), so it is the one blocked)")
+        }
         logger.notice("bridging", metadata: [
             "bridge": "\(configuration.bridge) (\(attachment.reclaimedBridge ? "left by a causewayd that did not stop, reclaimed" : attachment.createdBridge ? "created" : "existing"))",
             "lan": "\(configuration.lanInterface)", "tap": "\(attachment.tap.name)",

@@ -26,6 +26,10 @@ public struct AttachmentError: Error, CustomStringConvertible {
 /// could undo leaves that bridge behind; the next start finds the mark, takes the bridge as
 /// its own (`reclaimedBridge`) and removes it on stop as if it had created it.
 public final class BridgeAttachment: @unchecked Sendable {
+    /// The tunnel port's spanning-tree path cost: 802.1D's cost of a 10 Mbit/s link, ten
+    /// times a 100 Mbit/s one's and fifty times a 10 Gbit/s one's (the kernel's defaults).
+    public static let tunnelPathCost: UInt32 = 100
+
     public let tap: TAPDevice
     public let bridgeName: String
     /// True when the bridge is causewayd's to remove on stop: created now, or reclaimed.
@@ -100,6 +104,9 @@ public final class BridgeAttachment: @unchecked Sendable {
             tap = try TAPDevice(name: configuration.tap)
             try netlink.setAddress(tap.name, tapAddress)
             try netlink.enslave(tap.name, into: bridge)
+            // The tunnel is the expensive path: where spanning tree must block one of two
+            // paths between the sites, it blocks the tunnel, never the LAN NIC.
+            try netlink.setBridgePortCost(tap.name, cost: Self.tunnelPathCost)
 
             if nicState?.masterIndex == 0 {
                 try netlink.enslave(nic, into: bridge)

@@ -64,3 +64,52 @@ test_a_far_host_cannot_take_a_talking_hosts_mac() {
     expect "the conflicts were counted ($conflicts)" [ "$conflicts" -ge 15 ]
     expect "the conflict was logged, naming the address" grep -q "the peer claimed MAC $mac_a" "$WORKDIR/causewayd-a.log"
 }
+
+# port_state NS PORT: the spanning-tree state of a bridge port (forwarding, blocking, ...).
+port_state() { bridge -n "$1" link show dev "$2" | grep -o 'state [a-z]*' | awk '{print $2}'; }
+# backdoor: a second path between the two sites' bridges, beside the tunnel.
+backdoor() {
+    ip -n "$NS_GA" link add back-a type veth peer name back-b netns "$NS_GB"
+    ip -n "$NS_GA" link set back-a master br0 up
+    ip -n "$NS_GB" link set back-b master br0 up
+}
+
+test_with_spanning_tree_a_second_path_blocks_the_tunnel() {
+    ip -n "$NS_GA" link add br0 type bridge stp_state 1
+    ip -n "$NS_GB" link add br0 type bridge stp_state 1
+    write_config a; write_config b
+    daemon_start a; daemon_start b
+    wait_for 10 bash -c "ip -n $NS_GA link show cw0 && ip -n $NS_GB link show cw0" || fail "no TAP"
+    backdoor
+    # Spanning tree takes two forward delays (2 x 15 s) to open a new port.
+    expect "host A reaches host B once spanning tree settled" wait_for 60 ping_ok "$NS_HA" "$LAN_B"
+    local states="A: cw0 $(port_state "$NS_GA" cw0), back-a $(port_state "$NS_GA" back-a), lan-a $(port_state "$NS_GA" lan-a); B: cw0 $(port_state "$NS_GB" cw0), back-b $(port_state "$NS_GB" back-b), lan-b $(port_state "$NS_GB" lan-b)"
+    echo "    $states"
+    expect "a tunnel port is the one blocked ($states)" bash -c "[ '$(port_state "$NS_GA" cw0)' = blocking ] || [ '$(port_state "$NS_GB" cw0)' = blocking ]"
+    expect "no LAN port is blocked" bash -c "! echo '$states' | grep -Eq '(lan-a|lan-b|back-a|back-b) blocking'"
+    expect "A's log did not warn about spanning tree" bash -c "! grep -q 'runs without spanning tree' '$WORKDIR/causewayd-a.log'"
+}
+
+test_without_spanning_tree_a_loop_degrades_to_counters() {
+    start_both "flood-rate = 500" "flood-burst = 500"
+    expect "A warned that br0 runs without spanning tree" grep -q "runs without spanning tree" "$WORKDIR/causewayd-a.log"
+    backdoor
+    # Broadcasts into the loop: ARP requests for an address nobody has.
+    ip netns exec "$NS_HA" arping -c 5 -w 3 -I lan0 198.19.0.99 >/dev/null 2>&1 || true
+    sleep 2
+    local before after
+    before=$(json_get "$(daemon_status b)" "s['counters']['framesToPeer']")
+    sleep 5
+    after=$(json_get "$(daemon_status b)" "s['counters']['framesToPeer']")
+    local refused; refused=$(json_get "$(daemon_status a)" "s['counters']['drops']['mac-conflict'] + s['counters']['drops']['mac-flapping']")
+    local rate=$(((after - before) / 5))
+    echo "    frames B sent into the tunnel: $rate a second (flood-rate 500 a class); claims refused at A: $refused"
+    # What still circles (frames of site B's hosts, out through the tunnel and back through
+    # the second path) is held to storm control's rate: three classes at 500 a second, where
+    # the same loop ran at 29,000 a second each way before.
+    expect "the loop is held to the flood rate ($rate a second)" [ "$rate" -le 1500 ]
+    expect "the copies of site A's own frames were refused as claims ($refused)" [ "$refused" -ge 1 ]
+    expect "host A still reaches host B" wait_for 10 ping_ok "$NS_HA" "$LAN_B"
+    expect "causewayd A is still running" kill -0 "${DAEMON_PID[a]}"
+    expect "causewayd B is still running" kill -0 "${DAEMON_PID[b]}"
+}
