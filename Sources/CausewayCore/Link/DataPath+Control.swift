@@ -36,13 +36,16 @@ extension DataPath {
     /// Sends the path MTU probes that are due; a probe the device refuses (EMSGSIZE) narrows
     /// the search at once, so the next one follows without waiting.
     func probePath(now: Moment) {
-        while let size = pathMTU.probeDue(now: now, roundTripTime: link.roundTripTime) {
+        while let size = pathMTU.probeDue(now: now, roundTripTime: link.roundTripTime, peerHeardAt: link.lastAuthenticatedReceive) {
             counters.pathProbesSent &+= 1
             let datagramLength = size - pathMTU.headerOverhead
             guard sendControl(.probe, stamp: now.nanoseconds, probedSize: size, datagramLength: datagramLength, now: now) == .tooLarge else {
-                return
+                break
             }
             pathMTU.sendFailed(size: size, now: now)
+        }
+        if pathMTU.takePeerReplyRequest() {
+            sendControl(.keepalive, stamp: now.nanoseconds, now: now)
         }
     }
 

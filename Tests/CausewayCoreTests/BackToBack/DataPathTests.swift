@@ -77,11 +77,39 @@ import Testing
         try link.establish()
         #expect(link.a.pathMTU.confirmed == 1500)
         link.network.pathMTU = 1380
-        link.run(for: .seconds(15), step: .milliseconds(50))
+        // An idle link: only keepalives and probes cross, and still the shrink is found soon.
+        link.run(for: .seconds(12), step: .milliseconds(50))
         #expect(link.a.pathMTU.confirmed <= 1380)
         #expect(link.a.pathMTU.confirmed >= 1280)
         let large = Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1500, seed: 4)
         #expect(link.carry(large, from: link.lanA) == [.init(frame: large)])
+    }
+
+    @Test func randomLossDoesNotErodeThePath() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        #expect(link.a.pathMTU.confirmed == 1500)
+        // Two minutes with a fifth of every datagram lost, either way, big or small.
+        var random = SplitMix64(seed: 20)
+        link.network.loses = { _ in random.next() % 100 < 20 }
+        link.run(for: .seconds(120), step: .milliseconds(50))
+        #expect(link.a.pathMTU.confirmed == 1500)
+        #expect(link.b.pathMTU.confirmed == 1500)
+        #expect(link.a.link.isUp(now: link.now))
+    }
+
+    @Test func anOutageDoesNotShrinkThePath() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        // Thirty seconds in which nothing crosses: the peer is down, not the path smaller.
+        link.network.loses = { _ in true }
+        link.run(for: .seconds(30), step: .milliseconds(50))
+        #expect(!link.a.link.isUp(now: link.now))
+        link.network.loses = nil
+        link.run(for: .seconds(3))
+        #expect(link.a.link.isUp(now: link.now))
+        #expect(link.a.pathMTU.confirmed == 1500)
+        #expect(link.b.pathMTU.confirmed == 1500)
     }
 
     @Test func theDeviceRefusingALargeDatagramShrinksThePathAtOnce() throws {
