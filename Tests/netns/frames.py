@@ -8,6 +8,7 @@
   frames.py udp-payload PCAP                print the UDP payload of the first IPv4 frame in PCAP, in hex
   frames.py storm IFACE SECONDS             send broadcast frames as fast as possible; print how many
   frames.py spoof IFACE SOURCE_MAC COUNT    send COUNT broadcast frames from SOURCE_MAC, 50 ms apart
+  frames.py macflood IFACE COUNT            send COUNT broadcast frames, each from a new random address
 """
 import socket
 import struct
@@ -55,6 +56,20 @@ def spoof(interface: str, source: str, count: int) -> None:
         for _ in range(count):
             raw.send(frame)
             time.sleep(0.05)
+
+
+def macflood(interface: str, count: int) -> None:
+    import random
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+        raw.bind((interface, 0))
+        for _ in range(count):
+            # Locally administered unicast: the second bit of the first byte set, the first clear.
+            source = bytes([0x02 | (random.randrange(256) & 0xFC)]) + random.randbytes(5)
+            frame = b"\xff" * 6 + source + b"\x88\xb5" + bytes(46)
+            try:
+                raw.send(frame)
+            except BlockingIOError:
+                pass
 
 
 def captured_frames(path: str):
@@ -122,6 +137,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if command == "storm":
         print(storm(first, float(sys.argv[3])))
+        sys.exit(0)
+    if command == "macflood":
+        macflood(first, int(sys.argv[3]))
         sys.exit(0)
     second, third = sys.argv[3:5]
     if command == "spoof":

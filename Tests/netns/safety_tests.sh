@@ -113,3 +113,32 @@ test_without_spanning_tree_a_loop_degrades_to_counters() {
     expect "causewayd A is still running" kill -0 "${DAEMON_PID[a]}"
     expect "causewayd B is still running" kill -0 "${DAEMON_PID[b]}"
 }
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+fdb_learned() { bridge -n "$1" fdb show br br0 | grep -vc permanent; }
+
+test_a_flood_of_addresses_from_afar_stays_bounded() {
+    # Storm control off, so the MAC table alone must hold the flood back; a small table and
+    # short aging, so the test can watch the flood's entries go.
+    start_both "flood-rate = 0" "mac-table-size = 1024" "mac-aging-time = 5"
+    local pid=${DAEMON_PID[a]} rss_before; rss_before=$(rss_kb "$pid")
+    ip netns exec "$NS_HA" ping -c 25 -i 0.2 -W 1 "$LAN_B" > "$WORKDIR/ping-during-flood.txt" 2>&1 &
+    local ping_pid=$!
+    ip netns exec "$NS_HB" python3 "$HERE/frames.py" macflood lan0 100000
+    local fdb; fdb=$(fdb_learned "$NS_GA")
+    wait "$ping_pid" || true
+    local rss_after; rss_after=$(rss_kb "$pid")
+    local received; received=$(grep -o '[0-9]* received' "$WORKDIR/ping-during-flood.txt" | awk '{print $1}')
+    local refused; refused=$(drops_of a mac-unlearnable)
+    echo "    100,000 addresses from site B: A's bridge learned $fdb, A refused $refused frames, causewayd A RSS ${rss_before} -> ${rss_after} kB, ping $received/25"
+    expect "A's bridge learned no more than A's table holds ($fdb)" [ "$fdb" -le 1100 ]
+    expect "the frames A could not learn were refused ($refused)" [ "$refused" -ge 90000 ]
+    expect "causewayd A's memory stayed bounded (+$((rss_after - rss_before)) kB)" [ $((rss_after - rss_before)) -le 8192 ]
+    expect "known hosts kept talking ($received/25)" [ "${received:-0}" -ge 23 ]
+    # The flood's entries age out; then a host new to site B is learned and heard at site A.
+    sleep 7
+    capture "$NS_HA" lan0 "ether src 02:00:00:00:0b:77"
+    ip netns exec "$NS_HB" python3 "$HERE/frames.py" spoof lan0 02:00:00:00:0b:77 3
+    local heard; heard=$(capture_count lan0)
+    expect "a new host's frames reach site A after the flood aged out ($heard)" [ "$heard" -ge 1 ]
+}
