@@ -15,4 +15,5 @@
 #include <netlink/route/nexthop.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/neighbour.h>
 #endif

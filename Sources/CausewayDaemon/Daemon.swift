@@ -85,7 +85,20 @@ public enum Daemon {
         if !attachment.migrated.isEmpty {
             logger.notice("moved to \(configuration.bridge) until stop: \(attachment.migrated.joined(separator: ", "))")
         }
+        // With no hold time, no claim of the peer is refused: nothing to watch.
+        var watcher: LANWatcher?
+        if configuration.macHoldTime > .zero {
+            do {
+                watcher = try LANWatcher(
+                    bridge: configuration.bridge, tap: attachment.tap.name, holdTime: configuration.macHoldTime,
+                    dataPlane: dataPlane, logger: logger
+                )
+            } catch {
+                logger.warning("cannot watch \(configuration.bridge)'s forwarding database, so hosts seen only by the bridge are not protected from the peer's claims: \(error)")
+            }
+        }
         dataPlane.start()
+        watcher?.start()
         control.start()
         let notifier = SystemdNotifier()
         let supervisor = notifier.map { Supervisor(notifier: $0, dataPlane: dataPlane, watchdog: SystemdNotifier.watchdogInterval()) }
@@ -101,6 +114,7 @@ public enum Daemon {
         defer {
             notifier?.notify(["STOPPING=1", "STATUS=stopping; restoring devices"])
             supervisor?.stop()
+            watcher?.stop()
             control.stop()
             dataPlane.stop()
             if let final = dataPlane.latestSnapshot {

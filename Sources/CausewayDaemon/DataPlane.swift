@@ -21,6 +21,9 @@ final class DataPlane: @unchecked Sendable {
     private let snapshotRequested = Atomic<Bool>(false)
     private let macTableRequested = Atomic<Bool>(false)
     private let published = Mutex<(generation: UInt64, snapshot: StatusSnapshot?)>((0, nil))
+    /// What the bridge saw on its LAN ports (LANWatcher), waiting for the next turn.
+    private let sightings = Mutex<[BridgeFDB.Sighting]?>(nil)
+    private let sightingsWaiting = Atomic<Bool>(false)
     private var thread: NamedThread?
 
     init(configuration: Configuration, identity: SiteIdentity, tap: TAPDevice, logger: Logger) throws {
@@ -71,6 +74,12 @@ final class DataPlane: @unchecked Sendable {
         wakeup.signal()
     }
 
+    /// Hands over what the bridge saw on its LAN ports; applied at the start of the next turn.
+    func deliver(_ seen: [BridgeFDB.Sighting]) {
+        sightings.withLock { $0 = seen }
+        sightingsWaiting.store(true, ordering: .releasing)
+    }
+
     /// The last state the thread published; after `stop()`, its final state.
     var latestSnapshot: StatusSnapshot? {
         published.withLock { $0.snapshot }
@@ -86,6 +95,9 @@ final class DataPlane: @unchecked Sendable {
         while !stopRequested.load(ordering: .acquiring) {
             var now = Clock.monotonic()
             path.serviceTimers(now: now, wallClock: Clock.wall())
+            if sightingsWaiting.exchange(false, ordering: .acquiringAndReleasing), let seen = sightings.withLock({ $0.take() }) {
+                for sighting in seen { path.noteSeenOnLAN(sighting.address, age: sighting.age, now: now) }
+            }
             log(path.takeEvents(now: now))
             // At least a millisecond: a deadline that stays in the past must not spin the loop.
             poller.wait(timeout: max(path.nextDeadline(now: now).since(now), Self.shortestWait))

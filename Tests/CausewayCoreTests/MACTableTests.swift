@@ -59,6 +59,33 @@ import Testing
     }
 }
 
+/// The peer's claims are checked against what this site saw: its own frames, or its bridge's.
+@Suite struct MACClaimTests {
+    let start = Moment(nanoseconds: 100_000_000_000)
+    let host = MACAddress([2, 0, 0, 0, 0xA, 1])
+    let hold = Duration.seconds(5)
+
+    @Test func anAddressOnlyTheBridgeSawIsStillOurs() {
+        var table = MACTable(capacity: 16, agingTime: .seconds(300))
+        // Causeway never saw the host; the bridge learned it on a LAN port 2 s ago.
+        #expect(table.noteSeenOnLAN(host, at: Moment(nanoseconds: start.nanoseconds - 2_000_000_000), now: start) == .learned)
+        #expect(table.learn(host, at: .remote(peer: 0), vlan: nil, now: start, holdTime: hold) == .conflict)
+        #expect(table.lookup(host, now: start)?.location == .local)
+        // Once the bridge's sighting is older than the hold time, a move is accepted.
+        #expect(table.learn(host, at: .remote(peer: 0), vlan: nil, now: start + .seconds(4), holdTime: hold) == .moved(from: .local))
+    }
+
+    @Test func anOlderSightingChangesNothingAndANewerOneBringsTheHostBack() {
+        var table = MACTable(capacity: 16, agingTime: .seconds(300))
+        #expect(table.learn(host, at: .remote(peer: 0), vlan: nil, now: start, holdTime: hold) == .learned)
+        #expect(table.noteSeenOnLAN(host, at: Moment(nanoseconds: start.nanoseconds - 1_000_000_000), now: start) == .refreshed)
+        #expect(table.lookup(host, now: start)?.location == .remote(peer: 0))
+        // The host came back to this site: the bridge saw it here after the peer's frames.
+        #expect(table.noteSeenOnLAN(host, at: start + .seconds(1), now: start + .seconds(2)) == .moved(from: .remote(peer: 0)))
+        #expect(table.lookup(host, now: start + .seconds(2))?.location == .local)
+    }
+}
+
 /// The open-addressing storage: in-place expiry, and probes that stay whole after deletions.
 @Suite struct MACTableStorageTests {
     let start = Moment(nanoseconds: 1_000_000_000)

@@ -131,6 +131,16 @@ public final class DataPath: @unchecked Sendable {
         noteTransitions(now: now)
     }
 
+    // MARK: - The bridge's own knowledge
+
+    /// This site's bridge saw `address` on a LAN port `age` ago: a host of this site, even
+    /// if none of its frames ever reached the tunnel. Called a few times a second at most,
+    /// with what the bridge's forwarding database holds.
+    public func noteSeenOnLAN(_ address: MACAddress, age: Duration, now: Moment) {
+        let seenAt = Moment(nanoseconds: now.nanoseconds - min(now.nanoseconds, UInt64(age.components.seconds) * 1_000_000_000))
+        forwarder.seenOnLAN(address, at: seenAt, now: now, counters: &counters)
+    }
+
     // MARK: - Events
 
     /// What happened since the last call that an operator wants in the log; clears it.

@@ -61,6 +61,11 @@ public struct Forwarder: Sendable {
         destination.isGroup || table.lookup(destination, now: now)?.location != .local
     }
 
+    /// Takes what this site's bridge learned on its LAN ports (`MACTable.noteSeenOnLAN`).
+    public mutating func seenOnLAN(_ address: MACAddress, at seenAt: Moment, now: Moment, counters: inout Counters) {
+        Self.count(table.noteSeenOnLAN(address, at: seenAt, now: now), into: &counters)
+    }
+
     public mutating func removeExpired(now: Moment) {
         table.removeExpired(now: now)
     }

@@ -151,6 +151,31 @@ public struct MACTable: Sendable {
         return removed
     }
 
+    /// Records that this site's own bridge saw `address` on one of its LAN ports at `seenAt`
+    /// (it learned it there; Causeway never saw the frame). Such an address is local as of
+    /// then: a peer's claim on it within the hold time is a conflict, whether or not any of
+    /// its frames ever reached the tunnel.
+    public mutating func noteSeenOnLAN(_ address: MACAddress, at seenAt: Moment, now: Moment) -> LearnOutcome {
+        guard !address.isGroup, let (slot, found) = probe(address.rawValue) else { return .ignored }
+        if found, !isExpired(entries[slot], now: now) {
+            guard seenAt > entries[slot].lastSeen else { return .refreshed }
+            let previous = entries[slot].location
+            entries[slot].lastSeen = seenAt
+            guard previous != .local else { return .refreshed }
+            entries[slot].location = .local
+            entries[slot].learnedAt = seenAt
+            noteMove(slot, now: now)
+            return .moved(from: previous)
+        }
+        guard found || count < capacity else { return .tableFull }
+        if !found {
+            keys[slot] = address.rawValue
+            count += 1
+        }
+        entries[slot] = Entry(location: .local, vlan: nil, learnedAt: seenAt, lastSeen: seenAt)
+        return .learned
+    }
+
     /// Counts a move of the entry in `slot`; past `flapLimit` in one window it is damped.
     private mutating func noteMove(_ slot: Int, now: Moment) {
         if now.since(entries[slot].flapWindowStart) >= Self.flapWindow {
