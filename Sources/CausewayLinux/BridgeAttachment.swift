@@ -93,6 +93,10 @@ public final class BridgeAttachment: @unchecked Sendable {
                 // bridge the next start recognises.
                 let mark = BridgeMark(tap: configuration.tap, nicThatWasDown: nicState?.isUp == false ? nic : nil)
                 try netlink.setAlias(bridge, mark.description)
+                // The bridge learns no more addresses than causewayd's table holds: a flood of
+                // source addresses on the LAN fills neither. An adopted bridge is left as it is
+                // (docs/operations.md says how to set it there).
+                try netlink.setLearnedEntryLimit(bridge: bridge, limit: UInt32(configuration.macTableSize))
             } else if let leftMark {
                 undo.append(("delete bridge \(bridge)", { try netlink.delete(named: bridge) }))
                 // The crashed daemon brought the NIC up; this one puts it back down on stop.

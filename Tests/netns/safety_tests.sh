@@ -150,6 +150,12 @@ test_a_flood_of_addresses_from_afar_stays_bounded() {
     expect "the frames A could not learn were refused ($refused)" [ "$refused" -ge 90000 ]
     expect "causewayd A's memory stayed bounded (+$((rss_after - rss_before)) kB)" [ $((rss_after - rss_before)) -le 8192 ]
     expect "known hosts kept talking ($received/25)" [ "${received:-0}" -ge 23 ]
+    # A flood of addresses on site A's own LAN: the bridge causewayd created learns no more
+    # than the table's size (its fdb_max_learned) either.
+    ip netns exec "$NS_HA" python3 "$HERE/frames.py" macflood lan0 20000
+    local local_fdb; local_fdb=$(fdb_learned "$NS_GA")
+    echo "    20,000 addresses on site A's LAN: A's bridge learned $local_fdb"
+    expect "A's bridge stopped learning at its limit ($local_fdb)" [ "$local_fdb" -le 1100 ]
     # The flood's entries age out; then a host new to site B is learned and heard at site A.
     sleep 7
     capture "$NS_HA" lan0 "ether src 02:00:00:00:0b:77"
