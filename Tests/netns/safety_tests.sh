@@ -29,8 +29,17 @@ test_a_broadcast_storm_crosses_only_at_the_flood_rate() {
     local before; before=$(drops_of a storm-broadcast)
     ip netns exec "$NS_HA" ping -c 15 -i 0.2 -W 1 "$LAN_B" > "$WORKDIR/ping-during-storm.txt" 2>&1 &
     local ping_pid=$!
+    # And a TCP transfer, from host B, while host A's LAN storms.
+    head -c 3000000 /dev/urandom > "$WORKDIR/storm.in"
+    ip netns exec "$NS_HA" socat -u TCP-LISTEN:5006,reuseaddr OPEN:"$WORKDIR/storm.out",creat,trunc &
+    local receiver=$!
+    sleep 0.3
+    timeout 60 ip netns exec "$NS_HB" socat -u OPEN:"$WORKDIR/storm.in" TCP:"$LAN_A":5006 &
+    local sender=$!
     local sent; sent=$(ip netns exec "$NS_HA" python3 "$HERE/frames.py" storm lan0 3)
     wait "$ping_pid" || true
+    wait "$sender" || true
+    wait "$receiver" || true
     local crossed; crossed=$(capture_count wan0)
     local received; received=$(grep -o '[0-9]* received' "$WORKDIR/ping-during-storm.txt" | awk '{print $1}')
     local dropped=$(( $(drops_of a storm-broadcast) - before ))
@@ -43,6 +52,7 @@ test_a_broadcast_storm_crosses_only_at_the_flood_rate() {
     expect "the drops were counted ($dropped of $sent)" [ "$dropped" -ge $((sent / 2)) ]
     # Both gateways, both hosts and the storm's sender share two cores: some pings are late.
     expect "ping kept working during the storm ($received/15)" [ "${received:-0}" -ge 10 ]
+    expect "a TCP transfer during the storm arrived byte-identical" [ "$(sha256sum < "$WORKDIR/storm.in")" = "$(sha256sum < "$WORKDIR/storm.out")" ]
 }
 
 test_a_far_host_cannot_take_a_near_hosts_mac() {
@@ -162,4 +172,67 @@ test_a_flood_of_addresses_from_afar_stays_bounded() {
     ip netns exec "$NS_HB" python3 "$HERE/frames.py" spoof lan0 02:00:00:00:0b:77 3
     local heard; heard=$(capture_count lan0)
     expect "a new host's frames reach site A after the flood aged out ($heard)" [ "$heard" -ge 1 ]
+}
+
+# lose PERCENT: that share of the link's datagrams into each gateway is lost (nftables, in the
+# gateways' own namespaces); 0 removes the rule.
+lose() {
+    local ns
+    for ns in "$NS_GA" "$NS_GB"; do
+        ip netns exec "$ns" nft delete table inet causeway_loss 2>/dev/null || true
+        [ "$1" = 0 ] && continue
+        ip netns exec "$ns" nft -f - <<NFT
+table inet causeway_loss {
+    chain input { type filter hook input priority 0; iifname "wan0" udp dport $PORT numgen random mod 100 < $1 drop; }
+}
+NFT
+    done
+}
+
+# transfer BYTES: sends that many random bytes from host A to host B over TCP; prints the
+# goodput in Mbit/s, or fails when they do not arrive byte-identical within 100 s.
+transfer() {
+    head -c "$1" /dev/urandom > "$WORKDIR/loss.in"
+    ip netns exec "$NS_HB" socat -u TCP-LISTEN:5005,reuseaddr OPEN:"$WORKDIR/loss.out",creat,trunc &
+    local receiver=$!
+    sleep 0.3
+    local started; started=$(date +%s%N)
+    timeout 100 ip netns exec "$NS_HA" socat -u OPEN:"$WORKDIR/loss.in" TCP:"$LAN_B":5005 || return 1
+    wait "$receiver" || true
+    local elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+    [ "$(sha256sum < "$WORKDIR/loss.in")" = "$(sha256sum < "$WORKDIR/loss.out")" ] || return 1
+    echo $(( $1 * 8 / 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) ))
+}
+
+path_mtu_of_a_is() { [ "$(json_get "$(daemon_status a)" 's["peer"]["pathMTU"]')" = "$1" ]; }
+
+test_transfers_survive_wan_loss_and_the_path_holds() {
+    start_both
+    # Each datagram its own packet, as on a real wire (a veth carries a GSO send whole).
+    ip netns exec "$NS_GA" ethtool -K wan0 tx-udp-segmentation off >/dev/null
+    ip netns exec "$NS_GB" ethtool -K wan0 tx-udp-segmentation off >/dev/null
+    expect "the path MTU settled at 1500" wait_for 10 path_mtu_of_a_is 1500
+    local lossless five twenty
+    lossless=$(transfer 4000000) || fail "4 MB without loss did not arrive byte-identical"
+    lose 5
+    five=$(transfer 4000000) || fail "4 MB at 5 % loss did not arrive byte-identical"
+    lose 20
+    local twenty_started=$SECONDS
+    twenty=$(transfer 1000000) || fail "1 MB at 20 % loss did not arrive byte-identical"
+    echo "    TCP goodput, Mbit/s: lossless $lossless, 5 % loss $five, 20 % loss $twenty"
+    # Two minutes at 20 %, then the path must be what it was.
+    while [ $((SECONDS - twenty_started)) -lt 120 ]; do sleep 5; done
+    local mtu_a mtu_b peak capacity
+    mtu_a=$(json_get "$(daemon_status a)" 's["peer"]["pathMTU"]')
+    mtu_b=$(json_get "$(daemon_status b)" 's["peer"]["pathMTU"]')
+    peak=$(json_get "$(daemon_status b)" 's["reassembly"]["bytesInUse"]')
+    capacity=$(json_get "$(daemon_status b)" 's["reassembly"]["capacityBytes"]')
+    lose 0
+    echo "    after two minutes at 20 % loss: path MTU $mtu_a / $mtu_b, reassembly $peak of $capacity bytes"
+    expect "A's path MTU held at 1500 ($mtu_a)" [ "$mtu_a" = 1500 ]
+    expect "B's path MTU held at 1500 ($mtu_b)" [ "$mtu_b" = 1500 ]
+    expect "reassembly stayed within its memory ($peak of $capacity)" [ "$peak" -le "$capacity" ]
+    expect "causewayd A is still running" kill -0 "${DAEMON_PID[a]}"
+    expect "causewayd B is still running" kill -0 "${DAEMON_PID[b]}"
+    expect "host A still reaches host B" wait_for 10 ping_ok "$NS_HA" "$LAN_B"
 }
