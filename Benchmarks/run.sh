@@ -4,7 +4,7 @@
 # run: one stream, then four at once, in Gbit/s and as ratios to Causeway. Also counts IP
 # fragments on the WAN during both.
 #
-#   Benchmarks/run.sh [CANDIDATE...]     candidates: vxlan causeway openvpn tinc vtun n2n
+#   Benchmarks/run.sh [CANDIDATE...]     candidates: vxlan causeway causeway_status openvpn tinc vtun n2n
 #
 # Root only. Everything lives in namespaces made per candidate and is removed afterwards.
 set -uo pipefail
@@ -48,6 +48,31 @@ setup_causeway() {
     write_config a; write_config b
     daemon_start a; daemon_start b
     NOTE="ChaCha20-Poly1305; WAN MTU 1500"
+}
+
+# Causeway again, with its MAC table full (4,200 addresses sent from host A's LAN) and a
+# client asking `causewayctl status` as fast as it can, all through the measurement: what
+# the control plane costs forwarding.
+setup_causeway_status() {
+    setup_causeway
+    wait_for 30 ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B" || return
+    ip netns exec "$NS_HA" python3 "$ROOT/Tests/netns/frames.py" macflood lan0 4200
+    STATUS_STARTED=$SECONDS
+    ( answered=0
+      while :; do
+          "$CAUSEWAYCTL" status --socket "$WORKDIR/site-a.sock" >/dev/null 2>&1 && answered=$((answered + 1))
+          echo "$answered" > "$WORKDIR/status-answered"
+      done ) &
+    PIDS+=($!)
+}
+
+# report_causeway_status: the note, once measured: how fast the status loop went.
+report_causeway_status() {
+    local answered entries
+    answered=$(cat "$WORKDIR/status-answered" 2>/dev/null || echo 0)
+    entries=$("$CAUSEWAYCTL" status --json --socket "$WORKDIR/site-a.sock" 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["macTable"]["entries"])' 2>/dev/null)
+    echo "as causeway; ${entries:-?} MACs, status $((answered / (SECONDS - STATUS_STARTED + 1)))/s on gateway A"
 }
 
 setup_openvpn() {
@@ -157,11 +182,12 @@ measure() (
     one=$(tcp_gbits 1); four=$(tcp_gbits 4)
     sleep 0.5; kill $capture; wait $capture 2>/dev/null
     fragments=$(python3 "$ROOT/Tests/netns/frames.py" count "$WORKDIR/fragments.pcap" 2>/dev/null || echo "?")
+    if declare -F "report_$1" >/dev/null; then NOTE=$("report_$1"); fi
     echo "$1|${one:-no result}|${four:-no result}|$fragments|$NOTE" >> "$RESULTS"
 )
 
 candidates=("$@")
-[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway openvpn tinc vtun n2n)
+[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway causeway_status openvpn tinc vtun n2n)
 for candidate in "${candidates[@]}"; do
     echo "== $candidate ($DURATION s of TCP with one stream, then four, host A to host B)"
     measure "$candidate"
