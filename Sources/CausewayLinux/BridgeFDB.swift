@@ -13,7 +13,8 @@ public final class BridgeFDB: @unchecked Sendable {
         public var age: Duration
     }
 
-    private let socket: OpaquePointer
+    /// A socket of its own: this runs on the LAN watcher's thread.
+    private let netlink: Netlink
     private let bridgeIndex: Int32
     private let tunnelIndex: Int32
     /// The kernel's clock_t: the cache info's ages are in hundredths of a second (USER_HZ).
@@ -23,22 +24,13 @@ public final class BridgeFDB: @unchecked Sendable {
 
     /// Reads the forwarding database of bridge `bridge`, leaving out port `tunnel`.
     public init(bridge: String, tunnel: String) throws {
-        let netlink = try Netlink()
+        netlink = try Netlink()
         guard let bridgeLink = try netlink.link(named: bridge), let tunnelLink = try netlink.link(named: tunnel) else {
             throw NetlinkError(operation: "find \(bridge) and \(tunnel)", code: -NLE_OBJ_NOTFOUND)
         }
         bridgeIndex = bridgeLink.index
         tunnelIndex = tunnelLink.index
-        guard let socket = nl_socket_alloc() else { throw NetlinkError(operation: "nl_socket_alloc", code: -NLE_NOMEM) }
-        let result = nl_connect(socket, NETLINK_ROUTE)
-        guard result >= 0 else {
-            nl_socket_free(socket)
-            throw NetlinkError(operation: "nl_connect(NETLINK_ROUTE)", code: result)
-        }
-        self.socket = socket
     }
-
-    deinit { nl_socket_free(socket) }
 
     /// The addresses learned on the bridge's ports other than the tunnel's, seen within
     /// `maximumAge`: one dump of its forwarding database (RTM_GETNEIGH, AF_BRIDGE). Entries
@@ -47,15 +39,15 @@ public final class BridgeFDB: @unchecked Sendable {
         let collector = Collector(bridgeIndex: bridgeIndex, tunnelIndex: tunnelIndex, maximumAge: maximumAge)
         var request = ndmsg()
         request.ndm_family = UInt8(AF_BRIDGE)
-        var result = nl_send_simple(socket, Int32(RTM_GETNEIGH), NLM_F_DUMP, &request, MemoryLayout<ndmsg>.size)
+        var result = nl_send_simple(netlink.socket, Int32(RTM_GETNEIGH), NLM_F_DUMP, &request, MemoryLayout<ndmsg>.size)
         guard result >= 0 else { throw NetlinkError(operation: "dump the bridge's forwarding database", code: result) }
         let context = Unmanaged.passUnretained(collector).toOpaque()
-        nl_socket_modify_cb(socket, NL_CB_VALID, NL_CB_CUSTOM, { message, context in
+        nl_socket_modify_cb(netlink.socket, NL_CB_VALID, NL_CB_CUSTOM, { message, context in
             guard let message, let context else { return Int32(NL_OK.rawValue) }
             Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().take(message)
             return Int32(NL_OK.rawValue)
         }, context)
-        result = nl_recvmsgs_default(socket)
+        result = nl_recvmsgs_default(netlink.socket)
         guard result >= 0 else { throw NetlinkError(operation: "read the bridge's forwarding database", code: result) }
         return collector.sightings
     }
