@@ -113,5 +113,23 @@ let package = Package(
             name: "CausewayControlTests",
             dependencies: ["CausewayControl", "CausewayCore"]
         ),
+        // libFuzzer targets, built only by `make fuzz` (with -sanitize=fuzzer -D FUZZING);
+        // a plain build gives each a main that points there. See docs/architecture.md.
+        // In-memory ports and a link with a session up, for the targets that drive DataPath.
+        .target(
+            name: "CausewayFuzzSupport",
+            dependencies: ["CausewayCore"],
+            path: "Tests/Fuzz/Support"
+        ),
+        .executableTarget(name: "fuzz-datagram", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Datagram"),
+        .executableTarget(name: "fuzz-frame", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Frame"),
+        .executableTarget(
+            name: "fuzz-handshake",
+            dependencies: ["CausewayCore", "CausewayFuzzSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/Fuzz/Handshake"
+        ),
+        .executableTarget(name: "fuzz-reassembly", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Reassembly"),
+        .executableTarget(name: "fuzz-config", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Config"),
+        .executableTarget(name: "fuzz-control", dependencies: ["CausewayControl", "CausewayFuzzSupport"], path: "Tests/Fuzz/Control"),
     ]
 )

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target for a set time from the committed seeds, and fails on the first
+# crash, leak of memory past the limit, or hang.
+# Usage: run.sh SECONDS WORK_DIR BIN_DIR TARGET...
+# The seeds are copied into WORK_DIR/corpus/<target>, which keeps what the fuzzer finds
+# between runs; Tests/Fuzz/Corpus stays as committed. A crashing input is left in
+# WORK_DIR/crashes/ for a regression test.
+set -euo pipefail
+# libFuzzer, not the Swift runtime's backtracer, must see a crash: it saves the input.
+export SWIFT_BACKTRACE=enable=no
+seconds=$1
+build=$2
+bin=$3
+shift 3
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$build/crashes" "$build/logs"
+total=0
+status=0
+printf '%-18s %14s %10s %s\n' target executions exec/s result
+for target in "$@"; do
+	corpus="$build/corpus/$target"
+	mkdir -p "$corpus"
+	cp -n "$here/Corpus/$target/"* "$corpus/" 2>/dev/null || true
+	# Frames with segmentation offload and datagram sequences need room; the others take
+	# libFuzzer's default.
+	case $target in
+	fuzz-frame | fuzz-datagram) max_len=-max_len=20000 ;;
+	*) max_len= ;;
+	esac
+	log="$build/logs/$target.log"
+	result=passed
+	if ! "$bin/$target" "$corpus" $max_len -max_total_time="$seconds" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/crashes/$target-" >"$log" 2>&1; then
+		result="FAILED (see $log)"
+		status=1
+	fi
+	executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	total=$((total + ${executions:-0}))
+	printf '%-18s %14s %10s %s\n' "$target" "${executions:-?}" "${rate:-?}" "$result"
+done
+printf '%-18s %14s\n' total "$total"
+if [ $status -ne 0 ]; then
+	grep -h -A20 'ERROR: libFuzzer\|Fatal error\|==ERROR' "$build"/logs/*.log | head -60 >&2 || true
+fi
+exit $status
