@@ -43,11 +43,14 @@ unit-test: deps
 
 # libFuzzer targets (Tests/Fuzz): built apart, in their own scratch directory, with the
 # fuzzer's instrumentation and its main; each runs FUZZ_SECONDS from the committed seeds and
-# any crash fails. See docs/architecture.md, "Fuzzing".
+# any crash fails. See docs/architecture.md, "Fuzzing". AddressSanitizer and the debug
+# assertion configuration: an optimized build checks no bounds of an unsafe buffer, and the
+# frame path is made of them.
 FUZZ_TARGETS := fuzz-datagram fuzz-frame fuzz-handshake fuzz-reassembly fuzz-config fuzz-control
 FUZZ_SECONDS ?= 10
 FUZZ_BUILD := .build/fuzz
-FUZZ_FLAGS := -c release --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer -Xswiftc -D -Xswiftc FUZZING
+FUZZ_FLAGS := -c release --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -assert-config -Xswiftc Debug \
+	-Xswiftc -D -Xswiftc FUZZING
 
 fuzz-build:
 	@for target in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_FLAGS) --product $$target || exit 1; done

@@ -113,9 +113,10 @@ let package = Package(
             name: "CausewayControlTests",
             dependencies: ["CausewayControl", "CausewayCore"]
         ),
-        // libFuzzer targets, built only by `make fuzz` (with -sanitize=fuzzer -D FUZZING);
-        // a plain build gives each a main that points there. See docs/architecture.md.
-        // In-memory ports and a link with a session up, for the targets that drive DataPath.
+        // libFuzzer targets (Tests/Fuzz), built for fuzzing only by `make fuzz` (with
+        // -sanitize=fuzzer,address -D FUZZING); a plain build gives each a main that points
+        // there. See docs/architecture.md, "Fuzzing".
+        // In-memory ports, a link with a session up and libFuzzer's driver, for the targets.
         .target(
             name: "CausewayFuzzSupport",
             dependencies: ["CausewayCore"],

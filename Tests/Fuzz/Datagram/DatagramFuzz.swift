@@ -27,7 +27,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         default: nil
         }
         if let type {
-            let length = link.sendingSession.seal(type, networkID: link.configurationA.networkID,
+            let length = link.sendingSession.seal(type, networkID: FuzzLink.configurationA.networkID,
                                                   payload: bytes, into: sealed)
             if let length { link.wanB.enqueue(UnsafeRawBufferPointer(rebasing: sealed[0..<length]), from: FuzzLink.addressA) }
         } else {

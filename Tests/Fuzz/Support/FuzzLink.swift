@@ -11,7 +11,10 @@ public final class FuzzLink {
     /// session the targets seal with stays the one the far side holds.
     static let lifetime = Duration.seconds(60)
 
-    public let configurationA: Configuration
+    /// Parsed once: TOMLKit leaks a little of every parse (Tests/Fuzz/lsan-suppressions.txt).
+    public static let configurationA = configuration(peer: "198.18.0.2:51820")
+    static let configurationB = configuration(peer: "198.18.0.1:51820")
+
     public let lanA = FuzzFrameDevice(), lanB = FuzzFrameDevice()
     public let wanA = FuzzSocket(address: addressA), wanB = FuzzSocket(address: addressB)
     public let a: DataPath
@@ -22,10 +25,9 @@ public final class FuzzLink {
 
     public init() {
         let keyA = PrivateKey.random(), keyB = PrivateKey.random()
-        configurationA = Self.configuration(peer: "198.18.0.2:51820")
-        a = DataPath(configuration: configurationA, identity: try! SiteIdentity(local: keyA, peer: keyB.publicKey),
+        a = DataPath(configuration: Self.configurationA, identity: try! SiteIdentity(local: keyA, peer: keyB.publicKey),
                      lan: lanA, wan: wanA)
-        b = DataPath(configuration: Self.configuration(peer: "198.18.0.1:51820"),
+        b = DataPath(configuration: Self.configurationB,
                      identity: try! SiteIdentity(local: keyB, peer: keyA.publicKey), lan: lanB, wan: wanB)
         wanA.peer = wanB
         wanB.peer = wanA

@@ -43,7 +43,8 @@ public final class FuzzSocket: DatagramSocket {
     static let pathMTU = 1500
 
     public let address: EndpointAddress
-    public var peer: FuzzSocket?
+    /// Weak: the two sockets of a link name each other, and a link is replaced many times.
+    public weak var peer: FuzzSocket?
     public let sendSlotCount = 64
     public let receiveBatchCapacity = 64
     private let slots: UnsafeMutableRawBufferPointer
