@@ -6,7 +6,7 @@ APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 nftables ethto
 PYTHON_PACKAGES := prometheus-client==0.26.0 noiseprotocol==0.3.1 cryptography==50.0.2 cffi==2.1.1 pycparser==3.12
 PYTHON_DIR := .build/python
 
-.PHONY: all deps build test unit-test netns-test demo bench clean
+.PHONY: all deps build test unit-test netns-test fuzz fuzz-build fuzz-ci demo bench clean
 
 all: build
 
@@ -31,7 +31,7 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: unit-test netns-test
+test: unit-test fuzz-ci netns-test
 
 unit-test: deps
 	$(SWIFT) build --build-tests
@@ -40,6 +40,27 @@ unit-test: deps
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
 	$(SWIFT) test -c release --skip-build --filter AllocationTests
 	PYTHONPATH=$(PYTHON_DIR) python3 Tests/noise/interop.py --check Tests/CausewayCoreTests/Vectors/noise-ikpsk2.json
+
+# libFuzzer targets (Tests/Fuzz): built apart, in their own scratch directory, with the
+# fuzzer's instrumentation and its main; each runs FUZZ_SECONDS from the committed seeds and
+# any crash fails. See docs/architecture.md, "Fuzzing". AddressSanitizer and the debug
+# assertion configuration: an optimized build checks no bounds of an unsafe buffer, and the
+# frame path is made of them.
+FUZZ_TARGETS := fuzz-datagram fuzz-frame fuzz-handshake fuzz-reassembly fuzz-config fuzz-control
+FUZZ_SECONDS ?= 10
+FUZZ_BUILD := .build/fuzz
+FUZZ_FLAGS := -c release --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -assert-config -Xswiftc Debug \
+	-Xswiftc -D -Xswiftc FUZZING
+
+fuzz-build:
+	@for target in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_FLAGS) --product $$target || exit 1; done
+
+fuzz: fuzz-build
+	bash Tests/Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) "$$($(SWIFT) build $(FUZZ_FLAGS) --show-bin-path)" $(FUZZ_TARGETS)
+
+# What `make test` runs: about a minute of fuzzing in all.
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=8
 
 netns-test: build
 	bash Tests/netns/run.sh

@@ -113,5 +113,24 @@ let package = Package(
             name: "CausewayControlTests",
             dependencies: ["CausewayControl", "CausewayCore"]
         ),
+        // libFuzzer targets (Tests/Fuzz), built for fuzzing only by `make fuzz` (with
+        // -sanitize=fuzzer,address -D FUZZING); a plain build gives each a main that points
+        // there. See docs/architecture.md, "Fuzzing".
+        // In-memory ports, a link with a session up and libFuzzer's driver, for the targets.
+        .target(
+            name: "CausewayFuzzSupport",
+            dependencies: ["CausewayCore"],
+            path: "Tests/Fuzz/Support"
+        ),
+        .executableTarget(name: "fuzz-datagram", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Datagram"),
+        .executableTarget(name: "fuzz-frame", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Frame"),
+        .executableTarget(
+            name: "fuzz-handshake",
+            dependencies: ["CausewayCore", "CausewayFuzzSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/Fuzz/Handshake"
+        ),
+        .executableTarget(name: "fuzz-reassembly", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Reassembly"),
+        .executableTarget(name: "fuzz-config", dependencies: ["CausewayCore", "CausewayFuzzSupport"], path: "Tests/Fuzz/Config"),
+        .executableTarget(name: "fuzz-control", dependencies: ["CausewayControl", "CausewayFuzzSupport"], path: "Tests/Fuzz/Control"),
     ]
 )

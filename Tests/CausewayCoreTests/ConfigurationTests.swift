@@ -161,6 +161,21 @@ import Testing
         #expect(error.description.contains("line 2"), "\(error)")
     }
 
+    /// Found by fuzzing (fuzz-config): toml++ asserted on each of these and aborted the
+    /// process. Refused with the header's line instead.
+    @Test(arguments: ["[+", "[[{a]]", "[\n", "bridge = \"br0\"\n  [ +peer]\n", "\u{FEFF}[+", "[\u{E4}]", "[\r\n"])
+    func aTableHeaderWithoutANameIsRefused(_ text: String) throws {
+        let error = try #require(problem(text))
+        #expect(error.description.contains("table header"), "\(error)")
+    }
+
+    @Test func headersThatNameATableStillParse() throws {
+        #expect(try parse(Self.minimal("no such key", nil).replacingOccurrences(of: "[peer]", with: "[ \"peer\" ]")).peer
+            == (try parse(Self.minimal)).peer)
+        // Cut off by the end of the text: toml++'s own error, no assertion.
+        #expect(problem("[") != nil && problem("[[ ") != nil)
+    }
+
     @Test func anIPv6ListenerOnTheUnspecifiedAddressTakesAnIPv4Peer() throws {
         let configuration = try parse(Self.minimal.replacingOccurrences(of: "198.18.0.1:51820", with: "[::]:51820"))
         #expect(configuration.listen.isUnspecified)

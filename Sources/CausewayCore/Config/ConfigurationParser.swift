@@ -36,6 +36,7 @@ extension Configuration {
 
     /// Parses and validates TOML text; `file` names the source in every error.
     public init(toml text: String, file: String) throws(ConfigurationError) {
+        try Self.refuseUnnamedTableHeaders(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
