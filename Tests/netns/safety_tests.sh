@@ -147,6 +147,7 @@ test_a_flood_of_addresses_from_afar_stays_bounded() {
     # short aging, so the test can watch the flood's entries go.
     start_both "flood-rate = 0" "mac-table-size = 1024" "mac-aging-time = 5"
     local pid=${DAEMON_PID[a]} rss_before; rss_before=$(rss_kb "$pid")
+    local from_peer_before; from_peer_before=$(json_get "$(daemon_status a)" "s['counters']['framesFromPeer']")
     ip netns exec "$NS_HA" ping -c 25 -i 0.2 -W 1 "$LAN_B" > "$WORKDIR/ping-during-flood.txt" 2>&1 &
     local ping_pid=$!
     ip netns exec "$NS_HB" python3 "$HERE/frames.py" macflood lan0 100000
@@ -155,9 +156,13 @@ test_a_flood_of_addresses_from_afar_stays_bounded() {
     local rss_after; rss_after=$(rss_kb "$pid")
     local received; received=$(grep -o '[0-9]* received' "$WORKDIR/ping-during-flood.txt" | awk '{print $1}')
     local refused; refused=$(drops_of a mac-unlearnable)
+    local arrived=$(( $(json_get "$(daemon_status a)" "s['counters']['framesFromPeer']") - from_peer_before ))
     echo "    100,000 addresses from site B: A's bridge learned $fdb, A refused $refused frames, causewayd A RSS ${rss_before} -> ${rss_after} kB, ping $received/25"
     expect "A's bridge learned no more than A's table holds ($fdb)" [ "$fdb" -le 1100 ]
-    expect "the frames A could not learn were refused ($refused)" [ "$refused" -ge 90000 ]
+    # Whatever of the flood reached causewayd A (the kernel drops some on the way) and was
+    # not learned was refused: at most the table's size got through.
+    expect "the frames A could not learn were refused ($refused of $arrived)" [ "$refused" -ge $((arrived - 1100)) ]
+    expect "the flood was a flood ($arrived frames reached A)" [ "$arrived" -ge 20000 ]
     expect "causewayd A's memory stayed bounded (+$((rss_after - rss_before)) kB)" [ $((rss_after - rss_before)) -le 8192 ]
     expect "known hosts kept talking ($received/25)" [ "${received:-0}" -ge 23 ]
     # A flood of addresses on site A's own LAN: the bridge causewayd created learns no more

@@ -84,8 +84,11 @@ public final class DataPath: @unchecked Sendable {
         controlPayload = .allocate(byteCount: Self.bufferSize, alignment: 16)
         lanHeader = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
         lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
-        // The tunnel port has no carrier until the peer is up: the bridge sends nothing into it.
-        carrierFailed = lan.setCarrier(false) != .completed(0)
+        // Carrier from the start: the first frames the bridge sends start the handshake, and
+        // the first ones from the peer are not lost while the kernel turns a port on (it
+        // takes a carrier change up to a second to reach the bridge). It goes off only
+        // once the peer, having been up, falls silent.
+        carrierFailed = lan.setCarrier(true) != .completed(0)
     }
 
     deinit {

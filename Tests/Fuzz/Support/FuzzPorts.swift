@@ -32,6 +32,8 @@ public final class FuzzFrameDevice: FrameDevice {
         framesWritten &+= 1
         return .completed(frame.count + VirtioNetHeader.length)
     }
+
+    public func setCarrier(_ on: Bool) -> IOResult { .completed(0) }
 }
 
 /// A UDP socket in memory for the fuzz targets. What it sends goes to `peer`'s queue when
