@@ -51,18 +51,14 @@ setup_causeway() {
 }
 
 # Causeway again, with its MAC table full (4,200 addresses sent from host A's LAN) and a
-# client asking `causewayctl status` as fast as it can, all through the measurement: what
-# the control plane costs forwarding.
+# client asking for `status` as fast as gateway A answers (or STATUS_RATE a second), all
+# through the measurement: what the control plane costs forwarding.
 setup_causeway_status() {
     setup_causeway
     wait_for 30 ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B" || return
     ip netns exec "$NS_HA" python3 "$ROOT/Tests/netns/frames.py" macflood lan0 4200
     STATUS_STARTED=$SECONDS
-    ( answered=0
-      while :; do
-          "$CAUSEWAYCTL" status --socket "$WORKDIR/site-a.sock" >/dev/null 2>&1 && answered=$((answered + 1))
-          echo "$answered" > "$WORKDIR/status-answered"
-      done ) &
+    python3 "$ROOT/Benchmarks/status_loop.py" "$WORKDIR/site-a.sock" "$WORKDIR/status-answered" ${STATUS_RATE:+"$STATUS_RATE"} &
     PIDS+=($!)
 }
 
