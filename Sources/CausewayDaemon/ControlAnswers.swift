@@ -3,21 +3,48 @@ import CausewayCore
 import CausewayLinux
 
 /// Answers control requests from a fresh copy of the data plane's state and the kernel's
-/// view of the devices. Runs on the control thread.
-struct ControlAnswers: Sendable {
+/// view of the devices. Runs on the control thread alone.
+///
+/// A `status` or `metrics` reply is built (a snapshot, three device look-ups, the report,
+/// its JSON: about half a millisecond of a core) at most once per `reuseWindow`; requests
+/// within it get the same bytes. However fast clients ask, the control plane then takes a
+/// bounded share of a core from forwarding, and an answer is never older than the window.
+final class ControlAnswers: @unchecked Sendable {
+    static let reuseWindow = Duration.milliseconds(50)
+
     let configuration: Configuration
     let configurationPath: String
     let dataPlane: DataPlane
     let startedAt: Moment
     let netlink: Netlink
+    private var reused: (request: ControlRequest, line: [UInt8], builtAt: Moment)?
 
-    func reply(to line: [UInt8]) -> ControlReply {
+    init(configuration: Configuration, configurationPath: String, dataPlane: DataPlane, startedAt: Moment, netlink: Netlink) {
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.dataPlane = dataPlane
+        self.startedAt = startedAt
+        self.netlink = netlink
+    }
+
+    /// The reply line to one request line.
+    func replyLine(to line: [UInt8]) -> [UInt8] {
         let request: ControlRequest
         do {
             request = try ControlRequest(line: line)
         } catch {
-            return ControlReply(error: error)
+            return ControlReply(error: error).line
         }
+        let now = Clock.monotonic()
+        if let reused, reused.request == request, now.since(reused.builtAt) < Self.reuseWindow {
+            return reused.line
+        }
+        let built = reply(to: request).line
+        if request == .status || request == .metrics { reused = (request, built, now) }
+        return built
+    }
+
+    private func reply(to request: ControlRequest) -> ControlReply {
         guard let snapshot = dataPlane.snapshot(includingMACTable: request.needsMACTable) else {
             return ControlReply(error: ControlError(.unavailable, "the data plane did not answer within 2 s"))
         }

@@ -24,7 +24,7 @@ final class ControlServer: @unchecked Sendable {
     static let requestBudget = 100
 
     private let listener: UnixListener
-    private let answer: @Sendable ([UInt8]) -> ControlReply
+    private let answer: @Sendable ([UInt8]) -> [UInt8]
     private let logger: Logger
     private let wakeup: EventFD
     private let stopRequested = Atomic<Bool>(false)
@@ -55,8 +55,8 @@ final class ControlServer: @unchecked Sendable {
         var nextDeadline: Moment { closeAfterReply ? deadline : min(deadline, expiresAt) }
     }
 
-    /// `answer` turns one request line into its reply; it runs on the control thread.
-    init(listener: UnixListener, logger: Logger, answer: @escaping @Sendable ([UInt8]) -> ControlReply) throws {
+    /// `answer` turns one request line into its reply line; it runs on the control thread.
+    init(listener: UnixListener, logger: Logger, answer: @escaping @Sendable ([UInt8]) -> [UInt8]) throws {
         self.listener = listener
         self.logger = logger
         self.answer = answer
@@ -131,7 +131,7 @@ final class ControlServer: @unchecked Sendable {
         case .request(let line):
             if client.answered < Self.requestBudget {
                 client.answered += 1
-                client.output = answer(line).line
+                client.output = answer(line)
                 client.written = 0
                 // Time to read the reply.
                 client.deadline = now + Self.idleTimeout

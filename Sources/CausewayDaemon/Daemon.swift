@@ -68,7 +68,7 @@ public enum Daemon {
             configuration: configuration, configurationPath: configPath, dataPlane: dataPlane,
             startedAt: startedAt, netlink: try Netlink()
         )
-        let control = try ControlServer(listener: listener, logger: logger, answer: answers.reply(to:))
+        let control = try ControlServer(listener: listener, logger: logger, answer: answers.replyLine(to:))
         listenerOwned = false
 
         if Netlink.runsSpanningTree(bridge: configuration.bridge) == false {
