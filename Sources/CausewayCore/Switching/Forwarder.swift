@@ -63,7 +63,9 @@ public struct Forwarder: Sendable {
 
     /// Takes what this site's bridge learned on its LAN ports (`MACTable.noteSeenOnLAN`).
     public mutating func seenOnLAN(_ address: MACAddress, at seenAt: Moment, now: Moment, counters: inout Counters) {
-        Self.count(table.noteSeenOnLAN(address, at: seenAt, now: now), into: &counters)
+        // Moves count; a full table does not, here: no frame was refused, and the same
+        // addresses come back every second while it stays full.
+        if case .moved = table.noteSeenOnLAN(address, at: seenAt, now: now) { counters.macMoves &+= 1 }
     }
 
     public mutating func removeExpired(now: Moment) {
