@@ -91,7 +91,7 @@ public enum Daemon {
             do {
                 watcher = try LANWatcher(
                     bridge: configuration.bridge, tap: attachment.tap.name, holdTime: configuration.macHoldTime,
-                    dataPlane: dataPlane, logger: logger
+                    tableSize: configuration.macTableSize, dataPlane: dataPlane, logger: logger
                 )
             } catch {
                 logger.warning("cannot watch \(configuration.bridge)'s forwarding database, so hosts seen only by the bridge are not protected from the peer's claims: \(error)")

@@ -22,7 +22,7 @@ final class DataPlane: @unchecked Sendable {
     private let macTableRequested = Atomic<Bool>(false)
     private let published = Mutex<(generation: UInt64, snapshot: StatusSnapshot?)>((0, nil))
     /// What the bridge saw on its LAN ports (LANWatcher), waiting for the next turn.
-    private let sightings = Mutex<[BridgeFDB.Sighting]?>(nil)
+    private let sightings = Mutex<(seen: [BridgeFDB.Sighting], dumpedAt: Moment)?>(nil)
     private let sightingsWaiting = Atomic<Bool>(false)
     private var thread: NamedThread?
 
@@ -74,10 +74,12 @@ final class DataPlane: @unchecked Sendable {
         wakeup.signal()
     }
 
-    /// Hands over what the bridge saw on its LAN ports; applied at the start of the next turn.
-    func deliver(_ seen: [BridgeFDB.Sighting]) {
-        sightings.withLock { $0 = seen }
+    /// Hands over what the bridge saw on its LAN ports (ages as of `dumpedAt`), and wakes the
+    /// data plane: they are taken before the next frames are.
+    func deliver(_ seen: [BridgeFDB.Sighting], dumpedAt: Moment) {
+        sightings.withLock { $0 = (seen, dumpedAt) }
         sightingsWaiting.store(true, ordering: .releasing)
+        wakeup.signal()
     }
 
     /// The last state the thread published; after `stop()`, its final state.
@@ -95,9 +97,6 @@ final class DataPlane: @unchecked Sendable {
         while !stopRequested.load(ordering: .acquiring) {
             var now = Clock.monotonic()
             path.serviceTimers(now: now, wallClock: Clock.wall())
-            if sightingsWaiting.exchange(false, ordering: .acquiringAndReleasing), let seen = sightings.withLock({ $0.take() }) {
-                for sighting in seen { path.noteSeenOnLAN(sighting.address, age: sighting.age, now: now) }
-            }
             log(path.takeEvents(now: now))
             // At least a millisecond: a deadline that stays in the past must not spin the loop.
             poller.wait(timeout: max(path.nextDeadline(now: now).since(now), Self.shortestWait))
@@ -105,6 +104,12 @@ final class DataPlane: @unchecked Sendable {
 
             if poller.isReady(woken) {
                 wakeup.drain()
+            }
+            // Before any frame of this turn: a claim must meet what the bridge saw.
+            if sightingsWaiting.exchange(false, ordering: .acquiringAndReleasing), let delivered = sightings.withLock({ $0.take() }) {
+                for sighting in delivered.seen {
+                    path.noteSeenOnLAN(sighting.address, at: delivered.dumpedAt.earlier(by: sighting.age), now: now)
+                }
             }
             if snapshotRequested.exchange(false, ordering: .acquiringAndReleasing) {
                 publishSnapshot(now: now, includingMACTable: macTableRequested.exchange(false, ordering: .acquiringAndReleasing))

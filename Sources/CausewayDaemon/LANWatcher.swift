@@ -12,13 +12,15 @@ final class LANWatcher: @unchecked Sendable {
 
     private let fdb: BridgeFDB
     private let holdTime: Duration
+    private let tableSize: Int
     private let dataPlane: DataPlane
     private let logger: Logger
     private let stopped = DispatchSemaphore(value: 0)
     private var thread: NamedThread?
 
-    init(bridge: String, tap: String, holdTime: Duration, dataPlane: DataPlane, logger: Logger) throws {
+    init(bridge: String, tap: String, holdTime: Duration, tableSize: Int, dataPlane: DataPlane, logger: Logger) throws {
         fdb = try BridgeFDB(bridge: bridge, tunnel: tap)
+        self.tableSize = tableSize
         self.holdTime = holdTime
         self.dataPlane = dataPlane
         self.logger = logger
@@ -37,7 +39,8 @@ final class LANWatcher: @unchecked Sendable {
         var reportedFailure = false
         repeat {
             do {
-                dataPlane.deliver(try fdb.learnedOnLAN(maximumAge: holdTime))
+                let dumpedAt = Clock.monotonic()
+                dataPlane.deliver(try fdb.learnedOnLAN(maximumAge: holdTime, limit: tableSize), dumpedAt: dumpedAt)
                 reportedFailure = false
             } catch {
                 if !reportedFailure {

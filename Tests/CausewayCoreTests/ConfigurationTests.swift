@@ -39,6 +39,13 @@ import Testing
         }
     }
 
+    @Test func aHoldTimeLongerThanTheAgingTimeIsRefused() {
+        let error = problem("mac-aging-time = 10\nmac-hold-time = 20\n" + Self.minimal)
+        #expect(error?.key == "mac-hold-time")
+        #expect(error?.problem.contains("mac-aging-time") == true)
+        #expect(problem("mac-aging-time = 10\nmac-hold-time = 10\n" + Self.minimal) == nil)
+    }
+
     @Test func aMinimalConfigurationTakesTheDefaults() throws {
         let configuration = try parse(Self.minimal)
         #expect(configuration.bridge == "br0")

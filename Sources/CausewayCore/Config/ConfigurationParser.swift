@@ -105,6 +105,9 @@ extension Configuration {
         if listen.isIPv6 != peer.isIPv6, !(listen.isIPv6 && listen.isUnspecified) {
             throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is not of the listen address's family (\(listen)); listen on [::] to reach both")
         }
+        if macHoldTime > macAgingTime {
+            throw ConfigurationError(file: file, key: Key.macHoldTime.rawValue, problem: "\(macHoldTime.components.seconds) s is longer than mac-aging-time (\(macAgingTime.components.seconds) s): an address is forgotten before its hold time ends; make it at most mac-aging-time")
+        }
         if peer.isUnspecified {
             throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is the unspecified address; name the peer gateway's address")
         }

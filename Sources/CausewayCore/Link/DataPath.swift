@@ -136,12 +136,11 @@ public final class DataPath: @unchecked Sendable {
 
     // MARK: - The bridge's own knowledge
 
-    /// This site's bridge saw `address` on a LAN port `age` ago: a host of this site, even
-    /// if none of its frames ever reached the tunnel. Called a few times a second at most,
-    /// with what the bridge's forwarding database holds.
-    public func noteSeenOnLAN(_ address: MACAddress, age: Duration, now: Moment) {
-        let seenAt = Moment(nanoseconds: now.nanoseconds - min(now.nanoseconds, UInt64(age.components.seconds) * 1_000_000_000))
-        forwarder.seenOnLAN(address, at: seenAt, now: now, counters: &counters)
+    /// This site's bridge saw `address` on a LAN port at `seenAt`: a host of this site, even
+    /// if none of its frames ever reached the tunnel. Called once a second, with at most a
+    /// table's worth of what the bridge's forwarding database holds.
+    public func noteSeenOnLAN(_ address: MACAddress, at seenAt: Moment, now: Moment) {
+        forwarder.seenOnLAN(address, at: min(seenAt, now), now: now, counters: &counters)
     }
 
     // MARK: - Events

@@ -16,6 +16,13 @@ public struct Moment: Comparable, Hashable, Sendable {
     }
 
     /// The time from `earlier` to `self`; zero when `earlier` is later.
+    /// The moment `duration` before this one (never before the clock's zero).
+    public func earlier(by duration: Duration) -> Moment {
+        let nanoseconds = UInt64(clamping: duration.components.seconds) &* 1_000_000_000
+            &+ UInt64(clamping: duration.components.attoseconds / 1_000_000_000)
+        return Moment(nanoseconds: self.nanoseconds - min(self.nanoseconds, nanoseconds))
+    }
+
     public func since(_ earlier: Moment) -> Duration {
         .nanoseconds(Int64(clamping: nanoseconds >= earlier.nanoseconds ? nanoseconds - earlier.nanoseconds : 0))
     }

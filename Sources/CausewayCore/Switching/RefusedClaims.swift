@@ -12,6 +12,8 @@ public struct RefusedClaims: Sendable {
     static let reportInterval = Duration.seconds(60)
     private var addresses = InlineArray<64, UInt64>(repeating: UInt64.max)
     private var reportedAt = InlineArray<64, Moment>(repeating: .zero)
+    /// However many addresses the peer claims, at most this many lines a second.
+    private var lines = RateLimiter(perSecond: 5, burst: 10)
 
     public init() {}
 
@@ -22,6 +24,7 @@ public struct RefusedClaims: Sendable {
         hasher.combine(address.rawValue)
         let slot = hasher.finalize() & (Self.slots - 1)
         if addresses[slot] == address.rawValue, now.since(reportedAt[slot]) < Self.reportInterval { return false }
+        guard lines.allow(now: now) else { return false }
         addresses[slot] = address.rawValue
         reportedAt[slot] = now
         return true

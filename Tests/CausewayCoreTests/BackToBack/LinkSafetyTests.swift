@@ -126,4 +126,19 @@ import Testing
         link.run(for: .seconds(2))
         #expect(link.lanA.hasCarrier)
     }
+
+    @Test func refusedClaimsAreLoggedOncePerAddressAndAFewAtATime() {
+        var claims = RefusedClaims()
+        let now = Moment(nanoseconds: 1_000_000_000)
+        let addresses = (0..<40).map { MACAddress(rawValue: 0x0200_0000_0000 + UInt64($0)) }
+        // Forty addresses claimed at once: a burst of ten lines, not forty.
+        var reported = 0
+        for address in addresses where claims.shouldReport(address, now: now) { reported += 1 }
+        #expect(reported == 10)
+        // The same address again within the minute: no second line.
+        let again = claims.shouldReport(addresses[0], now: now + .seconds(30))
+        let aMinuteLater = claims.shouldReport(addresses[0], now: now + .seconds(61))
+        #expect(!again)
+        #expect(aMinuteLater)
+    }
 }
