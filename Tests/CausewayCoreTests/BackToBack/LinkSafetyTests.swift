@@ -135,9 +135,12 @@ import Testing
         var reported = 0
         for address in addresses where claims.shouldReport(address, now: now) { reported += 1 }
         #expect(reported == 10)
-        // The same address again within the minute: no second line.
-        let again = claims.shouldReport(addresses[0], now: now + .seconds(30))
-        let aMinuteLater = claims.shouldReport(addresses[0], now: now + .seconds(61))
+        // One address claimed again within the minute: no second line; after it, one.
+        var single = RefusedClaims()
+        let first = single.shouldReport(addresses[0], now: now)
+        let again = single.shouldReport(addresses[0], now: now + .seconds(30))
+        let aMinuteLater = single.shouldReport(addresses[0], now: now + .seconds(61))
+        #expect(first)
         #expect(!again)
         #expect(aMinuteLater)
     }
