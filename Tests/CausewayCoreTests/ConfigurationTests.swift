@@ -46,6 +46,11 @@ import Testing
         #expect(problem("mac-aging-time = 10\nmac-hold-time = 10\n" + Self.minimal) == nil)
     }
 
+    @Test func anUnsetHoldTimeNeverOutlastsTheAgingTime() throws {
+        #expect(try parse("mac-aging-time = 2\n" + Self.minimal).macHoldTime == .seconds(2))
+        #expect(try parse(Self.minimal).macHoldTime == Configuration.defaultMACHoldTime)
+    }
+
     @Test func aMinimalConfigurationTakesTheDefaults() throws {
         let configuration = try parse(Self.minimal)
         #expect(configuration.bridge == "br0")

@@ -83,7 +83,12 @@ extension Configuration {
         icmpTooBig = try reader.optionalBool(.icmpTooBig) ?? false
         floodRate = try reader.optionalInteger(.floodRate, in: 0...10_000_000) ?? Self.defaultFloodRate
         floodBurst = try reader.optionalInteger(.floodBurst, in: 1...10_000_000) ?? max(Self.defaultFloodBurst, floodRate)
-        macHoldTime = try reader.optionalInteger(.macHoldTime, in: 0...3600).map { .seconds($0) } ?? Self.defaultMACHoldTime
+        let holdTime = try reader.optionalInteger(.macHoldTime, in: 0...3600).map { Duration.seconds($0) }
+        if let holdTime, holdTime > macAgingTime {
+            throw reader.error(.macHoldTime, "\(holdTime.components.seconds) s is longer than mac-aging-time (\(macAgingTime.components.seconds) s): an address is forgotten before its hold time ends; make it at most mac-aging-time")
+        }
+        // Unset, it is the default or the aging time, whichever is shorter.
+        macHoldTime = holdTime ?? min(Self.defaultMACHoldTime, macAgingTime)
         controlSocket = try reader.optionalString(.controlSocket).map { path throws(ConfigurationError) in
             guard !path.isEmpty else { throw reader.error(.controlSocket, "is empty") }
             return Self.resolve(path, relativeTo: file)
@@ -104,9 +109,6 @@ extension Configuration {
         }
         if listen.isIPv6 != peer.isIPv6, !(listen.isIPv6 && listen.isUnspecified) {
             throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is not of the listen address's family (\(listen)); listen on [::] to reach both")
-        }
-        if macHoldTime > macAgingTime {
-            throw ConfigurationError(file: file, key: Key.macHoldTime.rawValue, problem: "\(macHoldTime.components.seconds) s is longer than mac-aging-time (\(macAgingTime.components.seconds) s): an address is forgotten before its hold time ends; make it at most mac-aging-time")
         }
         if peer.isUnspecified {
             throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is the unspecified address; name the peer gateway's address")
