@@ -19,8 +19,10 @@ public enum ControlRequest: Equatable, Sendable {
     case macs
     case explain(MACAddress)
     case metrics
+    /// Re-read the configuration file and apply it, as SIGHUP does.
+    case reload
 
-    public static let names = ["status", "macs", "explain", "metrics"]
+    public static let names = ["status", "macs", "explain", "metrics", "reload"]
 
     /// The request as it goes on the wire, newline included.
     public var line: [UInt8] {
@@ -35,6 +37,7 @@ public enum ControlRequest: Equatable, Sendable {
         case .macs: "macs"
         case .explain: "explain"
         case .metrics: "metrics"
+        case .reload: "reload"
         }
     }
 
@@ -42,7 +45,7 @@ public enum ControlRequest: Equatable, Sendable {
     public var needsMACTable: Bool {
         switch self {
         case .macs, .explain: true
-        case .status, .metrics: false
+        case .status, .metrics, .reload: false
         }
     }
 
@@ -63,6 +66,7 @@ public enum ControlRequest: Equatable, Sendable {
         case "status": self = .status
         case "macs": self = .macs
         case "metrics": self = .metrics
+        case "reload": self = .reload
         case "explain":
             guard let text = wire.mac else { throw ControlError(.badArgument, "explain needs \"mac\"") }
             guard let mac = MACAddress(text) else { throw ControlError(.badArgument, "'\(text)' is not a MAC address like 02:00:5e:10:00:01") }
@@ -95,6 +99,8 @@ public struct ControlError: Error, Codable, Equatable, Sendable, CustomStringCon
         case requestBudgetExhausted = "request-budget-exhausted"
         /// The data plane did not answer in time.
         case unavailable
+        /// A reload found the configuration invalid, or changing what cannot change live.
+        case invalidConfiguration = "invalid-configuration"
     }
 
     public let code: Code
@@ -116,12 +122,14 @@ public struct ControlReply: Codable, Equatable, Sendable {
     public var macs: [StatusSnapshot.MACEntry]?
     public var explanation: Explanation?
     public var metrics: String?
+    public var reload: ReloadOutcome?
     public var error: ControlError?
 
     public init(status: StatusReport) { ok = true; self.status = status }
     public init(macs: [StatusSnapshot.MACEntry]) { ok = true; self.macs = macs }
     public init(explanation: Explanation) { ok = true; self.explanation = explanation }
     public init(metrics: String) { ok = true; self.metrics = metrics }
+    public init(reload: ReloadOutcome) { ok = true; self.reload = reload }
     public init(error: ControlError) { ok = false; self.error = error }
 
     /// The reply as it goes on the wire, newline included.

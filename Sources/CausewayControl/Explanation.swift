@@ -6,7 +6,7 @@ public struct Explanation: Codable, Equatable, Sendable {
     public enum Verdict: String, Codable, Sendable {
         /// Sent to the peer the address was learned behind.
         case sendToPeer = "send-to-peer"
-        /// Sent to the peer because the address is a group address or unknown.
+        /// Sent to every peer because the address is a group address or unknown.
         case flood
         /// Kept off the WAN: the address is on this site's LAN.
         case suppress
@@ -34,13 +34,14 @@ public struct Explanation: Codable, Equatable, Sendable {
         } ?? ""
         switch verdict {
         case .flood where mac.isBroadcast:
-            reason = "broadcast: sent to the peer, and the bridge floods it on this LAN"
+            reason = "broadcast: sent to every peer that is up, and the bridge floods it on this LAN"
         case .flood where mac.isGroup:
-            reason = "multicast (group bit set): sent to the peer, and the bridge floods it on this LAN"
+            reason = "multicast (group bit set): sent to every peer that is up, and the bridge floods it on this LAN"
         case .flood:
-            reason = "not in the MAC table: flooded to the peer as unknown unicast until a frame from it is seen"
+            reason = "not in the MAC table: flooded to every peer as unknown unicast until a frame from it is seen"
         case .sendToPeer:
-            reason = "behind the peer \(entry?.peerEndpoint ?? snapshot.peer.endpoint)\(learned): sent to that peer only"
+            let peer = "\(entry?.peerName ?? "?")" + (entry?.peerEndpoint.map { " (\($0))" } ?? "")
+            reason = "behind the peer \(peer)\(learned): sent to that peer only"
         case .suppress:
             reason = "on this site's LAN\(learned): the bridge delivers it here; a copy reaching the TAP is dropped and counted as suppressed"
         }

@@ -12,18 +12,19 @@ public enum HumanReport {
         }
         out += devices.text + "\n"
 
-        let peer = report.peer
-        var peers = TextTable(["PEER", "KEY", "STATE", "HANDSHAKE", "LAST RECEIVE", "RTT", "SESSION AGE", "PATH MTU", "WHOLE FRAMES"])
-        peers.add([
-            peer.endpoint, String(peer.publicKey.prefix(8)) + "…", peer.up ? "up" : "down",
-            peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
-            peer.secondsSinceLastReceive.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
-            peer.roundTripMilliseconds.map { HumanDuration.format(seconds: $0 / 1000) } ?? "-",
-            peer.sessionAgeSeconds.map { HumanDuration.format(seconds: $0) } ?? "no session",
-            "\(peer.pathMTU)\(peer.pathMTUSearching ? " (probing)" : "")",
-            "up to \(peer.largestWholeFrame) B",
-        ])
-        out += peers.text + "\n"
+        var peers = TextTable(["PEER", "ENDPOINT", "KEY", "STATE", "HANDSHAKE", "LAST RECEIVE", "RTT", "SESSION AGE", "PATH MTU", "WHOLE FRAMES"])
+        for peer in report.peers {
+            peers.add([
+                peer.name, peer.endpoint ?? "(calls in)", shortKey(peer.publicKey), peer.up ? "up" : "down",
+                peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
+                peer.secondsSinceLastReceive.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
+                peer.roundTripMilliseconds.map { HumanDuration.format(seconds: $0 / 1000) } ?? "-",
+                peer.sessionAgeSeconds.map { HumanDuration.format(seconds: $0) } ?? "no session",
+                "\(peer.pathMTU)\(peer.pathMTUSearching ? " (probing)" : "")",
+                "up to \(peer.largestWholeFrame) B",
+            ])
+        }
+        out += peers.text + (report.hub ? "a hub: frames are relayed between peers\n" : "") + "\n"
 
         out += counterTables(report)
         return out
@@ -37,7 +38,7 @@ public enum HumanReport {
             var table = TextTable([group.heading, "COUNT"], alignments: [.left, .right])
             for descriptor in Counters.descriptors where descriptor.group == group {
                 var value = "\(report.counters[keyPath: descriptor.field])"
-                if descriptor.field == \Counters.cookieRepliesSent, report.peer.handshakeUnderLoad {
+                if descriptor.field == \Counters.cookieRepliesSent, report.peers.contains(where: \.handshakeUnderLoad) {
                     value += " (under load now)"
                 }
                 table.add([descriptor.label, value])
@@ -68,10 +69,35 @@ public enum HumanReport {
         }
     }
 
+    /// `causewayctl peers`: one row per peer, what an operator compares across sites.
+    public static func peers(_ report: StatusReport) -> String {
+        var table = TextTable(
+            ["PEER", "KEY", "ENDPOINT", "STATE", "HANDSHAKE", "RTT", "PATH MTU", "FRAMES OUT", "BYTES OUT", "FRAMES IN", "BYTES IN", "DROPS"],
+            alignments: [.left, .left, .left, .left, .right, .right, .right, .right, .right, .right, .right, .right]
+        )
+        for peer in report.peers {
+            let counters = peer.counters
+            table.add([
+                peer.name, shortKey(peer.publicKey), peer.endpoint ?? "(calls in)", peer.up ? "up" : "down",
+                peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
+                peer.roundTripMilliseconds.map { HumanDuration.format(seconds: $0 / 1000) } ?? "-",
+                "\(peer.pathMTU)", "\(counters.framesToPeer)", "\(counters.bytesToPeer)",
+                "\(counters.framesFromPeer)", "\(counters.bytesFromPeer)", "\(counters.drops.total)",
+            ])
+        }
+        let up = report.peers.filter(\.up).count
+        return table.text + "\(up) of \(report.peers.count) \(report.peers.count == 1 ? "peer" : "peers") up\(report.hub ? "; a hub" : "")\n"
+    }
+
+    /// The first eight characters of a base64 public key: enough to tell keys apart by eye.
+    static func shortKey(_ key: String) -> String {
+        String(key.prefix(8)) + "…"
+    }
+
     public static func macs(_ entries: [StatusSnapshot.MACEntry]) -> String {
         var table = TextTable(["MAC", "WHERE", "VLAN", "AGE", "EXPIRES IN"], alignments: [.left, .left, .right, .right, .right])
         for entry in entries {
-            let location = entry.peer == nil ? "local" : "peer \(entry.peerEndpoint ?? "?")"
+            let location = entry.peer == nil ? "local" : "peer \(entry.peerName ?? "?")"
             table.add([
                 entry.mac, location, entry.vlan.map(String.init) ?? "-",
                 HumanDuration.format(seconds: entry.ageSeconds), HumanDuration.format(seconds: entry.expiresInSeconds),

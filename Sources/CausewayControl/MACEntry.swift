@@ -4,10 +4,12 @@ extension StatusSnapshot {
     /// One row of the MAC table as `macs` and `explain` report it.
     public struct MACEntry: Codable, Sendable, Equatable {
         public var mac: String
-        /// "local", or "peer" for an address behind the peer gateway named by `peer`.
+        /// "local", or "peer" for an address behind the peer gateway in slot `peer`.
         public var location: String
-        /// The index of the peer the address is behind; nil when local.
+        /// The slot of the peer the address is behind; nil when local.
         public var peer: Int?
+        /// That peer's name, as the configuration gives it.
+        public var peerName: String?
         /// That peer's address, as the daemon reaches it now.
         public var peerEndpoint: String?
         public var vlan: UInt16?
@@ -15,7 +17,10 @@ extension StatusSnapshot {
         public var ageSeconds: Double
         public var expiresInSeconds: Double
 
-        public init(mac: String, location: MACLocation, peerEndpoint: String?, vlan: UInt16?, ageSeconds: Double, expiresInSeconds: Double) {
+        public init(
+            mac: String, location: MACLocation, peerName: String? = nil, peerEndpoint: String? = nil, vlan: UInt16?,
+            ageSeconds: Double, expiresInSeconds: Double
+        ) {
             self.mac = mac
             switch location {
             case .local:
@@ -23,6 +28,7 @@ extension StatusSnapshot {
             case .remote(let peer):
                 self.location = "peer"
                 self.peer = peer
+                self.peerName = peerName
                 self.peerEndpoint = peerEndpoint
             }
             self.vlan = vlan
@@ -53,8 +59,10 @@ extension StatusSnapshot {
     }
 
     private func macEntry(_ address: MACAddress, _ entry: MACTable.Entry, in table: MACTable) -> MACEntry {
-        MACEntry(
-            mac: address.description, location: entry.location, peerEndpoint: peer.endpoint, vlan: entry.vlan,
+        var peer: Peer?
+        if case .remote(let slot) = entry.location { peer = peers.first { $0.slot == slot } }
+        return MACEntry(
+            mac: address.description, location: entry.location, peerName: peer?.name, peerEndpoint: peer?.endpoint, vlan: entry.vlan,
             ageSeconds: takenAt.since(entry.learnedAt).secondsValue,
             expiresInSeconds: table.expiry(of: entry).since(takenAt).secondsValue
         )

@@ -3,6 +3,9 @@ import CausewayCore
 /// The status as Prometheus text exposition (format 0.0.4), for node_exporter's textfile
 /// collector or any scraper. Every counter of `Counters` has exactly one metric here, named by
 /// its descriptor (`Counters.descriptors`); the drops are one family labelled by reason.
+/// Each counter has one series per peer (label `peer`, the peer's name) and one without the
+/// label for what is no peer's (frames from the LAN, datagrams naming no peer): `sum()` of a
+/// family is the gateway's total, as status shows it. Per-peer gauges carry `peer` too.
 public enum MetricsExposition {
     public static let prefix = "causeway_"
 
@@ -15,35 +18,39 @@ public enum MetricsExposition {
         for device in report.devices where device.state != .missing {
             out.sample("device_up", device.state == .up ? 1 : 0, labels: [("role", device.role.rawValue), ("device", device.name)])
         }
-        out.gauge("peer_up", "Whether authenticated traffic from the peer arrived recently.", report.peer.up ? 1 : 0,
-                  labels: [("peer", report.peer.endpoint)])
-        if let age = report.peer.secondsSinceLastReceive {
-            out.gauge("peer_last_receive_age_seconds", "Seconds since the last authenticated message from the peer.", age)
-        }
-        if let age = report.peer.secondsSinceLatestHandshake {
-            out.gauge("peer_last_handshake_age_seconds", "Seconds since the latest handshake made a session; above 180 the link has no usable session.", age)
-        }
-        out.gauge("handshake_under_load", "Whether handshake messages need a cookie (mac2) now, because of a flood (1) or not (0).", report.peer.handshakeUnderLoad ? 1 : 0)
-        if let rtt = report.peer.roundTripMilliseconds {
-            out.gauge("peer_rtt_seconds", "Round-trip time to the peer measured with the last keepalive.", rtt / 1000)
-        }
-        if let age = report.peer.sessionAgeSeconds {
-            out.gauge("session_age_seconds", "Seconds since the current session was established.", age)
-        }
-        out.gauge("path_mtu_bytes", "The largest IP packet known to cross to the peer unfragmented.", Double(report.peer.pathMTU))
-        out.gauge("largest_whole_frame_bytes", "The largest Ethernet frame that crosses in one datagram.", Double(report.peer.largestWholeFrame))
+        out.perPeer("peer_up", "Whether authenticated traffic from the peer arrived recently.", report.peers) { $0.up ? 1 : 0 }
+        out.perPeer("peer_last_receive_age_seconds", "Seconds since the last authenticated message from the peer.", report.peers) { $0.secondsSinceLastReceive }
+        out.perPeer("peer_last_handshake_age_seconds", "Seconds since the latest handshake made a session; above 180 the link has no usable session.", report.peers) { $0.secondsSinceLatestHandshake }
+        out.gauge("handshake_under_load", "Whether handshake messages need a cookie (mac2) now, because of a flood (1) or not (0).", report.peers.contains(where: \.handshakeUnderLoad) ? 1 : 0)
+        out.perPeer("peer_rtt_seconds", "Round-trip time to the peer measured with the last keepalive.", report.peers) { $0.roundTripMilliseconds.map { $0 / 1000 } }
+        out.perPeer("session_age_seconds", "Seconds since the current session was established.", report.peers) { $0.sessionAgeSeconds }
+        out.perPeer("path_mtu_bytes", "The largest IP packet known to cross to the peer unfragmented.", report.peers) { Double($0.pathMTU) }
+        out.perPeer("largest_whole_frame_bytes", "The largest Ethernet frame that crosses in one datagram.", report.peers) { Double($0.largestWholeFrame) }
         out.gauge("reassembly_frames", "Split frames being put back together.", Double(report.reassembly.framesInProgress))
         out.gauge("reassembly_bytes", "Bytes of split frames being put back together.", Double(report.reassembly.bytesInUse))
         out.gauge("reassembly_capacity_bytes", "The fixed memory reassembly may use.", Double(report.reassembly.capacityBytes))
         out.gauge("mac_entries", "MAC addresses in the table.", Double(report.macTable.entries))
         out.gauge("mac_table_capacity", "The MAC table's size cap.", Double(report.macTable.capacity))
+        // What is no peer's: the total less every peer's part.
+        var gatewayOwn = report.counters
+        for peer in report.peers { gatewayOwn.subtract(peer.counters) }
         for descriptor in Counters.descriptors {
-            out.counter(descriptor.metric, descriptor.help, report.counters[keyPath: descriptor.field])
+            let name = descriptor.metric + "_total"
+            out.family(name, "counter", descriptor.help)
+            out.sample(name, Double(gatewayOwn[keyPath: descriptor.field]))
+            for peer in report.peers {
+                out.sample(name, Double(peer.counters[keyPath: descriptor.field]), labels: [("peer", peer.name)])
+            }
         }
         let drops = Counters.dropDescriptor
         out.family(drops.metric + "_total", "counter", drops.help)
         for reason in DropReason.allCases {
-            out.sample(drops.metric + "_total", Double(report.counters.drops(reason)), labels: [(drops.labelName, reason.rawValue)])
+            out.sample(drops.metric + "_total", Double(gatewayOwn.drops(reason)), labels: [(drops.labelName, reason.rawValue)])
+            // A peer's series appear once it drops something of that reason: 27 reasons for
+            // every peer would be mostly zeros.
+            for peer in report.peers where peer.counters.drops(reason) > 0 {
+                out.sample(drops.metric + "_total", Double(peer.counters.drops(reason)), labels: [("peer", peer.name), (drops.labelName, reason.rawValue)])
+            }
         }
         return out.text
     }
@@ -66,9 +73,12 @@ public enum MetricsExposition {
             sample(name, value, labels: labels)
         }
 
-        mutating func counter(_ name: String, _ help: String, _ value: UInt64) {
-            family(name + "_total", "counter", help)
-            text += "\(prefix)\(name)_total \(value)\n"
+        /// A gauge with one sample per peer that has a value, labelled by its name.
+        mutating func perPeer(_ name: String, _ help: String, _ peers: [StatusSnapshot.Peer], _ value: (StatusSnapshot.Peer) -> Double?) {
+            family(name, "gauge", help)
+            for peer in peers {
+                if let number = value(peer) { sample(name, number, labels: [("peer", peer.name)]) }
+            }
         }
 
         private func format(_ value: Double) -> String {

@@ -1,6 +1,6 @@
 import CausewayCore
 
-/// The answer to `status`: the daemon, its devices, the peer and every counter.
+/// The answer to `status`: the daemon, its devices, its peers and every counter.
 public struct StatusReport: Codable, Equatable, Sendable {
     /// One of the three devices the daemon joins, as the kernel sees it now.
     public struct Device: Codable, Equatable, Sendable {
@@ -24,22 +24,25 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var networkID: UInt32
     public var tapMAC: String
     public var devices: [Device]
-    public var peer: StatusSnapshot.Peer
+    public var peers: [StatusSnapshot.Peer]
+    /// Whether this gateway relays frames between its peers.
+    public var hub: Bool
     public var macTable: StatusSnapshot.MACTableSummary
     public var reassembly: StatusSnapshot.ReassemblySummary
     public var counters: Counters
 
     public init(
         snapshot: StatusSnapshot, configuration: Configuration, configurationPath: String,
-        uptime: Duration, devices: [Device]
+        tapAddress: MACAddress, uptime: Duration, devices: [Device]
     ) {
         version = CausewayVersion.current
         uptimeSeconds = uptime.secondsValue
         self.configuration = configurationPath
         networkID = configuration.networkID.rawValue
-        tapMAC = configuration.tapAddress.description
+        tapMAC = tapAddress.description
         self.devices = devices
-        peer = snapshot.peer
+        peers = snapshot.peers
+        hub = snapshot.hub
         macTable = snapshot.macTable
         reassembly = snapshot.reassembly
         counters = snapshot.counters

@@ -14,9 +14,10 @@ public enum ConfigurationLoader {
         return try Configuration(toml: String(decoding: bytes, as: UTF8.self), file: path)
     }
 
-    /// This site's identity: its private key, the peer's public key, the optional
-    /// pre-shared key. Errors name the file and the fix, never key material.
-    public static func loadIdentity(for configuration: Configuration, configPath: String) throws(ConfigurationError) -> SiteIdentity {
+    /// This site's identity towards each peer, in the configuration's order: its private key,
+    /// the peer's public key, the optional pre-shared key. Errors name the file, the key and
+    /// the fix, never key material.
+    public static func loadIdentities(for configuration: Configuration, configPath: String) throws(ConfigurationError) -> [SiteIdentity] {
         let privateKey = try readKey(configuration.privateKeyFile, key: Configuration.Key.privateKeyFile.rawValue, configPath: configPath) { text throws(KeyParseError) in
             try PrivateKey(base64: text)
         }
@@ -25,11 +26,16 @@ public enum ConfigurationLoader {
                 try PreSharedKey(base64: text)
             }
         } ?? .none
-        do {
-            return try SiteIdentity(local: privateKey, peer: configuration.peerPublicKey, psk: psk)
-        } catch {
-            throw ConfigurationError(file: configPath, key: "peer.public-key", problem: "'\(configuration.peerPublicKey.base64)' \(error)")
+        var identities: [SiteIdentity] = []
+        for (index, peer) in configuration.peers.enumerated() {
+            do {
+                identities.append(try SiteIdentity(local: privateKey, peer: peer.publicKey, psk: psk))
+            } catch {
+                let key = configuration.peers.count == 1 ? "peer.public-key" : "peer[\(index + 1)].public-key"
+                throw ConfigurationError(file: configPath, key: key, problem: "'\(peer.publicKey.base64)' (peer '\(peer.name)') \(error)")
+            }
         }
+        return identities
     }
 
     private static func readKey<Key>(

@@ -14,15 +14,22 @@ final class ControlAnswers: @unchecked Sendable {
 
     let configuration: Configuration
     let configurationPath: String
+    let tapAddress: MACAddress
     let dataPlane: DataPlane
+    let reloader: Reloader
     let startedAt: Moment
     let netlink: Netlink
     private var reused: (request: ControlRequest, line: [UInt8], builtAt: Moment)?
 
-    init(configuration: Configuration, configurationPath: String, dataPlane: DataPlane, startedAt: Moment, netlink: Netlink) {
+    init(
+        configuration: Configuration, configurationPath: String, tapAddress: MACAddress, dataPlane: DataPlane,
+        startedAt: Moment, netlink: Netlink, reloader: Reloader
+    ) {
         self.configuration = configuration
         self.configurationPath = configurationPath
+        self.tapAddress = tapAddress
         self.dataPlane = dataPlane
+        self.reloader = reloader
         self.startedAt = startedAt
         self.netlink = netlink
     }
@@ -45,6 +52,12 @@ final class ControlAnswers: @unchecked Sendable {
     }
 
     private func reply(to request: ControlRequest) -> ControlReply {
+        if request == .reload {
+            switch reloader.reload() {
+            case .success(let outcome): return ControlReply(reload: outcome)
+            case .failure(let error): return ControlReply(error: error)
+            }
+        }
         guard let snapshot = dataPlane.snapshot(includingMACTable: request.needsMACTable) else {
             return ControlReply(error: ControlError(.unavailable, "the data plane did not answer within 2 s"))
         }
@@ -57,12 +70,14 @@ final class ControlAnswers: @unchecked Sendable {
             return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot))
         case .metrics:
             return ControlReply(metrics: MetricsExposition.render(report(snapshot)))
+        case .reload:
+            preconditionFailure("answered above")
         }
     }
 
     private func report(_ snapshot: StatusSnapshot) -> StatusReport {
         StatusReport(
-            snapshot: snapshot, configuration: configuration, configurationPath: configurationPath,
+            snapshot: snapshot, configuration: configuration, configurationPath: configurationPath, tapAddress: tapAddress,
             uptime: Clock.monotonic().since(startedAt),
             devices: [
                 device(.bridge, configuration.bridge),

@@ -3,6 +3,7 @@ import CausewayLinux
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import CausewayControl
 
 /// A failure to start, with the exit code that tells its kind.
@@ -16,20 +17,22 @@ public struct StartupError: Error, CustomStringConvertible {
 /// SIGTERM or SIGINT, and puts everything back.
 public enum Daemon {
     /// Validates a configuration, its keys and its devices without changing the system.
-    public static func check(configPath: String) throws -> (Configuration, SiteIdentity) {
+    public static func check(configPath: String) throws -> (Configuration, [SiteIdentity]) {
         let configuration = try loadConfiguration(configPath)
-        let identity = try loadIdentity(configuration, configPath)
+        let identities = try loadIdentities(configuration, configPath)
         do {
             try BridgeAttachment.preflight(configuration, netlink: try Netlink())
         } catch let error as AttachmentError {
             throw StartupError(description: "\(configPath): \(error)", exitCode: 2)
         }
-        return (configuration, identity)
+        return (configuration, identities)
     }
 
     public static func run(configPath: String) async throws {
         let configuration = try loadConfiguration(configPath)
-        let identity = try loadIdentity(configuration, configPath)
+        let identities = try loadIdentities(configuration, configPath)
+        let siteKey = identities[0].local.publicKey
+        let tapAddress = configuration.tapAddress(siteKey: siteKey)
         let startedAt = Clock.monotonic()
         var logger = Logger(label: "causewayd")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
@@ -46,7 +49,7 @@ public enum Daemon {
 
         let attachment: BridgeAttachment
         do {
-            attachment = try BridgeAttachment(configuration: configuration, tapAddress: configuration.tapAddress, netlink: try Netlink())
+            attachment = try BridgeAttachment(configuration: configuration, tapAddress: tapAddress, netlink: try Netlink())
         } catch let error as AttachmentError {
             throw StartupError(description: "\(configPath): \(error)", exitCode: 2)
         } catch {
@@ -60,13 +63,14 @@ public enum Daemon {
 
         let dataPlane: DataPlane
         do {
-            dataPlane = try DataPlane(configuration: configuration, identity: identity, tap: attachment.tap, logger: logger)
+            dataPlane = try DataPlane(configuration: configuration, identities: identities, tap: attachment.tap, logger: logger)
         } catch {
             throw StartupError(description: "\(configPath): key 'listen': \(error)", exitCode: 1)
         }
+        let reloader = Reloader(running: configuration, configPath: configPath, dataPlane: dataPlane, logger: logger)
         let answers = ControlAnswers(
-            configuration: configuration, configurationPath: configPath, dataPlane: dataPlane,
-            startedAt: startedAt, netlink: try Netlink()
+            configuration: configuration, configurationPath: configPath, tapAddress: tapAddress, dataPlane: dataPlane,
+            startedAt: startedAt, netlink: try Netlink(), reloader: reloader
         )
         let control = try ControlServer(listener: listener, logger: logger, answer: answers.replyLine(to:))
         listenerOwned = false
@@ -77,8 +81,9 @@ public enum Daemon {
         logger.notice("bridging", metadata: [
             "bridge": "\(configuration.bridge) (\(attachment.reclaimedBridge ? "left by a causewayd that did not stop, reclaimed" : attachment.createdBridge ? "created" : "existing"))",
             "lan": "\(configuration.lanInterface)", "tap": "\(attachment.tap.name)",
-            "tap-mac": "\(configuration.tapAddress)", "listen": "\(configuration.listen)",
-            "peer": "\(configuration.peer)", "peer-key": "\(identity.peer.short)", "public-key": "\(identity.local.publicKey.short)",
+            "tap-mac": "\(tapAddress)", "listen": "\(configuration.listen)",
+            "peers": "\(configuration.peers.map { "\($0.name) (\($0.publicKey.short))" }.joined(separator: ", "))",
+            "hub": "\(configuration.hub)", "public-key": "\(siteKey.short)",
             "psk": "\(configuration.presharedKeyFile == nil ? "none" : "yes")", "network-id": "\(configuration.networkID)",
             "control-socket": "\(configuration.controlSocket)",
         ])
@@ -103,11 +108,14 @@ public enum Daemon {
         let notifier = SystemdNotifier()
         let supervisor = notifier.map { Supervisor(notifier: $0, dataPlane: dataPlane, watchdog: SystemdNotifier.watchdogInterval()) }
         // The bridge is up and the control socket listens: only now is the service ready.
-        notifier?.notify(["READY=1", "STATUS=bridging \(configuration.bridge) to \(configuration.peer); waiting for the peer"])
+        notifier?.notify(["READY=1", "STATUS=bridging \(configuration.bridge) to \(configuration.peers.count) \(configuration.peers.count == 1 ? "peer" : "peers"); waiting for them"])
         supervisor?.start()
 
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ShutdownSignal(), successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [
+                .init(service: ShutdownSignal(), successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: ReloadSignal(reloader: reloader)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -118,7 +126,11 @@ public enum Daemon {
             control.stop()
             dataPlane.stop()
             if let final = dataPlane.latestSnapshot {
-                logger.notice("final state: \(String(decoding: ControlJSON.encode(final), as: UTF8.self))")
+                let counters = final.counters
+                logger.notice("final state", metadata: [
+                    "peers-up": "\(final.peers.filter(\.up).count) of \(final.peers.count)", "macs": "\(final.macTable.entries)",
+                    "frames-to-peers": "\(counters.framesToPeer)", "frames-to-lan": "\(counters.framesToLAN)", "drops": "\(counters.drops.total)",
+                ])
             }
         }
         try await group.run()
@@ -136,9 +148,9 @@ public enum Daemon {
         }
     }
 
-    private static func loadIdentity(_ configuration: Configuration, _ path: String) throws -> SiteIdentity {
+    private static func loadIdentities(_ configuration: Configuration, _ path: String) throws -> [SiteIdentity] {
         do {
-            return try ConfigurationLoader.loadIdentity(for: configuration, configPath: path)
+            return try ConfigurationLoader.loadIdentities(for: configuration, configPath: path)
         } catch {
             throw StartupError(description: error.description, exitCode: 2)
         }
@@ -150,5 +162,17 @@ public enum Daemon {
 struct ShutdownSignal: Service {
     func run() async throws {
         try? await gracefulShutdown()
+    }
+}
+
+/// Reloads the configuration on each SIGHUP, until the daemon stops.
+struct ReloadSignal: Service {
+    let reloader: Reloader
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            _ = reloader.reload()
+        }
     }
 }

@@ -24,16 +24,19 @@ final class DataPlane: @unchecked Sendable {
     /// What the bridge saw on its LAN ports (LANWatcher), waiting for the next turn.
     private let sightings = Mutex<(seen: [BridgeFDB.Sighting], dumpedAt: Moment)?>(nil)
     private let sightingsWaiting = Atomic<Bool>(false)
+    /// A reload's new peers, waiting for the next turn, and what applying them changed.
+    private let reload = Mutex<(pending: (peers: [PeerConfiguration], identities: [SiteIdentity], hub: Bool)?, applied: DataPath.PeerChanges?)>((nil, nil))
+    private let reloadWaiting = Atomic<Bool>(false)
     private var thread: NamedThread?
 
-    init(configuration: Configuration, identity: SiteIdentity, tap: TAPDevice, logger: Logger) throws {
+    init(configuration: Configuration, identities: [SiteIdentity], tap: TAPDevice, logger: Logger) throws {
         self.tap = tap
         self.logger = logger
         socket = try UDPSocket(binding: configuration.listen, sendSlotSize: DataPath.sendSlotSize)
         wakeup = try EventFD()
-        path = DataPath(configuration: configuration, identity: identity, lan: tap, wan: socket)
+        path = DataPath(configuration: configuration, identities: identities, lan: tap, wan: socket)
         if path.carrierFailed {
-            logger.warning("\(tap.name)'s carrier cannot follow the peer (TUNSETCARRIER refused): the bridge keeps sending into it while the peer is down")
+            logger.warning("\(tap.name)'s carrier cannot follow the peers (TUNSETCARRIER refused): the bridge keeps sending into it while every peer is down")
         }
     }
 
@@ -82,6 +85,21 @@ final class DataPlane: @unchecked Sendable {
         wakeup.signal()
     }
 
+    /// Has the data-plane thread apply a new list of peers (a reload) between two turns, and
+    /// waits for it; nil when the thread does not answer in time (the peers then change at
+    /// its next turn all the same).
+    func reconfigure(peers: [PeerConfiguration], identities: [SiteIdentity], hub: Bool, timeout: Duration = .seconds(2)) -> DataPath.PeerChanges? {
+        reload.withLock { $0 = ((peers, identities, hub), nil) }
+        reloadWaiting.store(true, ordering: .releasing)
+        wakeup.signal()
+        let deadline = Clock.monotonic() + timeout
+        while Clock.monotonic() < deadline {
+            if let applied = reload.withLock({ $0.applied }) { return applied }
+            Clock.sleep(for: .microseconds(200))
+        }
+        return nil
+    }
+
     /// The last state the thread published; after `stop()`, its final state.
     var latestSnapshot: StatusSnapshot? {
         published.withLock { $0.snapshot }
@@ -97,7 +115,7 @@ final class DataPlane: @unchecked Sendable {
         while !stopRequested.load(ordering: .acquiring) {
             var now = Clock.monotonic()
             path.serviceTimers(now: now, wallClock: Clock.wall())
-            log(path.takeEvents(now: now))
+            path.takeEvents(now: now, log)
             // At least a millisecond: a deadline that stays in the past must not spin the loop.
             poller.wait(timeout: max(path.nextDeadline(now: now).since(now), Self.shortestWait))
             now = Clock.monotonic()
@@ -110,6 +128,10 @@ final class DataPlane: @unchecked Sendable {
                 for sighting in delivered.seen {
                     path.noteSeenOnLAN(sighting.address, at: delivered.dumpedAt.earlier(by: sighting.age), now: now)
                 }
+            }
+            if reloadWaiting.exchange(false, ordering: .acquiringAndReleasing), let new = reload.withLock({ $0.pending.take() }) {
+                let changes = path.reconfigure(peers: new.peers, identities: new.identities, hub: new.hub)
+                reload.withLock { $0.applied = changes }
             }
             if snapshotRequested.exchange(false, ordering: .acquiringAndReleasing) {
                 publishSnapshot(now: now, includingMACTable: macTableRequested.exchange(false, ordering: .acquiringAndReleasing))
@@ -124,11 +146,10 @@ final class DataPlane: @unchecked Sendable {
         publishSnapshot(now: Clock.monotonic(), includingMACTable: false)
     }
 
-    /// Logs what an operator wants in the journal: the peer coming and going, sessions made,
-    /// the path MTU settling.
-    private func log(_ events: LinkEvents) {
-        guard !events.isEmpty else { return }
-        let peer: Logger.Metadata = ["peer": "\(path.peerAddress)"]
+    /// Logs what an operator wants in the journal: a peer coming and going, sessions made,
+    /// its path MTU settling.
+    private func log(_ source: Peer, _ events: LinkEvents) {
+        let peer: Logger.Metadata = ["peer": "\(source.name)", "endpoint": "\(source.address.map { "\($0)" } ?? "-")"]
         if events.establishedAsInitiator {
             logger.debug("session established", metadata: peer.merging(["role": "initiator"]) { $1 })
         }
@@ -137,9 +158,9 @@ final class DataPlane: @unchecked Sendable {
         }
         switch events.peerUp {
         case true?:
-            logger.notice("peer up; \(tap.name) has carrier", metadata: peer)
+            logger.notice("peer up", metadata: peer)
         case false?:
-            logger.warning("peer down: no authenticated message for \(path.link.timing.peerDownAfter); \(tap.name) has no carrier", metadata: peer)
+            logger.warning("peer down: no authenticated message for \(source.link.timing.peerDownAfter)", metadata: peer)
         case nil: break
         }
         for index in 0..<events.refusedClaimCount {
@@ -150,15 +171,12 @@ final class DataPlane: @unchecked Sendable {
             logger.warning("the peer claimed MAC \(claim.address): \(why)", metadata: peer)
         }
         if let size = events.pathMTUSettled {
-            logger.notice("path MTU \(size): frames up to \(path.pathMTU.largestWholeFrame) bytes cross whole, larger ones as fragments", metadata: peer)
+            logger.notice("path MTU \(size): frames up to \(source.pathMTU.largestWholeFrame) bytes cross whole, larger ones as fragments", metadata: peer)
         }
     }
 
     func publishSnapshot(now: Moment, includingMACTable: Bool) {
-        let snapshot = StatusSnapshot(
-            link: path.link, endpoint: "\(path.peerAddress)", pathMTU: path.pathMTU, reassembler: path.reassembler,
-            table: path.forwarder.table, counters: path.counters, now: now, includingMACTable: includingMACTable
-        )
+        let snapshot = StatusSnapshot(path: path, now: now, includingMACTable: includingMACTable)
         published.withLock { $0 = ($0.generation &+ 1, snapshot) }
     }
 }

@@ -13,7 +13,7 @@ struct Causewayctl: ParsableCommand {
             Exit codes: 0 answered; 1 the daemon refused the request; 3 no daemon to ask \
             (no socket, or nothing listening); 4 permission denied on the socket.
             """,
-        subcommands: [Status.self, MACs.self, Explain.self, Metrics.self]
+        subcommands: [Status.self, Peers.self, MACs.self, Explain.self, Metrics.self, Reload.self]
     )
 }
 
@@ -87,7 +87,7 @@ func printJSON(_ value: some Encodable) {
 
 extension Causewayctl {
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The daemon, its devices, the peer and every counter.")
+        static let configuration = CommandConfiguration(abstract: "The daemon, its devices, its peers and every counter.")
         @OptionGroup var daemon: DaemonOptions
         @Flag(help: "Print JSON instead of tables.") var json = false
 
@@ -95,6 +95,35 @@ extension Causewayctl {
             try reporting {
                 guard let report = try daemon.ask(.status).status else { throw Failure(message: "the reply has no status", code: 1) }
                 if json { printJSON(report) } else { print(HumanReport.status(report), terminator: "") }
+            }
+        }
+    }
+
+    struct Peers: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every peer: key, endpoint, state, latest handshake, RTT, path MTU, traffic, drops.")
+        @OptionGroup var daemon: DaemonOptions
+        @Flag(help: "Print JSON instead of a table.") var json = false
+
+        func run() throws {
+            try reporting {
+                guard let report = try daemon.ask(.status).status else { throw Failure(message: "the reply has no status", code: 1) }
+                if json { printJSON(report.peers) } else { print(HumanReport.peers(report), terminator: "") }
+            }
+        }
+    }
+
+    struct Reload: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-read the configuration and apply it, as SIGHUP does: peers added, removed or moved, without touching the others.",
+            discussion: "An invalid configuration is refused with its error (exit 1) and the running one stays."
+        )
+        @OptionGroup var daemon: DaemonOptions
+        @Flag(help: "Print JSON instead of text.") var json = false
+
+        func run() throws {
+            try reporting {
+                guard let outcome = try daemon.ask(.reload).reload else { throw Failure(message: "the reply has no reload outcome", code: 1) }
+                if json { printJSON(outcome) } else { print("reloaded: \(outcome.summary)") }
             }
         }
     }

@@ -49,10 +49,14 @@ extension Causewayd {
         var config: String
 
         func run() async throws {
-            let (checked, identity) = try await exitOnStartupError { try Daemon.check(configPath: config) }
-            print("\(config): OK — bridge \(checked.bridge), LAN \(checked.lanInterface), TAP \(checked.tap) (\(checked.tapAddress)), listen \(checked.listen), peer \(checked.peer)")
-            print("  this site's public key: \(identity.local.publicKey.base64)")
-            print("  the peer's public key:  \(identity.peer.base64)")
+            let (checked, identities) = try await exitOnStartupError { try Daemon.check(configPath: config) }
+            let siteKey = identities[0].local.publicKey
+            print("\(config): OK — bridge \(checked.bridge), LAN \(checked.lanInterface), TAP \(checked.tap) (\(checked.tapAddress(siteKey: siteKey))), listen \(checked.listen), \(checked.peers.count) \(checked.peers.count == 1 ? "peer" : "peers")\(checked.hub ? ", a hub" : "")")
+            print("  this site's public key: \(siteKey.base64)")
+            for peer in checked.peers {
+                let role = peer.isHub ? ", a hub" : ""
+                print("  peer \(peer.name): \(peer.endpoint.map { "\($0)" } ?? "calls in")\(role), public key \(peer.publicKey.base64)")
+            }
             print("  pre-shared key: \(checked.presharedKeyFile ?? "none")")
         }
     }

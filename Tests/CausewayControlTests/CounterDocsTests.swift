@@ -38,7 +38,7 @@ import Testing
         }
         let report = StatusReport(
             snapshot: Fixtures.snapshot(counters: counters), configuration: try Fixtures.configuration(),
-            configurationPath: "/etc/causeway/site.toml", uptime: .seconds(1), devices: []
+            configurationPath: "/etc/causeway/site.toml", tapAddress: MACAddress("02:00:5e:00:00:01")!, uptime: .seconds(1), devices: []
         )
         let lines = HumanReport.status(report).split(separator: "\n").map(String.init)
         for (index, descriptor) in Counters.descriptors.enumerated() {

@@ -8,6 +8,7 @@ enum Fixtures {
     static let start = Moment(nanoseconds: 1_000_000_000)
     static let peerEndpoint = "198.18.0.2:4789"
     static let peerKey = PrivateKey.random().publicKey
+    static let peerName = "site-b"
 
     static func snapshot(counters: Counters = Counters()) -> StatusSnapshot {
         var table = MACTable(capacity: 64, agingTime: .seconds(300))
@@ -15,9 +16,12 @@ enum Fixtures {
         _ = table.learn(hostB, at: .remote(peer: 0), vlan: 100, now: start + .seconds(10))
         let identity = try! SiteIdentity(local: .random(), peer: peerKey)
         let link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5)))
+        let now = start + .seconds(20)
+        let peer = StatusSnapshot.Peer(
+            name: peerName, slot: 0, link: link, endpoint: peerEndpoint, pathMTU: PathMTUDiscovery(overIPv6: false), counters: counters, now: now
+        )
         return StatusSnapshot(
-            link: link, endpoint: peerEndpoint, pathMTU: PathMTUDiscovery(overIPv6: false), reassembler: Reassembler(slots: 2),
-            table: table, counters: counters, now: start + .seconds(20), includingMACTable: true
+            peers: [peer], hub: false, counters: counters, table: table, reassembler: Reassembler(slots: 2), now: now, includingMACTable: true
         )
     }
 

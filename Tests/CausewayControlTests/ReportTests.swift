@@ -34,7 +34,7 @@ import Testing
     func report(_ counters: Counters) throws -> StatusReport {
         StatusReport(
             snapshot: Fixtures.snapshot(counters: counters), configuration: try Fixtures.configuration(),
-            configurationPath: "/etc/causeway/site.toml", uptime: .seconds(42),
+            configurationPath: "/etc/causeway/site.toml", tapAddress: MACAddress("02:00:5e:00:00:01")!, uptime: .seconds(42),
             devices: [.init(role: .bridge, name: "br0", state: .up), .init(role: .tap, name: "cw0", state: .down),
                       .init(role: .lan, name: "eth1", state: .missing)]
         )
@@ -49,10 +49,13 @@ import Testing
         let text = MetricsExposition.render(try report(counters))
         let lines = text.split(separator: "\n").map(String.init)
 
-        #expect(lines.contains("causeway_peer_datagrams_sent_total 7"))
-        #expect(lines.contains("causeway_frames_flooded_total 3"))
-        #expect(lines.contains(#"causeway_drops_total{reason="replay"} 2"#))
-        #expect(lines.contains(#"causeway_drops_total{reason="malformed"} 0"#))
+        // The fixture's counters are all its one peer's: the gateway's own series are zero.
+        #expect(lines.contains(#"causeway_peer_datagrams_sent_total{peer="site-b"} 7"#))
+        #expect(lines.contains("causeway_peer_datagrams_sent_total 0"))
+        #expect(lines.contains(#"causeway_frames_flooded_total{peer="site-b"} 3"#))
+        #expect(lines.contains(#"causeway_drops_total{peer="site-b",reason="replay"} 2"#))
+        #expect(lines.contains(#"causeway_drops_total{reason="replay"} 0"#))
+        #expect(!lines.contains { $0.hasPrefix(#"causeway_drops_total{peer="site-b",reason="malformed"}"#) }, "a peer's zero drops are left out")
         #expect(lines.contains("causeway_uptime_seconds 42"))
         #expect(lines.contains(#"causeway_device_up{role="tap",device="cw0"} 0"#))
         #expect(!text.contains("eth1"), "a missing device has no sample")
@@ -72,7 +75,7 @@ import Testing
 
     @Test func labelValuesAreEscaped() throws {
         var status = try report(Counters())
-        status.peer.endpoint = #"a"b\c"#
+        status.peers[0].name = #"a"b\c"#
         #expect(MetricsExposition.render(status).contains(#"peer="a\"b\\c""#))
     }
 }
@@ -88,7 +91,7 @@ import Testing
     @Test func macTableNamesThePeer() {
         let text = HumanReport.macs(Fixtures.snapshot().macEntries())
         #expect(text.contains("02:00:00:00:00:0a  local"))
-        #expect(text.contains("peer \(Fixtures.peerEndpoint)"))
+        #expect(text.contains("peer \(Fixtures.peerName)"))
         #expect(text.hasSuffix("2 entries\n"))
     }
 

@@ -9,10 +9,13 @@ import Testing
     let identity = try! SiteIdentity(local: .random(), peer: Fixtures.peerKey)
 
     func snapshot(_ table: MACTable, at now: Moment, includingMACTable: Bool) -> StatusSnapshot {
-        StatusSnapshot(
-            link: PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5))),
-            endpoint: Fixtures.peerEndpoint, pathMTU: PathMTUDiscovery(overIPv6: false), reassembler: Reassembler(slots: 2),
-            table: table, counters: Counters(), now: now, includingMACTable: includingMACTable
+        let peer = StatusSnapshot.Peer(
+            name: Fixtures.peerName, slot: 0, link: PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: .seconds(5))),
+            endpoint: Fixtures.peerEndpoint, pathMTU: PathMTUDiscovery(overIPv6: false), counters: Counters(), now: now
+        )
+        return StatusSnapshot(
+            peers: [peer], hub: false, counters: Counters(), table: table, reassembler: Reassembler(slots: 2), now: now,
+            includingMACTable: includingMACTable
         )
     }
 
@@ -49,7 +52,7 @@ import Testing
 
         // The snapshot's own JSON (the daemon's final log line) carries no table.
         let object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(full)) as? [String: Any])
-        #expect(Set(object.keys) == ["peer", "counters", "macTable", "reassembly"])
+        #expect(Set(object.keys) == ["peers", "hub", "counters", "macTable", "reassembly"])
     }
 
     @Test func onlyMacsAndExplainNeedTheTable() {

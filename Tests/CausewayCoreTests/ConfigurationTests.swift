@@ -56,7 +56,8 @@ import Testing
         #expect(configuration.bridge == "br0")
         #expect(configuration.privateKeyFile == "/etc/causeway/site.key", "a relative key path is taken from the config's folder")
         #expect(configuration.presharedKeyFile == nil)
-        #expect(configuration.peerPublicKey == Self.peerKey)
+        #expect(configuration.peers == [PeerConfiguration(name: Configuration.solePeerName, publicKey: Self.peerKey, endpoint: SocketEndpoint("198.18.0.2:51820"))])
+        #expect(!configuration.hub)
         #expect(configuration.macAgingTime == .seconds(300))
         #expect(configuration.macTableSize == 4096)
         #expect(configuration.keepaliveInterval == .seconds(5))
@@ -92,9 +93,10 @@ import Testing
         let configuration = try parse(Self.minimal
             .replacingOccurrences(of: "198.18.0.1:51820", with: "[fd00:18::1]:51820")
             .replacingOccurrences(of: "198.18.0.2:51820", with: "[fd00:18::2]:4789"))
-        #expect(configuration.peer.isIPv6)
-        #expect(configuration.peer.port == 4789)
-        #expect(configuration.peer.description == "[fd00:18:0:0:0:0:0:2]:4789")
+        let endpoint = try #require(configuration.peers.first?.endpoint)
+        #expect(endpoint.isIPv6)
+        #expect(endpoint.port == 4789)
+        #expect(endpoint.description == "[fd00:18:0:0:0:0:0:2]:4789")
     }
 
     @Test(arguments: [
@@ -133,7 +135,7 @@ import Testing
         #expect(error.description.contains(message), "\(error)")
     }
 
-    @Test(arguments: ["bridge", "lan-interface", "tap", "listen", "private-key-file", "peer.public-key", "peer.endpoint"])
+    @Test(arguments: ["bridge", "lan-interface", "tap", "listen", "private-key-file", "peer.public-key"])
     func refusesAMissingRequiredKey(_ key: String) throws {
         let error = try #require(problem(Self.minimal(key, nil)))
         #expect(error.description == "/etc/causeway/site.toml: key '\(key)': missing; it is required")
@@ -142,7 +144,7 @@ import Testing
     @Test func readsThePeerTableWrittenAsASection() throws {
         let configuration = try parse(Self.minimal("bridge", "br1"))
         #expect(configuration.bridge == "br1")
-        #expect(configuration.peer.description == "198.18.0.2:51820")
+        #expect(configuration.peers.first?.endpoint?.description == "198.18.0.2:51820")
     }
 
     @Test func refusesAnUnknownKeyInThePeerTable() throws {
@@ -182,8 +184,8 @@ import Testing
     }
 
     @Test func headersThatNameATableStillParse() throws {
-        #expect(try parse(Self.minimal("no such key", nil).replacingOccurrences(of: "[peer]", with: "[ \"peer\" ]")).peer
-            == (try parse(Self.minimal)).peer)
+        #expect(try parse(Self.minimal("no such key", nil).replacingOccurrences(of: "[peer]", with: "[ \"peer\" ]")).peers
+            == (try parse(Self.minimal)).peers)
         // Cut off by the end of the text: toml++'s own error, no assertion.
         #expect(problem("[") != nil && problem("[[ ") != nil)
     }
@@ -194,13 +196,16 @@ import Testing
     }
 
     @Test func theTAPAddressIsStableAndDiffersBetweenSites() throws {
-        let siteA = try parse(Self.minimal)
-        let siteB = try parse(Self.minimal
-            .replacingOccurrences(of: "listen = \"198.18.0.1:51820\"", with: "listen = \"198.18.0.2:51820\"")
-            .replacingOccurrences(of: "endpoint = \"198.18.0.2:51820\"", with: "endpoint = \"198.18.0.1:51820\""))
-        #expect(siteA.tapAddress == (try parse(Self.minimal)).tapAddress)
-        #expect(siteA.tapAddress != siteB.tapAddress)
-        #expect(!siteA.tapAddress.isGroup)
+        // Two sites with the same devices and listen address (on their own hosts): the site
+        // key tells their TAPs apart; a change of peers does not move it.
+        let configuration = try parse(Self.minimal)
+        let keyA = PrivateKey.random().publicKey, keyB = PrivateKey.random().publicKey
+        var morePeers = configuration
+        morePeers.peers.append(PeerConfiguration(name: "site-c", publicKey: PrivateKey.random().publicKey, endpoint: nil))
+        #expect(configuration.tapAddress(siteKey: keyA) == (try parse(Self.minimal)).tapAddress(siteKey: keyA))
+        #expect(configuration.tapAddress(siteKey: keyA) == morePeers.tapAddress(siteKey: keyA))
+        #expect(configuration.tapAddress(siteKey: keyA) != configuration.tapAddress(siteKey: keyB))
+        #expect(!configuration.tapAddress(siteKey: keyA).isGroup)
     }
 }
 

@@ -207,7 +207,7 @@ import Testing
         var forwarder = Forwarder(table: MACTable(capacity: 64, agingTime: .seconds(300)))
         var counters = Counters()
         _ = forwarder.frameFromPeer(header(from: remote, to: .broadcast), peer: 0, now: now, holdTime: .zero, counters: &counters)
-        #expect(forwarder.frameFromLAN(header(from: local, to: remote), now: now, counters: &counters) == .sendToPeer)
+        #expect(forwarder.frameFromLAN(header(from: local, to: remote), now: now, counters: &counters) == .sendToPeer(0))
     }
 
     @Test func countsAnAddressThatMovesBetweenSites() {
@@ -216,7 +216,7 @@ import Testing
         _ = forwarder.frameFromLAN(header(from: local, to: .broadcast), now: now, counters: &counters)
         _ = forwarder.frameFromPeer(header(from: local, to: .broadcast), peer: 0, now: now, holdTime: .zero, counters: &counters)
         #expect(counters.macMoves == 1)
-        #expect(forwarder.frameFromLAN(header(from: otherLocal, to: local), now: now, counters: &counters) == .sendToPeer)
+        #expect(forwarder.frameFromLAN(header(from: otherLocal, to: local), now: now, counters: &counters) == .sendToPeer(0))
     }
 
     @Test func countsAddressesRefusedAtTheCap() {

@@ -5,8 +5,8 @@ has_link() { ip -n "$1" link show "$2" >/dev/null 2>&1; }
 master_of() { ip -n "$1" -o link show "$2" | grep -o 'master [^ ]*' | awk '{print $2}'; }
 ping_ok() { ip netns exec "$1" ping -c 1 -W 1 "${@:2}"; }
 both_up() {
-    [ "$(json_get "$(daemon_status a)" 's["peer"]["up"]')" = True ] &&
-    [ "$(json_get "$(daemon_status b)" 's["peer"]["up"]')" = True ]
+    [ "$(json_get "$(daemon_status a)" 's["peers"][0]["up"]')" = True ] &&
+    [ "$(json_get "$(daemon_status b)" 's["peers"][0]["up"]')" = True ]
 }
 start_both() {
     write_config a "$@"; write_config b "$@"

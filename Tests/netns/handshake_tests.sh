@@ -3,7 +3,7 @@
 
 drops_of() { json_get "$(daemon_status "$1")" "s['counters']['drops']['$2']"; }
 counter_of() { json_get "$(daemon_status "$1")" "s['counters']['$2']"; }
-peer_up() { [ "$(json_get "$(daemon_status "$1")" 's["peer"]["up"]')" = True ]; }
+peer_up() { [ "$(json_get "$(daemon_status "$1")" 's["peers"][0]["up"]')" = True ]; }
 
 test_a_wrong_public_key_is_refused() {
     write_config a
@@ -44,7 +44,7 @@ test_an_echo_of_a_gateways_own_datagrams_never_makes_a_session() {
     echo "    reflected $(cat "$WORKDIR/reflector.json"); own-message drops $(drops_of a own-message); frames of host A that came back to it: $own"
     expect "A's own handshakes came back and were counted" [ "$(drops_of a own-message)" -ge 1 ]
     expect "no new session from an echo" [ "$(counter_of a sessionsEstablished)" = "$sessions_before" ]
-    expect "A does not report the peer up" [ "$(json_get "$(daemon_status a)" 's["peer"]["up"]')" = False ]
+    expect "A does not report the peer up" [ "$(json_get "$(daemon_status a)" 's["peers"][0]["up"]')" = False ]
     expect "no frame of host A came back into site A" [ "$own" = 0 ]
 }
 
@@ -75,7 +75,7 @@ test_a_handshake_flood_does_not_keep_the_link_down() {
     flood_from "$NS_GA" "$WAN_B:$PORT" "$WORKDIR/site-a.key" "$(public_key b)" \
         "198.18.0.20,198.18.0.21,198.18.0.22,198.18.0.23" junk,mac1,responses 12 "$WAN_A:40002"
     sleep 2
-    expect "A is under load" [ "$(json_get "$(daemon_status a)" 's["peer"]["handshakeUnderLoad"]')" = True ]
+    expect "A is under load" [ "$(json_get "$(daemon_status a)" 's["peers"][0]["handshakeUnderLoad"]')" = True ]
     expect "the established session keeps carrying traffic during the flood" ping_ok "$NS_HA" "$LAN_B" >/dev/null
     daemon_stop b
     local started=$SECONDS start_ns end_ns
@@ -156,7 +156,7 @@ test_key_rotation_on_one_site() {
     expect "check accepts A's new configuration" ip netns exec "$NS_GA" "$CAUSEWAYD" check --config "$WORKDIR/site-a.toml"
     daemon_start a; daemon_start b
     expect "the sites talk again with A's new key" wait_for 10 ping_ok "$NS_HA" "$LAN_B"
-    expect "B knows A by its new key" [ "$(json_get "$(daemon_status b)" 's["peer"]["publicKey"]')" = "$("$CAUSEWAYD" pubkey "$WORKDIR/site-a-new.key")" ]
-    local handshake; handshake=$(json_get "$(daemon_status a)" 's["peer"]["secondsSinceLatestHandshake"]')
+    expect "B knows A by its new key" [ "$(json_get "$(daemon_status b)" 's["peers"][0]["publicKey"]')" = "$("$CAUSEWAYD" pubkey "$WORKDIR/site-a-new.key")" ]
+    local handshake; handshake=$(json_get "$(daemon_status a)" 's["peers"][0]["secondsSinceLatestHandshake"]')
     expect "A shows a recent handshake ($handshake s ago)" python3 -c "import sys; sys.exit(0 if $handshake < 10 else 1)"
 }

@@ -16,10 +16,10 @@ capture_stop() {
 IP_FRAGMENTS='(ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)'
 
 set_wan_mtu() { ip -n "$NS_GA" link set wan0 mtu "$1"; ip -n "$NS_GB" link set wan0 mtu "$1"; }
-path_mtu_is() { [ "$(ctl_value "$1" status 's["peer"]["pathMTU"], s["peer"]["pathMTUSearching"]')" = "($2, False)" ]; }
+path_mtu_is() { [ "$(ctl_value "$1" status 's["peers"][0]["pathMTU"], s["peers"][0]["pathMTUSearching"]')" = "($2, False)" ]; }
 # path_mtu_between SITE LOW HIGH: settled on a size in [LOW, HIGH].
 path_mtu_between() {
-    [ "$(ctl_value "$1" status "$2 <= s['peer']['pathMTU'] <= $3 and not s['peer']['pathMTUSearching']")" = True ]
+    [ "$(ctl_value "$1" status "$2 <= s['peers'][0]['pathMTU'] <= $3 and not s['peers'][0]['pathMTUSearching']")" = True ]
 }
 counter() { ctl_value "$1" status "s['counters']['$2']"; }
 
@@ -40,7 +40,7 @@ full_size_traffic_crosses() {
     start_both
     expect "both gateways find path MTU $mtu within 10 s" wait_for 10 path_mtu_is a "$mtu"
     expect "(gateway B too)" wait_for 10 path_mtu_is b "$mtu"
-    largest=$(ctl_value a status 's["peer"]["largestWholeFrame"]')
+    largest=$(ctl_value a status 's["peers"][0]["largestWholeFrame"]')
     capture_start wan "$NS_GA" wan0 "$IP_FRAGMENTS"
     capture_start syn "$NS_HB" lan0 "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and dst port 5001"
     sleep 1
@@ -105,7 +105,7 @@ test_path_mtu_follows_a_shrinking_wan_without_icmp() {
     found_in=$((SECONDS - changed_at))
     wait $pinger || true
     local received; received=$(grep -o '[0-9]* received' "$WORKDIR/ping.out" | awk '{print $1}')
-    echo "    path MTU $(ctl_value a status 's["peer"]["pathMTU"]') found within ${found_in}s of the change; $received of 200 pings answered"
+    echo "    path MTU $(ctl_value a status 's["peers"][0]["pathMTU"]') found within ${found_in}s of the change; $received of 200 pings answered"
     expect "traffic continued: at least 150 of 200 full-size pings answered" [ "${received:-0}" -ge 150 ]
     expect "full-size pings work after the change" ip netns exec "$NS_HA" ping -M do -s 1472 -c 3 -i 0.2 -W 2 "$LAN_B"
 }
@@ -172,7 +172,7 @@ test_icmp_too_big_answers_instead_of_splitting() {
     wait_for 15 ping_ok "$NS_HA" "$LAN_B" || fail "host A never reached host B"
     expect "path MTU 1280" wait_for 10 path_mtu_is a 1280
     local output inner fragmented_before
-    inner=$(( $(ctl_value a status 's["peer"]["largestWholeFrame"]') - 14 ))
+    inner=$(( $(ctl_value a status 's["peers"][0]["largestWholeFrame"]') - 14 ))
     fragmented_before=$(counter a framesFragmented)
     # The first full-size ping with DF draws "fragmentation needed"; the host then knows.
     output=$(ip netns exec "$NS_HA" ping -M do -s 1472 -c 3 -i 0.3 -W 1 "$LAN_B" 2>&1 || true)

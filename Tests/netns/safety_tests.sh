@@ -209,7 +209,7 @@ transfer() {
     echo $(( $1 * 8 / 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) ))
 }
 
-path_mtu_of_a_is() { [ "$(json_get "$(daemon_status a)" 's["peer"]["pathMTU"]')" = "$1" ]; }
+path_mtu_of_a_is() { [ "$(json_get "$(daemon_status a)" 's["peers"][0]["pathMTU"]')" = "$1" ]; }
 
 test_transfers_survive_wan_loss_and_the_path_holds() {
     start_both
@@ -228,8 +228,8 @@ test_transfers_survive_wan_loss_and_the_path_holds() {
     # Two minutes at 20 %, then the path must be what it was.
     while [ $((SECONDS - twenty_started)) -lt 120 ]; do sleep 5; done
     local mtu_a mtu_b peak capacity
-    mtu_a=$(json_get "$(daemon_status a)" 's["peer"]["pathMTU"]')
-    mtu_b=$(json_get "$(daemon_status b)" 's["peer"]["pathMTU"]')
+    mtu_a=$(json_get "$(daemon_status a)" 's["peers"][0]["pathMTU"]')
+    mtu_b=$(json_get "$(daemon_status b)" 's["peers"][0]["pathMTU"]')
     peak=$(json_get "$(daemon_status b)" 's["reassembly"]["bytesInUse"]')
     capacity=$(json_get "$(daemon_status b)" 's["reassembly"]["capacityBytes"]')
     lose 0

@@ -7,10 +7,12 @@ public struct Configuration: Sendable, Equatable {
     /// The TAP device causewayd creates.
     public var tap: String
     public var listen: SocketEndpoint
-    /// The peer gateway's address (`[peer]` `endpoint`).
-    public var peer: SocketEndpoint
-    /// The peer's public key (`[peer]` `public-key`): who the peer is.
-    public var peerPublicKey: PublicKey
+    /// The peer gateways (`[[peer]]` tables), at least one; a peer is its public key.
+    public var peers: [PeerConfiguration]
+    /// Whether this gateway forwards frames between its peers (`hub`): spokes that peer only
+    /// with it reach each other through it. Without it a frame from a peer never goes to
+    /// another peer (split horizon), as a full mesh needs.
+    public var hub: Bool
     /// This site's private key file, absolute (a relative path is taken from the config's folder).
     public var privateKeyFile: String
     /// The optional pre-shared key file, mixed into every handshake as an extra layer.
@@ -38,6 +40,9 @@ public struct Configuration: Sendable, Equatable {
     /// is a conflict, not a move.
     public var macHoldTime: Duration
 
+    /// At most this many peers: a session index carries its peer's slot in its low bits.
+    public static let maximumPeers = PeerSlots.capacity
+
     public enum LogLevel: String, CaseIterable, Sendable {
         case trace, debug, info, notice, warning, error, critical
     }
@@ -61,6 +66,27 @@ public struct Configuration: Sendable, Equatable {
         var name = file.split(separator: "/").last.map(String.init) ?? file
         if name.hasSuffix(".toml") { name.removeLast(5) }
         return "\(controlSocketDirectory)/\(name).sock"
+    }
+}
+
+/// One `[[peer]]` table: another site's gateway.
+public struct PeerConfiguration: Sendable, Equatable {
+    /// For humans: logs, `causewayctl peers`, metric labels. Letters, digits, '.', '_', '-'.
+    public var name: String
+    /// Who the peer is: the handshake proves it holds the matching private key.
+    public var publicKey: PublicKey
+    /// Where the peer is reached; nil for a peer that only calls in (one behind NAT): it is
+    /// reached wherever its authenticated messages come from.
+    public var endpoint: SocketEndpoint?
+    /// The peer says it is a hub (its `hub = true`): this gateway then reaches the peer's
+    /// other spokes through it, and refuses combinations that would loop or duplicate.
+    public var isHub: Bool
+
+    public init(name: String, publicKey: PublicKey, endpoint: SocketEndpoint?, isHub: Bool = false) {
+        self.name = name
+        self.publicKey = publicKey
+        self.endpoint = endpoint
+        self.isHub = isHub
     }
 }
 

@@ -8,8 +8,9 @@ extension Configuration {
         case lanInterface = "lan-interface"
         case tap
         case listen
-        /// A table: the peer's `public-key` and `endpoint`.
+        /// `[[peer]]` tables, one per peer gateway (or one `[peer]` table).
         case peer
+        case hub
         case privateKeyFile = "private-key-file"
         case presharedKeyFile = "preshared-key-file"
         case networkID = "network-id"
@@ -25,11 +26,16 @@ extension Configuration {
         case macHoldTime = "mac-hold-time"
     }
 
-    /// The keys of the `[peer]` table.
+    /// The keys of a `[[peer]]` table.
     public enum PeerKey: String, CaseIterable, Sendable {
+        case name
         case publicKey = "public-key"
         case endpoint
+        case hub
     }
+
+    /// The name a lone `[peer]` table's peer gets (the shape of a two-site configuration).
+    public static let solePeerName = "peer"
 
     /// Where docs/operations.md explains the move from a pre-shared key alone to site keys.
     static let migrationHint = "see \"Moving to site keys\" in docs/operations.md"
@@ -53,15 +59,8 @@ extension Configuration {
         lanInterface = try reader.interfaceName(Key.lanInterface.rawValue)
         tap = try reader.interfaceName(Key.tap.rawValue)
         listen = try reader.endpoint(Key.listen.rawValue)
-        guard let peerTable = table[Key.peer.rawValue]?.table else {
-            throw reader.error(.peer, table[Key.peer.rawValue] == nil
-                ? "missing; it is required: a [peer] table with public-key and endpoint"
-                : "expected a table ([peer] with public-key and endpoint), found \(table[Key.peer.rawValue]!.type)")
-        }
-        let peerReader = KeyReader(table: peerTable, file: file, prefix: "peer.")
-        try peerReader.refuseUnknownKeys(PeerKey.allCases.map(\.rawValue))
-        peer = try peerReader.endpoint(PeerKey.endpoint.rawValue)
-        peerPublicKey = try peerReader.publicKey(PeerKey.publicKey.rawValue)
+        peers = try Self.readPeers(table[Key.peer.rawValue], reader: reader)
+        hub = try reader.optionalBool(.hub) ?? false
         privateKeyFile = Self.resolve(try reader.string(Key.privateKeyFile.rawValue), relativeTo: file)
         presharedKeyFile = try reader.optionalString(.presharedKeyFile).map { path throws(ConfigurationError) in
             guard !path.isEmpty else { throw reader.error(.presharedKeyFile, "is empty") }
@@ -107,12 +106,7 @@ extension Configuration {
                 throw ConfigurationError(file: file, key: key.rawValue, problem: "'\(name)' is also the \(clash.0.rawValue); the bridge, the LAN interface and the TAP are three devices")
             }
         }
-        if listen.isIPv6 != peer.isIPv6, !(listen.isIPv6 && listen.isUnspecified) {
-            throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is not of the listen address's family (\(listen)); listen on [::] to reach both")
-        }
-        if peer.isUnspecified {
-            throw ConfigurationError(file: file, key: "peer.endpoint", problem: "'\(peer)' is the unspecified address; name the peer gateway's address")
-        }
+        try PeerRules.check(peers, hub: hub, listen: listen, file: file)
     }
 
     /// A configuration written for version 1 (one shared `key-file`, `peer` an address) gets
@@ -129,6 +123,42 @@ extension Configuration {
         }
     }
 
+    /// The `peer` key: an array of tables (`[[peer]]`), or one table (`[peer]`) whose peer is
+    /// named "peer".
+    private static func readPeers(_ value: TOMLValueConvertible?, reader: KeyReader) throws(ConfigurationError) -> [PeerConfiguration] {
+        let expected = "[[peer]] tables, each with name, public-key and (unless the peer only calls in) endpoint"
+        guard let value else { throw reader.error(.peer, "missing; it is required: \(expected)") }
+        if let single = value.table {
+            return [try readPeer(single, defaultName: solePeerName, prefix: "peer.", file: reader.file)]
+        }
+        guard let array = value.array else { throw reader.error(.peer, "expected \(expected), found \(value.type)") }
+        guard !array.isEmpty else { throw reader.error(.peer, "is empty; list at least one peer: \(expected)") }
+        guard array.count <= maximumPeers else { throw reader.error(.peer, "\(array.count) peers; at most \(maximumPeers) are supported") }
+        var peers: [PeerConfiguration] = []
+        for (index, element) in array.enumerated() {
+            let prefix = "peer[\(index + 1)]."
+            guard let peerTable = element.table else {
+                throw ConfigurationError(file: reader.file, key: String(prefix.dropLast()), problem: "expected a table, found \(element.type)")
+            }
+            peers.append(try readPeer(peerTable, defaultName: nil, prefix: prefix, file: reader.file))
+        }
+        return peers
+    }
+
+    private static func readPeer(_ table: TOMLTable, defaultName: String?, prefix: String, file: String) throws(ConfigurationError) -> PeerConfiguration {
+        let reader = KeyReader(table: table, file: file, prefix: prefix)
+        try reader.refuseUnknownKeys(PeerKey.allCases.map(\.rawValue))
+        let name = try reader.optionalString(PeerKey.name.rawValue) ?? defaultName
+        guard let name else { throw reader.error(PeerKey.name.rawValue, "missing; it is required: the name logs and causewayctl show for this peer") }
+        guard PeerRules.isValidName(name) else {
+            throw reader.error(PeerKey.name.rawValue, "'\(name)' is not 1 to \(PeerRules.maximumNameLength) letters, digits, '.', '_' or '-'")
+        }
+        let endpoint = try reader.optionalString(PeerKey.endpoint.rawValue) == nil ? nil : try reader.endpoint(PeerKey.endpoint.rawValue)
+        let publicKey = try reader.publicKey(PeerKey.publicKey.rawValue)
+        let isHub = try reader.optionalBool(PeerKey.hub.rawValue) ?? false
+        return PeerConfiguration(name: name, publicKey: publicKey, endpoint: endpoint, isHub: isHub)
+    }
+
     /// A relative key path is taken from the folder of the configuration file.
     static func resolve(_ path: String, relativeTo file: String) -> String {
         guard !path.hasPrefix("/"), let slash = file.lastIndex(of: "/") else { return path }
@@ -137,7 +167,7 @@ extension Configuration {
 }
 
 /// Reads typed values out of the TOML table, each failure naming the key.
-private struct KeyReader {
+struct KeyReader {
     let table: TOMLTable
     let file: String
     /// Put before each key in errors: "peer." for the keys of the [peer] table.
@@ -169,7 +199,11 @@ private struct KeyReader {
     }
 
     func optionalBool(_ key: Configuration.Key) throws(ConfigurationError) -> Bool? {
-        guard let value = table[key.rawValue] else { return nil }
+        try optionalBool(key.rawValue)
+    }
+
+    func optionalBool(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = table[key] else { return nil }
         guard let flag = value.bool else { throw error(key, "expected true or false, found \(value.type)") }
         return flag
     }

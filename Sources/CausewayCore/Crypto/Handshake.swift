@@ -86,19 +86,27 @@ public enum Handshake {
     /// Checks an initiation's Noise part: one Diffie-Hellman (es), then the sealed static key
     /// must be the peer's and the timestamp must open.
     public static func open(initiation: UnsafeRawBufferPointer, _ identity: SiteIdentity) throws(Failure) -> OpenedInitiation {
+        try open(initiation: initiation, local: identity.local) { $0 == identity.peer.bytes ? identity : nil }
+    }
+
+    /// Checks an initiation's Noise part for a gateway with many peers: one Diffie-Hellman
+    /// (es) opens the sender's static key, `identityOf` names the peer it belongs to (nil: none
+    /// of ours), and the timestamp must open under that peer's static-static secret.
+    static func open(
+        initiation: UnsafeRawBufferPointer, local: PrivateKey, identityOf: ([UInt8]) -> SiteIdentity?
+    ) throws(Failure) -> OpenedInitiation {
         typealias Field = WireFormat.Initiation
         guard initiation.count == Field.length else { throw .malformed }
-        var state = initialState(responderStatic: identity.local.publicKey)
+        var state = initialState(responderStatic: local.publicKey)
         let remoteEphemeralBytes = Array(initiation[Field.ephemeral..<Field.sealedStatic])
         mixEphemeral(remoteEphemeralBytes, into: &state)
         let remoteEphemeral = try agreementKey(remoteEphemeralBytes)
-        guard let es = identity.local.sharedSecret(with: remoteEphemeral) else { throw .malformed }
+        guard let es = local.sharedSecret(with: remoteEphemeral) else { throw .malformed }
         state.mixKey(es)
-        let remoteStatic: [UInt8]
         let timestampBytes: [UInt8]
         do {
-            remoteStatic = try state.decryptAndHash(initiation[Field.sealedStatic..<Field.sealedTimestamp])
-            guard remoteStatic == identity.peer.bytes else { throw Failure.unknownPeer }
+            let remoteStatic = try state.decryptAndHash(initiation[Field.sealedStatic..<Field.sealedTimestamp])
+            guard let identity = identityOf(remoteStatic) else { throw Failure.unknownPeer }
             state.mixKey(identity.staticShared)
             timestampBytes = try state.decryptAndHash(initiation[Field.sealedTimestamp..<Field.mac1])
         } catch let failure as Failure {

@@ -5,7 +5,7 @@
 public struct SiteIdentity: Sendable {
     public let local: PrivateKey
     public let peer: PublicKey
-    let psk: PreSharedKey
+    public let psk: PreSharedKey
     let peerAgreementKey: Curve25519.KeyAgreement.PublicKey
     /// DH(our static, the peer's static): the `ss` term, the same for every handshake.
     let staticShared: SymmetricKey

@@ -6,55 +6,55 @@ extension DataPath {
     static let controlStampLength = 9
     static let probeHeaderLength = controlStampLength + 2
 
-    func handleControl(_ payload: UnsafeRawBufferPointer, now: Moment) {
+    func handleControl(_ payload: UnsafeRawBufferPointer, from peer: Peer, now: Moment) {
         guard payload.count >= Self.controlStampLength, let kind = ControlKind(rawValue: payload[0]) else {
-            counters.drop(.malformed)
+            peer.counters.drop(.malformed)
             return
         }
         let stamp = payload.loadBigEndian(at: 1, as: UInt64.self)
         switch kind {
         case .keepalive:
-            counters.keepalivesReceived &+= 1
-            sendControl(.keepaliveReply, stamp: stamp, now: now)
+            peer.counters.keepalivesReceived &+= 1
+            sendControl(.keepaliveReply, stamp: stamp, to: peer, now: now)
         case .keepaliveReply:
-            link.keepaliveReplyReceived(sentAt: Moment(nanoseconds: stamp), now: now)
+            peer.link.keepaliveReplyReceived(sentAt: Moment(nanoseconds: stamp), now: now)
         case .probe, .probeAck:
             guard payload.count >= Self.probeHeaderLength else {
-                counters.drop(.malformed)
+                peer.counters.drop(.malformed)
                 return
             }
             let size = Int(payload.loadBigEndian(at: Self.controlStampLength, as: UInt16.self))
             if kind == .probe {
-                sendControl(.probeAck, stamp: stamp, probedSize: size, now: now)
+                sendControl(.probeAck, stamp: stamp, probedSize: size, to: peer, now: now)
             } else {
-                counters.pathProbesAcknowledged &+= 1
-                pathMTU.acknowledged(size: size, now: now)
+                peer.counters.pathProbesAcknowledged &+= 1
+                peer.pathMTU.acknowledged(size: size, now: now)
             }
         }
     }
 
     /// Sends the path MTU probes that are due; a probe the device refuses (EMSGSIZE) narrows
     /// the search at once, so the next one follows without waiting.
-    func probePath(now: Moment) {
-        while let size = pathMTU.probeDue(now: now, roundTripTime: link.roundTripTime, peerHeardAt: link.lastAuthenticatedReceive) {
-            counters.pathProbesSent &+= 1
-            let datagramLength = size - pathMTU.headerOverhead
-            guard sendControl(.probe, stamp: now.nanoseconds, probedSize: size, datagramLength: datagramLength, now: now) == .tooLarge else {
+    func probePath(_ peer: Peer, now: Moment) {
+        while let size = peer.pathMTU.probeDue(now: now, roundTripTime: peer.link.roundTripTime, peerHeardAt: peer.link.lastAuthenticatedReceive) {
+            peer.counters.pathProbesSent &+= 1
+            let datagramLength = size - peer.pathMTU.headerOverhead
+            guard sendControl(.probe, stamp: now.nanoseconds, probedSize: size, datagramLength: datagramLength, to: peer, now: now) == .tooLarge else {
                 break
             }
-            pathMTU.sendFailed(size: size, now: now)
+            peer.pathMTU.sendFailed(size: size, now: now)
         }
-        if pathMTU.takePeerReplyRequest() {
-            sendControl(.keepalive, stamp: now.nanoseconds, now: now)
+        if peer.pathMTU.takePeerReplyRequest() {
+            sendControl(.keepalive, stamp: now.nanoseconds, to: peer, now: now)
         }
     }
 
     /// Seals and sends one control message; `datagramLength` pads it to that size.
     @discardableResult
     func sendControl(
-        _ kind: ControlKind, stamp: UInt64, probedSize: Int? = nil, datagramLength: Int? = nil, now: Moment
+        _ kind: ControlKind, stamp: UInt64, probedSize: Int? = nil, datagramLength: Int? = nil, to peer: Peer, now: Moment
     ) -> IOResult {
-        guard let session = link.sendingSession(now: now) else { return .wouldBlock }
+        guard let route = peer.route(now: now) else { return .wouldBlock }
         let overhead = WireFormat.transportHeaderLength + WireFormat.tagLength
         var length = probedSize == nil ? Self.controlStampLength : Self.probeHeaderLength
         if let datagramLength { length = max(length, min(datagramLength - overhead, controlPayload.count)) }
@@ -64,12 +64,12 @@ extension DataPath {
         if length > Self.probeHeaderLength {
             UnsafeMutableRawBufferPointer(rebasing: controlPayload[Self.probeHeaderLength..<length]).initializeMemory(as: UInt8.self, repeating: 0)
         }
-        guard let sealed = session.seal(.control, payload: UnsafeRawBufferPointer(rebasing: controlPayload[0..<length]), into: controlBuffer) else {
-            counters.drop(.oversized)
+        guard let sealed = route.session.seal(.control, payload: UnsafeRawBufferPointer(rebasing: controlPayload[0..<length]), into: controlBuffer) else {
+            peer.counters.drop(.oversized)
             return .failed(errno: 0)
         }
-        let result = sendNow(UnsafeRawBufferPointer(rebasing: controlBuffer[0..<sealed]), to: peerAddress)
-        if case .completed = result, kind == .keepalive { counters.keepalivesSent &+= 1 }
+        let result = sendNow(UnsafeRawBufferPointer(rebasing: controlBuffer[0..<sealed]), to: route.address, counting: peer)
+        if case .completed = result, kind == .keepalive { peer.counters.keepalivesSent &+= 1 }
         return result
     }
 }

@@ -41,7 +41,7 @@ extension DataPath {
     /// Where a frame goes in send slot `slot`: after the room for the data header, before the
     /// room for the tag.
     @inline(__always)
-    private func frameArea(slot: Int) -> UnsafeMutableRawBufferPointer {
+    func frameArea(slot: Int) -> UnsafeMutableRawBufferPointer {
         let buffer = wan.sendSlot(slot)
         return UnsafeMutableRawBufferPointer(rebasing: buffer[WireFormat.dataHeaderLength..<(buffer.count - WireFormat.tagLength)])
     }
@@ -49,7 +49,7 @@ extension DataPath {
     /// Sends the batch when it lacks room for the most fragments one frame can need; returns
     /// the slot to fill next.
     @inline(__always)
-    private func makeRoom(_ prepared: Int, now: Moment) -> Int {
+    func makeRoom(_ prepared: Int, now: Moment) -> Int {
         guard prepared + Reassembler.maximumPieces > wan.sendSlotCount else { return prepared }
         flush(prepared, now: now)
         return 0
@@ -80,38 +80,80 @@ extension DataPath {
         case .suppress:
             counters.suppressedLocal &+= UInt64(segments)
             return (slot, segments)
-        case .flood:
-            guard stormToPeer.admit(header.destination, now: now) else {
-                counters.drop(StormControl.floodClass(of: header.destination).dropReason, count: segments)
+        case .sendToPeer(let peerSlot):
+            let target = peer(inSlot: peerSlot)
+            guard let route = target?.route(now: now) else {
+                target?.link.frameWaiting(now: now)
+                target?.counters.drop(.noSession, count: segments)
                 return (slot, segments)
             }
-            counters.flooded &+= UInt64(segments)
-        case .sendToPeer:
-            break
+            if let segmentation {
+                // Its segments refill the slots from this one on: the frame moves out of the way.
+                let whole = moveAside(frame)
+                return (cut(whole, segmentation, layout: layout, route: route, from: slot, now: now), segments)
+            }
+            guard TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) else {
+                counters.drop(.malformed)
+                return (slot, 1)
+            }
+            return (slot + send(frame, layout: layout, route: route, slot: slot), 1)
+        case .flood:
+            if segmentation == nil, !TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) {
+                counters.drop(.malformed)
+                return (slot, 1)
+            }
+            // Each peer gets its own copy, sealed under its own session: the frame moves out
+            // of the slot the copies fill.
+            let whole = moveAside(frame)
+            return (flood(whole, segmentation, layout: layout, destination: header.destination, except: nil, from: slot, now: now), segments)
         }
-        guard let session = link.sendingSession(now: now) else {
-            counters.drop(.noSession, count: segments)
-            link.frameWaiting(now: now)
-            return (slot, segments)
+    }
+
+    /// Moves a frame out of the send slot it was read into, to `lanFrame`.
+    @inline(__always)
+    private func moveAside(_ frame: UnsafeMutableRawBufferPointer) -> UnsafeRawBufferPointer {
+        lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
+        return UnsafeRawBufferPointer(rebasing: lanFrame[0..<frame.count])
+    }
+
+    /// Sends a flooded frame (whole, or cut as `segmentation` says) to every peer with a
+    /// session except `excluded` (the one it came from, on a hub), each peer's storm meter
+    /// permitting, into slots from `slot` on; returns the slot to fill next. A flood to N
+    /// peers is N datagrams in the same batch.
+    func flood(
+        _ frame: UnsafeRawBufferPointer, _ segmentation: TCPSegmentation?, layout: FrameLayout, destination: MACAddress,
+        except excluded: Peer?, from slot: Int, now: Moment
+    ) -> Int {
+        let segments = segmentation?.segments ?? 1
+        var prepared = slot
+        for peer in peers where peer !== excluded {
+            guard let route = peer.route(now: now) else {
+                peer.counters.drop(.noSession, count: segments)
+                peer.link.frameWaiting(now: now)
+                continue
+            }
+            guard peer.stormToPeer.admit(destination, now: now) else {
+                peer.counters.drop(StormControl.floodClass(of: destination).dropReason, count: segments)
+                continue
+            }
+            peer.counters.flooded &+= UInt64(segments)
+            if let segmentation {
+                prepared = cut(frame, segmentation, layout: layout, route: route, from: prepared, now: now)
+                continue
+            }
+            prepared = makeRoom(prepared, now: now)
+            let area = UnsafeMutableRawBufferPointer(rebasing: frameArea(slot: prepared)[0..<frame.count])
+            area.copyMemory(from: frame)
+            prepared += send(area, layout: layout, route: route, slot: prepared)
         }
-        if let segmentation {
-            // Its segments refill the slots from this one on: the frame moves out of the way.
-            lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
-            let whole = UnsafeRawBufferPointer(rebasing: lanFrame[0..<frame.count])
-            return (cut(whole, segmentation, layout: layout, session: session, from: slot, now: now), segments)
-        }
-        guard TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) else {
-            counters.drop(.malformed)
-            return (slot, 1)
-        }
-        return (slot + send(frame, layout: layout, session: session, slot: slot), 1)
+        return prepared
     }
 
     /// Cuts a large TCP frame into its segments, each sent like a frame read alone, into
     /// slots from `slot` on (sending full batches on the way); returns the slot to fill next.
     /// Every segment has the frame's headers, so the frame's layout is each segment's.
     private func cut(
-        _ frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, session: Session, from slot: Int, now: Moment
+        _ frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, from slot: Int, now: Moment
     ) -> Int {
         counters.framesSegmented &+= 1
         var prepared = slot
@@ -122,7 +164,7 @@ extension DataPath {
                 counters.drop(.oversized)
                 continue
             }
-            prepared += send(UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), layout: layout, session: session, slot: prepared)
+            prepared += send(UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), layout: layout, route: route, slot: prepared)
         }
         return prepared
     }
@@ -130,41 +172,42 @@ extension DataPath {
     /// Clamps a crossing frame's MSS and seals it, whole or as fragments, into slots from
     /// `slot` on. Returns how many slots now hold datagrams to send.
     @inline(__always)
-    private func send(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, session: Session, slot: Int) -> Int {
-        let largestFrame = pathMTU.largestWholeFrame
+    func send(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, route: Route, slot: Int) -> Int {
+        let largestFrame = route.peer.pathMTU.largestWholeFrame
         if MSSClamp.clamp(frame, layout: layout, largestFrame: largestFrame) {
-            counters.mssClamped &+= 1
+            route.peer.counters.mssClamped &+= 1
         }
         guard frame.count > largestFrame else {
-            return seal(.data, UnsafeRawBufferPointer(frame), session: session, slot: slot)
+            return seal(.data, UnsafeRawBufferPointer(frame), route: route, slot: slot)
         }
         if answersTooBig, answerTooBig(UnsafeRawBufferPointer(frame), layout: layout, largestFrame: largestFrame) {
             return 0
         }
-        return fragment(UnsafeRawBufferPointer(frame), session: session, firstSlot: slot)
+        return fragment(UnsafeRawBufferPointer(frame), route: route, firstSlot: slot)
     }
 
     /// Seals `payload` as one message into send slot `slot`; returns 1, or 0 when it cannot.
     @inline(__always)
-    private func seal(_ type: WireFormat.MessageType, _ payload: UnsafeRawBufferPointer, session: Session, slot: Int) -> Int {
-        guard let length = session.seal(type, networkID: networkID, payload: payload, into: wan.sendSlot(slot)) else {
-            counters.drop(.oversized)
+    private func seal(_ type: WireFormat.MessageType, _ payload: UnsafeRawBufferPointer, route: Route, slot: Int) -> Int {
+        guard let length = route.session.seal(type, networkID: networkID, payload: payload, into: wan.sendSlot(slot)) else {
+            route.peer.counters.drop(.oversized)
             return 0
         }
-        wan.prepare(slot, length: length, to: peerAddress)
-        counters.bytesToPeer &+= UInt64(length)
+        wan.prepare(slot, length: length, to: route.address)
+        route.peer.counters.framesToPeer &+= 1
+        route.peer.counters.bytesToPeer &+= UInt64(length)
         return 1
     }
 
     /// Cuts a frame too large for one datagram into fragments, sealed into consecutive send
     /// slots from `firstSlot` (where the frame itself was read, hence the copy first).
-    private func fragment(_ frame: UnsafeRawBufferPointer, session: Session, firstSlot: Int) -> Int {
+    private func fragment(_ frame: UnsafeRawBufferPointer, route: Route, firstSlot: Int) -> Int {
         guard frame.count <= WireFormat.maximumFrameLength else {
-            counters.drop(.oversized)
+            route.peer.counters.drop(.oversized)
             return 0
         }
         oversizedFrame.copyMemory(from: frame)
-        let (count, pieceLength) = Fragmentation.split(frameLength: frame.count, largestDatagram: pathMTU.largestDatagram)
+        let (count, pieceLength) = Fragmentation.split(frameLength: frame.count, largestDatagram: route.peer.pathMTU.largestDatagram)
         nextFrameID &+= 1
         var header = FragmentHeader(frameID: nextFrameID, frameLength: UInt16(frame.count), offset: 0)
         var filled = 0
@@ -176,10 +219,10 @@ extension DataPath {
             UnsafeMutableRawBufferPointer(rebasing: fragmentBuffer[WireFormat.fragmentHeaderLength...])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: oversizedFrame[offset..<(offset + piece)]))
             let plaintext = UnsafeRawBufferPointer(rebasing: fragmentBuffer[0..<(WireFormat.fragmentHeaderLength + piece)])
-            filled += seal(.fragment, plaintext, session: session, slot: firstSlot + filled)
+            filled += seal(.fragment, plaintext, route: route, slot: firstSlot + filled)
         }
-        counters.framesFragmented &+= 1
-        counters.fragmentsSent &+= UInt64(filled)
+        route.peer.counters.framesFragmented &+= 1
+        route.peer.counters.fragmentsSent &+= UInt64(filled)
         return filled
     }
 
@@ -194,14 +237,17 @@ extension DataPath {
         return true
     }
 
-    /// Hands the first `count` prepared datagrams to the socket.
-    private func flush(_ count: Int, now: Moment) {
+    /// Hands the first `count` prepared datagrams to the socket. Each was counted for its
+    /// peer when sealed; what the socket refuses is counted here.
+    func flush(_ count: Int, now: Moment) {
         let result = wan.flush(count)
-        counters.framesToPeer &+= UInt64(result.sent)
         counters.drop(.sendFailed, count: result.failed)
         if let length = result.tooLargeLength {
-            // The device now takes less than the path MTU in use: search again, at once.
-            pathMTU.sendFailed(size: length + pathMTU.headerOverhead, now: now)
+            // The device now takes less than the path MTU in use: every peer's path searches
+            // again, at once (the socket does not say which destination refused).
+            for peer in peers where peer.pathMTU.largestDatagram >= length {
+                peer.pathMTU.sendFailed(size: length + peer.pathMTU.headerOverhead, now: now)
+            }
         }
     }
 }

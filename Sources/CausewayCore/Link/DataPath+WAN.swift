@@ -1,11 +1,12 @@
-/// WAN to LAN: datagrams from the peer checked by type and length, handshakes answered,
-/// transport messages opened, split frames put back together, and frames written to the
-/// LAN, a flow's consecutive TCP segments merged into one write.
+/// WAN to LAN: datagrams checked by type and length, handshakes answered, transport messages
+/// found their peer by index and opened, split frames put back together, and frames written
+/// to the LAN, a flow's consecutive TCP segments merged into one write; on a hub, frames
+/// relayed to the other peers as well.
 extension DataPath {
     /// Receives and handles what the socket has, a bounded number of datagrams per call.
     public func receiveFromPeer(now: Moment) {
         // A new turn: handshakes may again cost a few Diffie-Hellmans.
-        link.startTurn()
+        desk.startTurn()
         // Datagrams handled this turn (one buffer may hold many): a turn is bounded by work,
         // so the other direction is served soon.
         var handled = 0
@@ -16,6 +17,10 @@ extension DataPath {
                 handle(datagram: datagram, from: source, now: now)
             }
             coalescer.flush(write: writeToLAN)
+            if relaysPrepared > 0 {
+                flush(relaysPrepared, now: now)
+                relaysPrepared = 0
+            }
             switch result {
             case .completed(let buffers) where buffers >= batchSize: continue
             case .completed, .wouldBlock: return
@@ -34,98 +39,166 @@ extension DataPath {
         }
         switch type {
         case .handshakeInitiation:
-            if let reply = link.receiveInitiation(datagram, from: source, now: now, counters: &counters) {
-                reply.withUnsafeBytes { _ = sendNow($0, to: source) }
-            }
+            receiveInitiation(datagram, from: source, now: now)
         case .handshakeResponse:
-            var cookieReply: [UInt8]?
-            if link.receiveResponse(datagram, from: source, now: now, counters: &counters, reply: &cookieReply) {
-                roam(to: source)
-                events.establishedAsInitiator = true
-                noteTransitions(now: now)
-                // Confirms the new session to the responder, which waits for a first message.
-                sendControl(.keepalive, stamp: now.nanoseconds, now: now)
+            guard let peer = peer(named: Handshake.receiverIndex(of: datagram, type: type)) else {
+                counters.responsesReceived &+= 1
+                counters.drop(.unknownIndex)
+                return
             }
-            cookieReply?.withUnsafeBytes { _ = sendNow($0, to: source) }
+            var cookieReply: [UInt8]?
+            if peer.link.receiveResponse(datagram, from: source, now: now, counters: &peer.counters, reply: &cookieReply) {
+                peer.roam(to: source)
+                peer.events.establishedAsInitiator = true
+                noteTransitions(of: peer, now: now)
+                // Confirms the new session to the responder, which waits for a first message.
+                sendControl(.keepalive, stamp: now.nanoseconds, to: peer, now: now)
+            }
+            cookieReply?.withUnsafeBytes { _ = sendNow($0, to: source, counting: peer) }
         case .cookieReply:
-            link.receiveCookieReply(datagram, now: now, counters: &counters)?.withUnsafeBytes { _ = sendNow($0, to: source) }
+            guard let peer = peer(named: Handshake.receiverIndex(of: datagram, type: type)) else {
+                counters.drop(.unknownIndex)
+                return
+            }
+            peer.link.receiveCookieReply(datagram, now: now, counters: &peer.counters)?.withUnsafeBytes { _ = sendNow($0, to: source, counting: peer) }
         case .data:
-            guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
-            deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
+            guard let (peer, opened) = open(datagram, type: type, from: source, now: now), isOurNetwork(opened, peer) else { return }
+            deliver(frame: UnsafeMutableRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), from: peer, now: now)
         case .fragment:
-            guard let opened = open(datagram, type: type, from: source, now: now), isOurNetwork(opened) else { return }
-            reassemble(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
+            guard let (peer, opened) = open(datagram, type: type, from: source, now: now), isOurNetwork(opened, peer) else { return }
+            reassemble(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), from: peer, now: now)
         case .control:
-            guard let opened = open(datagram, type: type, from: source, now: now) else { return }
-            handleControl(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), now: now)
+            guard let (peer, opened) = open(datagram, type: type, from: source, now: now) else { return }
+            handleControl(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<opened.payloadLength]), from: peer, now: now)
         }
     }
 
+    /// The peer a session index of ours belongs to (its low bits: PeerSlots).
     @inline(__always)
-    private func open(_ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, from source: EndpointAddress, now: Moment) -> Session.Opened? {
-        guard let opened = link.receiveTransport(datagram, type: type, now: now, into: frameBuffer, counters: &counters) else {
+    private func peer(named index: UInt32) -> Peer? {
+        peer(inSlot: PeerSlots.slot(ofIndex: index))
+    }
+
+    /// An initiation names its sender only inside its sealed part: the desk's checks come
+    /// first, for every peer alike, then the opened static key picks the peer that answers.
+    private func receiveInitiation(_ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment) {
+        // mac1 is under our own key whichever peer's identity is used; the peer last seen at
+        // this address lets the guard tell an echo of our own initiation to it from junk.
+        guard let anyPeer = peers.first(where: { $0.address == source }) ?? peers.first else { return }
+        var reply: [UInt8]?
+        var sender: Peer?
+        if let (opened, _) = desk.openInitiation(
+            datagram, from: source, keys: anyPeer.link.identity.macs, local: localKey,
+            identityOf: { staticKey in
+                sender = peers.first { $0.publicKey.bytes == staticKey }
+                return sender?.link.identity
+            },
+            now: now, counters: &counters, cookieReply: &reply
+        ), let sender {
+            reply = sender.link.answer(opened, now: now, counters: &sender.counters)
+        }
+        reply?.withUnsafeBytes { _ = sendNow($0, to: source, counting: sender) }
+    }
+
+    @inline(__always)
+    private func open(_ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, from source: EndpointAddress, now: Moment) -> (Peer, Session.Opened)? {
+        guard let peer = peer(named: Session.receiverIndex(of: datagram)) else {
+            counters.drop(.unknownSession)
             return nil
         }
-        roam(to: source)
-        if opened.establishedSession {
-            events.establishedAsResponder = true
-            // Carrier on before the first frame from the peer is written to the LAN.
-            noteTransitions(now: now)
+        guard let opened = peer.link.receiveTransport(datagram, type: type, now: now, into: frameBuffer, counters: &peer.counters) else {
+            return nil
         }
-        return opened
+        peer.roam(to: source)
+        if opened.establishedSession {
+            peer.events.establishedAsResponder = true
+            // Carrier on before the first frame from the peer is written to the LAN.
+            noteTransitions(of: peer, now: now)
+        }
+        return (peer, opened)
     }
 
     @inline(__always)
-    private func isOurNetwork(_ opened: Session.Opened) -> Bool {
+    private func isOurNetwork(_ opened: Session.Opened, _ peer: Peer) -> Bool {
         guard opened.networkID == networkID.rawValue else {
-            counters.drop(.unknownNetwork)
+            peer.counters.drop(.unknownNetwork)
             return false
         }
         return true
     }
 
-    private func reassemble(_ plaintext: UnsafeRawBufferPointer, now: Moment) {
-        counters.fragmentsReceived &+= 1
+    private func reassemble(_ plaintext: UnsafeRawBufferPointer, from peer: Peer, now: Moment) {
+        peer.counters.fragmentsReceived &+= 1
         guard let header = FragmentHeader(plaintext) else {
-            counters.drop(.malformed)
+            peer.counters.drop(.malformed)
             return
         }
         let piece = UnsafeRawBufferPointer(rebasing: plaintext[WireFormat.fragmentHeaderLength...])
-        switch reassembler.add(header, piece: piece, now: now, counters: &counters) {
+        switch reassembler.add(header, piece: piece, from: peer.slot, now: now, counters: &peer.counters) {
         case .incomplete:
             break
         case .dropped(let reason):
-            counters.drop(reason)
+            peer.counters.drop(reason)
         case .complete(let frame):
-            counters.framesReassembled &+= 1
-            deliver(frame: frame, now: now)
+            peer.counters.framesReassembled &+= 1
+            deliver(frame: frame, from: peer, now: now)
         }
     }
 
     @inline(__always)
-    private func deliver(frame: UnsafeMutableRawBufferPointer, now: Moment) {
-        counters.framesFromPeer &+= 1
-        counters.bytesFromPeer &+= UInt64(frame.count)
+    private func deliver(frame: UnsafeMutableRawBufferPointer, from peer: Peer, now: Moment) {
+        peer.counters.framesFromPeer &+= 1
+        peer.counters.bytesFromPeer &+= UInt64(frame.count)
         guard let layout = FrameLayout(frame: UnsafeRawBufferPointer(frame)) else {
-            counters.drop(.malformed)
+            peer.counters.drop(.malformed)
             return
         }
         let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
-        if let refusal = forwarder.frameFromPeer(header, peer: link.peerID, now: now, holdTime: macHoldTime, counters: &counters) {
-            counters.drop(refusal)
-            if refusal != .macUnlearnable { noteRefusedClaim(header.source, refusal, now: now) }
+        if let refusal = forwarder.frameFromPeer(header, peer: peer.slot, now: now, holdTime: macHoldTime, counters: &peer.counters) {
+            peer.counters.drop(refusal)
+            if refusal != .macUnlearnable { noteRefusedClaim(header.source, refusal, by: peer, now: now) }
             return
         }
         // What this LAN's bridge would flood is metered as it is on the way out.
-        if forwarder.isFlooded(header.destination, now: now), !stormFromPeer.admit(header.destination, now: now) {
-            counters.drop(StormControl.floodClass(of: header.destination).dropReason)
+        if forwarder.isFlooded(header.destination, now: now), !peer.stormFromPeer.admit(header.destination, now: now) {
+            peer.counters.drop(StormControl.floodClass(of: header.destination).dropReason)
             return
         }
+        if isHub, !relay(frame, layout: layout, destination: header.destination, from: peer, now: now) { return }
         // The SYN-ACK's MSS bounds what this side's hosts send: clamp it to this side's path.
-        if MSSClamp.clamp(frame, layout: layout, largestFrame: pathMTU.largestWholeFrame) {
-            counters.mssClamped &+= 1
+        if MSSClamp.clamp(frame, layout: layout, largestFrame: peer.pathMTU.largestWholeFrame) {
+            peer.counters.mssClamped &+= 1
         }
         coalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
+    }
+
+    /// A hub passes a frame from one peer on to the others: to the one peer its destination
+    /// was learned from, or, flooded, to every other peer with a session. Returns whether the
+    /// frame goes to this LAN as well. Never back to its sender: with spokes that never
+    /// forward, no frame can come round again.
+    private func relay(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, destination: MACAddress, from source: Peer, now: Moment) -> Bool {
+        switch forwarder.relay(to: destination, from: source.slot, now: now) {
+        case .lanOnly:
+            return true
+        case .nowhere:
+            // Behind the peer that sent it: that site's own bridge has it already.
+            source.counters.suppressedLocal &+= 1
+            return false
+        case .peer(let targetSlot):
+            let target = peer(inSlot: targetSlot)
+            guard let route = target?.route(now: now) else {
+                target?.counters.drop(.noSession)
+                return false
+            }
+            relaysPrepared = makeRoom(relaysPrepared, now: now)
+            let area = UnsafeMutableRawBufferPointer(rebasing: frameArea(slot: relaysPrepared)[0..<frame.count])
+            area.copyMemory(from: UnsafeRawBufferPointer(frame))
+            relaysPrepared += send(area, layout: layout, route: route, slot: relaysPrepared)
+            return false
+        case .lanAndOtherPeers:
+            relaysPrepared = flood(UnsafeRawBufferPointer(frame), nil, layout: layout, destination: destination, except: source, from: relaysPrepared, now: now)
+            return true
+        }
     }
 
     @inline(__always)

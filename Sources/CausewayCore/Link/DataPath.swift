@@ -4,6 +4,9 @@
 /// `FrameDevice` and a `DatagramSocket`), so the same code runs over the TAP and UDP in the
 /// daemon and over memory in tests, where two of them are wired back to back.
 ///
+/// It serves any number of peers over its one socket: each peer (Peer) has its own link,
+/// path MTU and counters; the MAC table maps an address to this LAN or to one peer's slot.
+///
 /// One thread drives it, with the current time: `serviceTimers`, then `receiveFromPeer` and
 /// `forwardFromLAN` when their descriptors are ready. Buffers are allocated once, here;
 /// nothing on the per-frame path allocates, logs or locks. Events an operator wants to read
@@ -26,21 +29,30 @@ public final class DataPath: @unchecked Sendable {
     let networkID: NetworkID
     let answersTooBig: Bool
     public let macHoldTime: Duration
-    /// Flooded frames towards the peer, and flooded frames from it towards the LAN.
-    var stormToPeer: StormControl
-    var stormFromPeer: StormControl
+    let timing: LinkTiming
+    let storm: StormControl
+    let overIPv6: Bool
     var refusedClaims = RefusedClaims()
 
-    public internal(set) var link: PeerLink
+    /// The peers by slot (PeerSlots); a removed peer leaves a hole that a new one may fill.
+    public private(set) var peerSlots: [Peer?] = []
+    /// The peers in slot order, without holes: what timers and floods walk.
+    public private(set) var peers: [Peer] = []
+    /// Whether frames from one peer are relayed to others (`hub`); never back to their sender.
+    public internal(set) var isHub: Bool
+    /// Handshake checks every link shares: an initiation names its peer only once opened.
+    let desk = HandshakeDesk()
+    public let localKey: PrivateKey
+    public let psk: PreSharedKey
+
     public internal(set) var forwarder: Forwarder
-    public internal(set) var pathMTU: PathMTUDiscovery
     public let reassembler = Reassembler()
     let coalescer = TCPCoalescer()
+    /// What is not any one peer's: frames from the LAN and their switching, datagrams that
+    /// name no peer. `totalCounters` adds every peer's.
     public internal(set) var counters = Counters()
-    /// Where the peer is reached now: configured, then wherever authenticated traffic comes from.
-    public internal(set) var peerAddress: EndpointAddress
 
-    /// A frame from the peer, decrypted.
+    /// A frame from a peer, decrypted.
     let frameBuffer: UnsafeMutableRawBufferPointer
     /// A frame from the LAN too large for one datagram, while it is cut into fragments.
     let oversizedFrame: UnsafeMutableRawBufferPointer
@@ -50,33 +62,37 @@ public final class DataPath: @unchecked Sendable {
     let controlPayload: UnsafeMutableRawBufferPointer
     /// The virtio-net header of the frame just read from the LAN.
     let lanHeader: UnsafeMutableRawBufferPointer
-    /// A large TCP frame from the LAN, while it is cut into segments.
+    /// A frame from the LAN that goes to more than one peer, or is cut into segments, moved
+    /// out of the send slot it was read into.
     let lanFrame: UnsafeMutableRawBufferPointer
+    /// Send slots holding frames a hub relays, filled while datagrams are received.
+    var relaysPrepared = 0
     var nextFrameID: UInt32 = 0
-    var events = LinkEvents()
     private var lastSweep = Moment.zero
-    private var wasUp = false
+    private var carrierUp = false
     /// The LAN device refused to change its carrier (a kernel before 4.19): frames are then
     /// sent into a tunnel that is down, as before carriers followed the peer.
     public private(set) var carrierFailed = false
-    private var reportedPathMTU: Int?
 
-    public init(configuration: Configuration, identity: SiteIdentity, lan: any FrameDevice, wan: any DatagramSocket) {
+    /// `identities[i]` is this site's identity towards `configuration.peers[i]`.
+    public init(configuration: Configuration, identities: [SiteIdentity], lan: any FrameDevice, wan: any DatagramSocket) {
         // What the frame path assumes of the socket's slots: room for a frame's fragments in
         // one batch, and a frame read into a slot fits `lanFrame` when it must be cut.
         precondition(wan.sendSlotCount >= Reassembler.maximumPieces, "a batch holds every fragment of one frame")
         precondition(wan.sendSlot(0).count == Self.sendSlotSize, "send slots are DataPath.sendSlotSize bytes")
+        precondition(identities.count == configuration.peers.count && !identities.isEmpty, "one identity per peer")
         self.lan = lan
         self.wan = wan
         networkID = configuration.networkID
         answersTooBig = configuration.icmpTooBig
         macHoldTime = configuration.macHoldTime
-        stormToPeer = StormControl(rate: configuration.floodRate, burst: configuration.floodBurst)
-        stormFromPeer = stormToPeer
-        link = PeerLink(identity: identity, timing: LinkTiming(keepaliveInterval: configuration.keepaliveInterval))
+        timing = LinkTiming(keepaliveInterval: configuration.keepaliveInterval)
+        storm = StormControl(rate: configuration.floodRate, burst: configuration.floodBurst)
+        overIPv6 = configuration.listen.isIPv6
+        isHub = configuration.hub
+        localKey = identities[0].local
+        psk = identities[0].psk
         forwarder = Forwarder(table: MACTable(capacity: configuration.macTableSize, agingTime: configuration.macAgingTime))
-        peerAddress = EndpointAddress(configuration.peer)
-        pathMTU = PathMTUDiscovery(overIPv6: configuration.peer.isIPv6)
         frameBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
         oversizedFrame = .allocate(byteCount: Self.bufferSize, alignment: 16)
         fragmentBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
@@ -84,11 +100,18 @@ public final class DataPath: @unchecked Sendable {
         controlPayload = .allocate(byteCount: Self.bufferSize, alignment: 16)
         lanHeader = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
         lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
+        for (peer, identity) in zip(configuration.peers, identities) { add(peer, identity: identity) }
         // Carrier from the start: the first frames the bridge sends start the handshake, and
-        // the first ones from the peer are not lost while the kernel turns a port on (it
+        // the first ones from a peer are not lost while the kernel turns a port on (it
         // takes a carrier change up to a second to reach the bridge). It goes off only
-        // once the peer, having been up, falls silent.
+        // once every peer, having been up, falls silent.
         carrierFailed = lan.setCarrier(true) != .completed(0)
+        carrierUp = true
+    }
+
+    /// A data path with one peer, as two sites have.
+    public convenience init(configuration: Configuration, identity: SiteIdentity, lan: any FrameDevice, wan: any DatagramSocket) {
+        self.init(configuration: configuration, identities: [identity], lan: lan, wan: wan)
     }
 
     deinit {
@@ -97,13 +120,84 @@ public final class DataPath: @unchecked Sendable {
         }
     }
 
+    // MARK: - Peers
+
+    /// The peer in `slot`, if there is one.
+    @inline(__always)
+    func peer(inSlot slot: Int) -> Peer? {
+        slot < peerSlots.count ? peerSlots[slot] : nil
+    }
+
+    /// The peer with this public key.
+    public func peer(withKey key: PublicKey) -> Peer? {
+        peers.first { $0.publicKey == key }
+    }
+
+    /// Every counter of the gateway: its own and every peer's added up.
+    public var totalCounters: Counters {
+        peers.reduce(into: counters) { $0.add($1.counters) }
+    }
+
+    @discardableResult
+    private func add(_ configuration: PeerConfiguration, identity: SiteIdentity) -> Peer {
+        let slot = peerSlots.firstIndex { $0 == nil } ?? peerSlots.count
+        let link = PeerLink(peerID: slot, identity: identity, timing: timing, desk: desk)
+        let peer = Peer(slot: slot, configuration: configuration, link: link, overIPv6: overIPv6, storm: storm)
+        if slot == peerSlots.count { peerSlots.append(peer) } else { peerSlots[slot] = peer }
+        peers = peerSlots.compactMap { $0 }
+        return peer
+    }
+
+    /// Applies a new list of peers (a reload): a peer is its public key, so one whose key
+    /// stays keeps its sessions, addresses learned and counters, and takes a new name or
+    /// endpoint; one whose key is gone is removed with what was learned from it; a new key
+    /// is a new peer. `identities[i]` belongs to `newPeers[i]`. Returns what changed.
+    public func reconfigure(peers newPeers: [PeerConfiguration], identities: [SiteIdentity], hub: Bool) -> PeerChanges {
+        precondition(identities.count == newPeers.count && !newPeers.isEmpty, "one identity per peer")
+        var changes = PeerChanges()
+        isHub = hub
+        for peer in peers where !newPeers.contains(where: { $0.publicKey == peer.publicKey }) {
+            peerSlots[peer.slot] = nil
+            forwarder.forget(peer: peer.slot)
+            reassembler.forget(peer: peer.slot)
+            // What it did stays in the gateway's totals.
+            counters.add(peer.counters)
+            changes.removed.append(peer.name)
+        }
+        peers = peerSlots.compactMap { $0 }
+        for (configuration, identity) in zip(newPeers, identities) {
+            guard let peer = peer(withKey: configuration.publicKey) else {
+                add(configuration, identity: identity)
+                changes.added.append(configuration.name)
+                continue
+            }
+            if peer.configuration.endpoint != configuration.endpoint, let endpoint = configuration.endpoint {
+                peer.address = EndpointAddress(endpoint)
+                changes.moved.append(configuration.name)
+            }
+            peer.configuration = configuration
+        }
+        return changes
+    }
+
+    /// What a reload changed, by peer name.
+    public struct PeerChanges: Sendable, Equatable {
+        public var added: [String] = []
+        public var removed: [String] = []
+        /// Peers given a new endpoint.
+        public var moved: [String] = []
+    }
+
     // MARK: - Timers
 
     /// When `serviceTimers` next has something to do.
     public func nextDeadline(now: Moment) -> Moment {
-        var deadline = link.nextDeadline(now: now)
-        if link.sendingSession(now: now) != nil {
-            deadline = min(deadline, pathMTU.nextDeadline(now: now, roundTripTime: link.roundTripTime))
+        var deadline = now + timing.keepaliveInterval
+        for peer in peers {
+            deadline = min(deadline, peer.link.nextDeadline(now: now))
+            if peer.link.sendingSession(now: now) != nil {
+                deadline = min(deadline, peer.pathMTU.nextDeadline(now: now, roundTripTime: peer.link.roundTripTime))
+            }
         }
         if reassembler.framesInProgress > 0 {
             deadline = min(deadline, now + Reassembler.timeout / 4)
@@ -114,15 +208,17 @@ public final class DataPath: @unchecked Sendable {
     /// Does what is due: handshake initiations and retries, keepalives, path MTU probes,
     /// reassembly timeouts and MAC aging.
     public func serviceTimers(now: Moment, wallClock: HandshakeTimestamp) {
-        let due = link.timersDue(now: now, wallClock: wallClock, counters: &counters)
-        if let initiation = due.initiation {
-            initiation.withUnsafeBytes { _ = sendNow($0, to: peerAddress) }
-        }
-        if due.keepalive {
-            sendControl(.keepalive, stamp: now.nanoseconds, now: now)
-        }
-        if link.sendingSession(now: now) != nil {
-            probePath(now: now)
+        for peer in peers {
+            let due = peer.link.timersDue(now: now, wallClock: wallClock, canInitiate: peer.address != nil, counters: &peer.counters)
+            if let initiation = due.initiation, let address = peer.address {
+                initiation.withUnsafeBytes { _ = sendNow($0, to: address, counting: peer) }
+            }
+            if due.keepalive {
+                sendControl(.keepalive, stamp: now.nanoseconds, to: peer, now: now)
+            }
+            if peer.link.sendingSession(now: now) != nil {
+                probePath(peer, now: now)
+            }
         }
         if reassembler.framesInProgress > 0 {
             reassembler.expire(now: now, counters: &counters)
@@ -145,58 +241,72 @@ public final class DataPath: @unchecked Sendable {
 
     // MARK: - Events
 
-    /// What happened since the last call that an operator wants in the log; clears it.
-    public func takeEvents(now: Moment) -> LinkEvents {
+    /// Hands each peer's events since the last call (those an operator wants in the log) to
+    /// `report`, and clears them.
+    public func takeEvents(now: Moment, _ report: (Peer, LinkEvents) -> Void) {
         noteTransitions(now: now)
-        defer { events = LinkEvents() }
-        return events
-    }
-
-    /// Notes a refused claim of the peer on `address` for the log, once a minute per address
-    /// and as many per turn as `LinkEvents` holds.
-    func noteRefusedClaim(_ address: MACAddress, _ reason: DropReason, now: Moment) {
-        guard events.refusedClaimCount < LinkEvents.refusedClaimCapacity, refusedClaims.shouldReport(address, now: now) else { return }
-        events.refusedClaims[events.refusedClaimCount] = RefusedClaims.Claim(address: address, reason: reason)
-        events.refusedClaimCount += 1
-    }
-
-    /// Notes the peer coming and going and the path MTU settling: on change, never per frame.
-    /// The LAN device's carrier follows the peer at once.
-    func noteTransitions(now: Moment) {
-        let up = link.isUp(now: now)
-        if up != wasUp {
-            wasUp = up
-            events.peerUp = up
-            if lan.setCarrier(up) != .completed(0) { carrierFailed = true }
+        for peer in peers where !peer.events.isEmpty {
+            report(peer, peer.events)
+            peer.events = LinkEvents()
         }
-        if !pathMTU.isSearching, link.sendingSession(now: now) != nil, reportedPathMTU != pathMTU.confirmed {
-            reportedPathMTU = pathMTU.confirmed
-            events.pathMTUSettled = pathMTU.confirmed
+    }
+
+    /// Notes a refused claim of a peer on `address` for the log, once a minute per address
+    /// and as many per turn as `LinkEvents` holds.
+    func noteRefusedClaim(_ address: MACAddress, _ reason: DropReason, by peer: Peer, now: Moment) {
+        guard peer.events.refusedClaimCount < LinkEvents.refusedClaimCapacity, refusedClaims.shouldReport(address, now: now) else { return }
+        peer.events.refusedClaims[peer.events.refusedClaimCount] = RefusedClaims.Claim(address: address, reason: reason)
+        peer.events.refusedClaimCount += 1
+    }
+
+    /// Notes peers coming and going and path MTUs settling: on change, never per frame. The
+    /// LAN device has carrier while any peer is up.
+    func noteTransitions(now: Moment) {
+        var anyUp = false
+        for peer in peers {
+            noteTransitions(of: peer, now: now)
+            anyUp = anyUp || peer.wasUp
+        }
+        if anyUp != carrierUp {
+            carrierUp = anyUp
+            if lan.setCarrier(anyUp) != .completed(0) { carrierFailed = true }
+        }
+    }
+
+    func noteTransitions(of peer: Peer, now: Moment) {
+        let up = peer.link.isUp(now: now)
+        if up != peer.wasUp {
+            peer.wasUp = up
+            peer.events.peerUp = up
+            if up, !carrierUp {
+                // Carrier on before the first frame from the peer is written to the LAN.
+                carrierUp = true
+                if lan.setCarrier(true) != .completed(0) { carrierFailed = true }
+            }
+        }
+        if !peer.pathMTU.isSearching, peer.link.sendingSession(now: now) != nil, peer.reportedPathMTU != peer.pathMTU.confirmed {
+            peer.reportedPathMTU = peer.pathMTU.confirmed
+            peer.events.pathMTUSettled = peer.pathMTU.confirmed
         }
     }
 
     // MARK: - Sending one datagram
 
-    /// Sends a handshake or control datagram at once; a refusal is counted.
+    /// Sends a handshake or control datagram at once; a refusal is counted (for `peer` when
+    /// there is one).
     @discardableResult
-    func sendNow(_ datagram: UnsafeRawBufferPointer, to destination: EndpointAddress) -> IOResult {
+    func sendNow(_ datagram: UnsafeRawBufferPointer, to destination: EndpointAddress, counting peer: Peer?) -> IOResult {
         let result = wan.send(datagram, to: destination)
         switch result {
         case .completed, .tooLarge: break
-        case .wouldBlock, .failed: counters.drop(.sendFailed)
+        case .wouldBlock, .failed:
+            if let peer { peer.counters.drop(.sendFailed) } else { counters.drop(.sendFailed) }
         }
         return result
     }
-
-    /// An authenticated message from the peer moves its address: the peer may have roamed
-    /// behind a new NAT mapping.
-    @inline(__always)
-    func roam(to source: EndpointAddress) {
-        if source != peerAddress { peerAddress = source }
-    }
 }
 
-/// What the data path saw happen that belongs in the log, gathered between two
+/// What the data path saw happen with one peer that belongs in the log, gathered between two
 /// `takeEvents` calls (at most a turn of the data plane apart). Fixed size: gathering
 /// allocates nothing.
 public struct LinkEvents: Sendable {

@@ -9,7 +9,8 @@
 /// this side answered, which becomes current when the first message under it arrives. A
 /// replayed initiation can therefore never displace a working session.
 public struct PeerLink: Sendable {
-    /// The peer's index in the forwarding table (0 while there is one).
+    /// The peer's slot in the data path's table of peers, which the MAC table names and
+    /// every session index of this link carries (PeerSlots).
     public let peerID: Int
     public let timing: LinkTiming
     /// The handshake's state, behind one reference: the data plane reads this struct's
@@ -33,9 +34,11 @@ public struct PeerLink: Sendable {
     /// The latest round-trip time measured with a keepalive.
     public private(set) var roundTripTime: Duration?
 
-    public init(peerID: Int = 0, identity: SiteIdentity, timing: LinkTiming) {
+    /// `desk` is shared by every link of the gateway (HandshakeDesk).
+    public init(peerID: Int = 0, identity: SiteIdentity, timing: LinkTiming, desk: HandshakeDesk = HandshakeDesk()) {
+        precondition(peerID >= 0 && peerID < PeerSlots.capacity, "a peer's slot fits a session index's low bits")
         self.peerID = peerID
-        handshake = HandshakeMachinery(identity: identity)
+        handshake = HandshakeMachinery(identity: identity, desk: desk)
         self.timing = timing
     }
 
@@ -45,7 +48,7 @@ public struct PeerLink: Sendable {
         return now.since(last) < timing.peerDownAfter
     }
 
-    public func isUnderLoad(now: Moment) -> Bool { handshake.guardian.isUnderLoad(now: now) }
+    public func isUnderLoad(now: Moment) -> Bool { handshake.desk.isUnderLoad(now: now) }
 
     /// What the timers ask for now.
     public struct Due: Sendable, Equatable {
@@ -54,7 +57,9 @@ public struct PeerLink: Sendable {
         public var keepalive = false
     }
 
-    public mutating func timersDue(now: Moment, wallClock: HandshakeTimestamp, counters: inout Counters) -> Due {
+    /// `canInitiate` is false while the peer has no address to send to (one that only calls
+    /// in and has not yet).
+    public mutating func timersDue(now: Moment, wallClock: HandshakeTimestamp, canInitiate: Bool = true, counters: inout Counters) -> Due {
         var due = Due()
         if let session = current, now.since(session.createdAt) >= timing.rejectAfter || session.isExhausted {
             current = nil
@@ -69,7 +74,7 @@ public struct PeerLink: Sendable {
         if handshake.gaveUp, let gaveUpAt = handshake.gaveUpAt, now.since(gaveUpAt) >= timing.handshakePause {
             handshake.gaveUp = false
         }
-        if handshake.pending == nil, needsHandshake(now: now) {
+        if canInitiate, handshake.pending == nil, needsHandshake(now: now) {
             if handshake.attemptsStarted == nil { handshake.attemptsStarted = now }
             if let started = handshake.attemptsStarted, now.since(started) >= timing.handshakeAttemptTime {
                 handshake.gaveUp = true
@@ -113,36 +118,32 @@ public struct PeerLink: Sendable {
         return deadline
     }
 
-    /// A new turn of the data plane: handshakes may again cost a few Diffie-Hellmans.
-    public mutating func startTurn() {
-        handshake.guardian.startTurn()
+    /// A new turn of the data plane: handshakes may again cost a few Diffie-Hellmans (the
+    /// desk's budget, which every link of the gateway shares).
+    public func startTurn() {
+        handshake.desk.startTurn()
     }
 
-    /// Answers a handshake initiation from `source`; returns what to send back to it (a
-    /// response, or a cookie reply under load), or nil after counting why it was dropped.
+    /// Answers a handshake initiation from `source` when this link is the gateway's only one;
+    /// returns what to send back to it (a response, or a cookie reply under load), or nil
+    /// after counting why it was dropped. With many peers the data path opens initiations
+    /// at the desk and hands each to its link's `answer`.
     public mutating func receiveInitiation(
         _ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment, counters: inout Counters
     ) -> [UInt8]? {
-        typealias Field = WireFormat.Initiation
-        counters.initiationsReceived &+= 1
-        // A replay of an initiation that authenticated costs a comparison, no HMAC and no
-        // budget: a mac1 seen before is a replay, or a forgery that copied it.
-        if handshake.recentInitiations.contains(mac1: datagram, at: Field.mac1) {
-            counters.drop(.staleHandshake)
-            return nil
-        }
         var cookieReply: [UInt8]?
-        guard admit(datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, now: now, counters: &counters, cookieReply: &cookieReply) else {
-            return cookieReply
-        }
-        let opened: Handshake.OpenedInitiation
-        do {
-            opened = try Handshake.open(initiation: datagram, identity)
-        } catch {
-            counters.drop(Self.dropReason(error))
-            return nil
-        }
-        handshake.recentInitiations.remember(mac1: datagram, at: Field.mac1)
+        let identity = identity
+        guard let (opened, _) = handshake.desk.openInitiation(
+            datagram, from: source, keys: identity.macs, local: identity.local,
+            identityOf: { $0 == identity.peer.bytes ? identity : nil }, now: now, counters: &counters, cookieReply: &cookieReply
+        ) else { return cookieReply }
+        return answer(opened, now: now, counters: &counters)
+    }
+
+    /// Answers an initiation of this link's peer that opened (HandshakeDesk): one newer than
+    /// any answered before gets a response, and its session waits as `next` for the peer's
+    /// first message. Returns the response, or nil after counting why it was dropped.
+    public mutating func answer(_ opened: Handshake.OpenedInitiation, now: Moment, counters: inout Counters) -> [UInt8]? {
         guard opened.timestamp > handshake.lastAcceptedInitiation else {
             counters.drop(.staleHandshake)
             return nil
@@ -151,7 +152,7 @@ public struct PeerLink: Sendable {
         do {
             answer = try Handshake.respond(to: opened, identity, localIndex: freshIndex())
         } catch {
-            counters.drop(Self.dropReason(error))
+            counters.drop(error.dropReason)
             return nil
         }
         handshake.lastAcceptedInitiation = opened.timestamp
@@ -189,7 +190,7 @@ public struct PeerLink: Sendable {
         do {
             keys = try Handshake.complete(initiator, response: datagram, identity)
         } catch {
-            counters.drop(Self.dropReason(error))
+            counters.drop(error.dropReason)
             return false
         }
         handshake.pending = nil
@@ -199,26 +200,11 @@ public struct PeerLink: Sendable {
         return true
     }
 
-    /// The guard's checks (HandshakeGuard): true when the message may go on to the
-    /// Diffie-Hellman; otherwise the drop is counted, and under load `cookieReply` holds the
-    /// cookie reply to send back.
-    private mutating func admit(
+    private func admit(
         _ datagram: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int, from source: EndpointAddress,
         now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?
     ) -> Bool {
-        switch handshake.guardian.admit(datagram, macAt: macOffset, from: source, keys: identity.macs, now: now) {
-        case .proceed:
-            return true
-        case .drop(let reason):
-            counters.drop(reason)
-        case .sendCookie:
-            counters.drop(.cookieRequired)
-            counters.cookieRepliesSent &+= 1
-            cookieReply = handshake.guardian.cookieReply(
-                to: datagram, macAt: macOffset, indexAt: indexOffset, from: source, keys: identity.macs, now: now
-            )
-        }
-        return false
+        handshake.desk.admit(datagram, macAt: macOffset, indexAt: indexOffset, from: source, keys: identity.macs, now: now, counters: &counters, cookieReply: &cookieReply)
     }
 
     /// Takes a cookie reply to our initiation or response, so that the peer under load
@@ -358,18 +344,9 @@ public struct PeerLink: Sendable {
         session.isInitiator ? timing.rekeyAfter : timing.responderRekeyAfter
     }
 
-    private static func dropReason(_ failure: Handshake.Failure) -> DropReason {
-        switch failure {
-        case .authentication: .authentication
-        case .unknownPeer: .unknownPeer
-        case .malformed: .malformed
-        }
-    }
-
     private func freshIndex() -> UInt32 {
-        var generator = SystemRandomNumberGenerator()
         while true {
-            let index = UInt32.random(in: 1...UInt32.max, using: &generator)
+            let index = PeerSlots.freshIndex(slot: peerID)
             if session(withLocalIndex: index) == nil, handshake.pending?.initiator.localIndex != index { return index }
         }
     }
@@ -388,8 +365,8 @@ final class HandshakeMachinery: @unchecked Sendable {
     var nextResponseHadCookie = false
     var nextResponseTookCookie = false
     var lastAcceptedInitiation = HandshakeTimestamp.zero
-    var guardian = HandshakeGuard()
-    var recentInitiations = RecentInitiations()
+    /// Shared by every link of the gateway.
+    let desk: HandshakeDesk
     var cookies = CookieJar()
     /// When the current series of initiations began; nil while none is being attempted.
     var attemptsStarted: Moment?
@@ -408,7 +385,8 @@ final class HandshakeMachinery: @unchecked Sendable {
         var retryAt: Moment
     }
 
-    init(identity: SiteIdentity) {
+    init(identity: SiteIdentity, desk: HandshakeDesk) {
         self.identity = identity
+        self.desk = desk
     }
 }

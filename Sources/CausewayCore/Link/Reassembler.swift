@@ -18,6 +18,8 @@ public final class Reassembler: @unchecked Sendable {
 
     private struct Slot {
         var inUse = false
+        /// The sending peer's slot: frame IDs are each sender's own.
+        var peer = 0
         var frameID: UInt32 = 0
         var frameLength = 0
         var received = 0
@@ -52,21 +54,22 @@ public final class Reassembler: @unchecked Sendable {
     /// Bytes of frames being reassembled now.
     public var bytesInUse: Int { slots.reduce(0) { $0 + ($1.inUse ? $1.frameLength : 0) } }
 
-    /// Adds one piece; `counters` records what was dropped to make room or after a timeout.
-    public func add(_ header: FragmentHeader, piece: UnsafeRawBufferPointer, now: Moment, counters: inout Counters) -> Outcome {
+    /// Adds one piece from the peer in slot `peer`; `counters` records what was dropped to
+    /// make room or after a timeout.
+    public func add(_ header: FragmentHeader, piece: UnsafeRawBufferPointer, from peer: Int = 0, now: Moment, counters: inout Counters) -> Outcome {
         let frameLength = Int(header.frameLength), offset = Int(header.offset)
         guard frameLength >= EthernetHeader.minimumLength, frameLength <= WireFormat.maximumFrameLength,
               !piece.isEmpty, offset + piece.count <= frameLength, piece.count < frameLength
         else { return .dropped(.fragmentOversized) }
 
         let index: Int
-        if let existing = slots.firstIndex(where: { $0.inUse && $0.frameID == header.frameID }) {
+        if let existing = slots.firstIndex(where: { $0.inUse && $0.frameID == header.frameID && $0.peer == peer }) {
             index = existing
             guard slots[index].frameLength == frameLength else { return abandon(index, .fragmentOversized) }
         } else {
             index = freeSlot(now: now, counters: &counters)
             if !slots[index].inUse { framesInProgress += 1 }
-            slots[index] = Slot(inUse: true, frameID: header.frameID, frameLength: frameLength, startedAt: now)
+            slots[index] = Slot(inUse: true, peer: peer, frameID: header.frameID, frameLength: frameLength, startedAt: now)
         }
 
         var slot = slots[index]
@@ -96,6 +99,11 @@ public final class Reassembler: @unchecked Sendable {
             release(index)
             counters.drop(.reassemblyTimeout)
         }
+    }
+
+    /// Forgets the frames of a peer that was removed: its slot may serve another one next.
+    public func forget(peer: Int) {
+        for index in slots.indices where slots[index].inUse && slots[index].peer == peer { release(index) }
     }
 
     /// A free slot; when none is, the oldest frame gives up its slot (counted).

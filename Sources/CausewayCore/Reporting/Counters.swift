@@ -53,6 +53,25 @@ public struct Counters: Sendable, Equatable {
     /// The drops counted for `reason`.
     @inlinable
     public func drops(_ reason: DropReason) -> UInt64 { drops[reason] }
+
+    /// Adds every count of `other` (a peer's, into the gateway's totals).
+    public mutating func add(_ other: Counters) {
+        combine(other, &+)
+    }
+
+    /// Takes every count of `other` away (a peer's part, out of the gateway's totals).
+    public mutating func subtract(_ other: Counters) {
+        combine(other, &-)
+    }
+
+    private mutating func combine(_ other: Counters, _ operation: (UInt64, UInt64) -> UInt64) {
+        for descriptor in Counters.descriptors {
+            self[keyPath: descriptor.field] = operation(self[keyPath: descriptor.field], other[keyPath: descriptor.field])
+        }
+        for reason in DropReason.allCases {
+            drops[reason] = operation(drops[reason], other.drops[reason])
+        }
+    }
 }
 
 /// Status JSON: one key per descriptor, and `drops` as an object keyed by reason, the shape

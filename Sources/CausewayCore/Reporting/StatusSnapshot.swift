@@ -6,7 +6,12 @@
 /// (CausewayControl's `StatusSnapshot.macEntries()`), done only when asked.
 public struct StatusSnapshot: Encodable, Sendable {
     public struct Peer: Codable, Sendable, Equatable {
-        public var endpoint: String
+        /// The name the configuration gives it.
+        public var name: String
+        /// Its slot, by which the MAC table names it.
+        public var slot: Int
+        /// Where it is reached now; nil for a peer that only calls in and has not yet.
+        public var endpoint: String?
         /// The peer's public key, base64: who the peer is.
         public var publicKey: String
         public var up: Bool
@@ -23,6 +28,28 @@ public struct StatusSnapshot: Encodable, Sendable {
         /// The largest Ethernet frame that crosses in one datagram; larger ones are split.
         public var largestWholeFrame: Int
         public var pathMTUSearching: Bool
+        /// What happened with this peer alone; the snapshot's `counters` add up every peer's.
+        public var counters: Counters
+
+        /// One peer's summary from its link and path at `now`.
+        public init(
+            name: String, slot: Int, link: PeerLink, endpoint: String?, pathMTU: PathMTUDiscovery, counters: Counters, now: Moment
+        ) {
+            self.name = name
+            self.slot = slot
+            self.endpoint = endpoint
+            publicKey = link.identity.peer.base64
+            up = link.isUp(now: now)
+            secondsSinceLatestHandshake = link.latestHandshake.map { now.since($0).secondsValue }
+            handshakeUnderLoad = link.isUnderLoad(now: now)
+            secondsSinceLastReceive = link.lastAuthenticatedReceive.map { now.since($0).secondsValue }
+            roundTripMilliseconds = link.roundTripTime.map { $0.secondsValue * 1000 }
+            sessionAgeSeconds = link.current.map { now.since($0.createdAt).secondsValue }
+            self.pathMTU = pathMTU.confirmed
+            largestWholeFrame = pathMTU.largestWholeFrame
+            pathMTUSearching = pathMTU.isSearching
+            self.counters = counters
+        }
     }
 
     public struct ReassemblySummary: Codable, Sendable, Equatable {
@@ -39,7 +66,11 @@ public struct StatusSnapshot: Encodable, Sendable {
         public var agingSeconds: Double
     }
 
-    public var peer: Peer
+    /// Every peer, in the configuration's order of slots.
+    public var peers: [Peer]
+    /// Whether this gateway relays frames between its peers.
+    public var hub: Bool
+    /// The gateway's totals: its own counts and every peer's.
     public var counters: Counters
     public var macTable: MACTableSummary
     public var reassembly: ReassemblySummary
@@ -52,28 +83,29 @@ public struct StatusSnapshot: Encodable, Sendable {
 
     /// What the snapshot's JSON holds (the daemon logs its final state): the table is left out.
     private enum CodingKeys: String, CodingKey {
-        case peer, counters, macTable, reassembly
+        case peers, hub, counters, macTable, reassembly
     }
 
-    /// Builds the report from the data plane's state at `now`; copies `table` only when
+    /// Builds the report from the data path's state at `now`; copies the MAC table only when
     /// `includingMACTable`. Runs on the data-plane thread: it formats no MAC row.
-    public init(
-        link: PeerLink, endpoint: String, pathMTU: PathMTUDiscovery, reassembler: Reassembler,
-        table: MACTable, counters: Counters, now: Moment, includingMACTable: Bool
-    ) {
-        peer = Peer(
-            endpoint: endpoint,
-            publicKey: link.identity.peer.base64,
-            up: link.isUp(now: now),
-            secondsSinceLatestHandshake: link.latestHandshake.map { now.since($0).secondsValue },
-            handshakeUnderLoad: link.isUnderLoad(now: now),
-            secondsSinceLastReceive: link.lastAuthenticatedReceive.map { now.since($0).secondsValue },
-            roundTripMilliseconds: link.roundTripTime.map { $0.secondsValue * 1000 },
-            sessionAgeSeconds: link.current.map { now.since($0.createdAt).secondsValue },
-            pathMTU: pathMTU.confirmed,
-            largestWholeFrame: pathMTU.largestWholeFrame,
-            pathMTUSearching: pathMTU.isSearching
+    public init(path: DataPath, now: Moment, includingMACTable: Bool) {
+        self.init(
+            peers: path.peers.map { peer in
+                Peer(
+                    name: peer.name, slot: peer.slot, link: peer.link, endpoint: peer.address.map { "\($0)" },
+                    pathMTU: peer.pathMTU, counters: peer.counters, now: now
+                )
+            },
+            hub: path.isHub, counters: path.totalCounters, table: path.forwarder.table,
+            reassembler: path.reassembler, now: now, includingMACTable: includingMACTable
         )
+    }
+
+    public init(
+        peers: [Peer], hub: Bool, counters: Counters, table: MACTable, reassembler: Reassembler, now: Moment, includingMACTable: Bool
+    ) {
+        self.peers = peers
+        self.hub = hub
         reassembly = ReassemblySummary(
             framesInProgress: reassembler.framesInProgress, bytesInUse: reassembler.bytesInUse,
             capacityBytes: reassembler.capacityBytes
@@ -82,5 +114,10 @@ public struct StatusSnapshot: Encodable, Sendable {
         macTable = MACTableSummary(entries: table.count, capacity: table.capacity, agingSeconds: table.agingTime.secondsValue)
         takenAt = now
         self.table = includingMACTable ? table.detachedCopy() : nil
+    }
+
+    /// The name of the peer in `slot`, as the MAC table names it.
+    public func peerName(slot: Int) -> String? {
+        peers.first { $0.slot == slot }?.name
     }
 }

@@ -1,11 +1,11 @@
 /// The switching decision for one gateway: which frames from the LAN need to cross the WAN.
 ///
-/// Frames from the peer are always handed to the local bridge, which does its own switching;
-/// the forwarder only learns from them.
+/// Frames from a peer are handed to the local bridge, which does its own switching, and, on a
+/// hub, relayed to other peers (`relay`); the forwarder learns from them.
 public struct Forwarder: Sendable {
     public enum Decision: Sendable, Equatable {
-        /// Destination known to be behind the peer.
-        case sendToPeer
+        /// Destination known to be behind the peer in this slot.
+        case sendToPeer(Int)
         /// Broadcast, multicast or unknown unicast: sent to the peer, counted as flooded.
         case flood
         /// Destination learned as local: the bridge already delivered it, the WAN never sees it.
@@ -32,7 +32,7 @@ public struct Forwarder: Sendable {
         if destination.isGroup { return .flood }
         switch location {
         case .local: return .suppress
-        case .remote: return .sendToPeer
+        case .remote(let peer): return .sendToPeer(peer)
         case nil: return .flood
         }
     }
@@ -55,10 +55,34 @@ public struct Forwarder: Sendable {
         }
     }
 
-    /// Whether a frame from the peer to `destination` is one this LAN's bridge will flood:
-    /// group, or unicast to an address not learned here.
+    /// Where a hub sends a frame that came from the peer in slot `source`: to this LAN, to
+    /// one other peer, or to both this LAN and every other peer (group or unknown). Never back
+    /// to `source`: a frame for an address behind its own sender goes nowhere.
+    public enum Relay: Sendable, Equatable {
+        case lanOnly
+        case peer(Int)
+        case lanAndOtherPeers
+        case nowhere
+    }
+
+    public func relay(to destination: MACAddress, from source: Int, now: Moment) -> Relay {
+        if destination.isGroup { return .lanAndOtherPeers }
+        switch table.lookup(destination, now: now)?.location {
+        case .local: return .lanOnly
+        case .remote(let peer): return peer == source ? .nowhere : .peer(peer)
+        case nil: return .lanAndOtherPeers
+        }
+    }
+
+    public mutating func forget(peer: Int) {
+        table.removeAll(learnedFrom: peer)
+    }
+
+    /// Whether a frame from a peer to `destination` is one this LAN's bridge will flood:
+    /// group, or unicast to an address not learned at all (one learned behind a peer is on
+    /// the bridge's tunnel port, where it goes no further; a hub relays it to that one peer).
     public func isFlooded(_ destination: MACAddress, now: Moment) -> Bool {
-        destination.isGroup || table.lookup(destination, now: now)?.location != .local
+        destination.isGroup || table.lookup(destination, now: now) == nil
     }
 
     /// Takes what this site's bridge learned on its LAN ports (`MACTable.noteSeenOnLAN`).

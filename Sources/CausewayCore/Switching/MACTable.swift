@@ -134,10 +134,22 @@ public struct MACTable: Sendable {
     /// per frame: it visits every slot.
     @discardableResult
     public mutating func removeExpired(now: Moment) -> Int {
+        let agingTime = agingTime
+        return removeAll { $0.lastSeen + agingTime <= now }
+    }
+
+    /// Forgets every address learned from the peer in slot `peer` (removed from the
+    /// configuration: its slot may serve another peer next).
+    @discardableResult
+    public mutating func removeAll(learnedFrom peer: Int) -> Int {
+        return removeAll { $0.location == .remote(peer: peer) }
+    }
+
+    private mutating func removeAll(where shouldRemove: (Entry) -> Bool) -> Int {
         var removed = 0
         var slot = 0
         while slot < keys.count {
-            if keys[slot] != Self.vacantKey, isExpired(entries[slot], now: now) {
+            if keys[slot] != Self.vacantKey, shouldRemove(entries[slot]) {
                 vacate(slot)
                 removed += 1
                 // The shift may have moved a later entry of the run into this slot: look again.

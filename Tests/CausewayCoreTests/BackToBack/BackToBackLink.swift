@@ -107,3 +107,17 @@ enum Hosts {
         destination.bytes + source.bytes + [0x88, 0xB5] + payload(length - 14, seed)
     }
 }
+
+extension DataPath {
+    /// The one peer of a two-site data path, as the tests of a link between two sites see it.
+    var link: PeerLink { peers[0].link }
+    var pathMTU: PathMTUDiscovery { peers[0].pathMTU }
+    var peerAddress: EndpointAddress { peers[0].address! }
+
+    /// The one peer's events.
+    func takeEvents(now: Moment) -> LinkEvents {
+        var taken = LinkEvents()
+        takeEvents(now: now) { _, events in taken = events }
+        return taken
+    }
+}

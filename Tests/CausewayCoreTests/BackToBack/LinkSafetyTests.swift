@@ -27,7 +27,7 @@ import Testing
         _ = link.lanB.takeWritten()
         // A thousand broadcasts in no time at all: the burst passes, the rest is dropped.
         #expect(pour((0..<1000).map { Hosts.frame(from: Hosts.a1, to: .broadcast, seed: UInt8(truncatingIfNeeded: $0)) }, on: link.lanA, link) == 100)
-        #expect(link.a.counters.drops(.stormBroadcast) == 900)
+        #expect(link.a.totalCounters.drops(.stormBroadcast) == 900)
         // Unicast to a host known behind the peer, and spanning tree's frames, are never metered.
         _ = link.carry(Hosts.frame(from: Hosts.b1, to: .broadcast), from: link.lanB)
         let unicast = Hosts.frame(from: Hosts.a1, to: Hosts.b1)
@@ -45,9 +45,9 @@ import Testing
         _ = link.lanB.takeWritten()
         let unknown = MACAddress([0x02, 0, 0, 0, 0xC, 9])
         #expect(pour((0..<300).map { Hosts.frame(from: Hosts.a1, to: $0 % 2 == 0 ? .broadcast : unknown) }, on: link.lanA, link) == 100)
-        #expect(link.a.counters.flooded == 300)
-        #expect(link.b.counters.drops(.stormBroadcast) == 100)
-        #expect(link.b.counters.drops(.stormUnknownUnicast) == 100)
+        #expect(link.a.totalCounters.flooded == 300)
+        #expect(link.b.totalCounters.drops(.stormBroadcast) == 100)
+        #expect(link.b.totalCounters.drops(.stormUnknownUnicast) == 100)
     }
 
     @Test func theFarSideCannotClaimAHostOfOurs() throws {
@@ -58,20 +58,20 @@ import Testing
         _ = link.a.takeEvents(now: link.now)
         // A host on B's LAN sends with a1's address: refused, not delivered, a1 stays local.
         #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 9), from: link.lanB).isEmpty)
-        #expect(link.a.counters.drops(.macConflict) == 1)
+        #expect(link.a.totalCounters.drops(.macConflict) == 1)
         #expect(link.a.forwarder.table.lookup(Hosts.a1, now: link.now)?.location == .local)
         let events = link.a.takeEvents(now: link.now)
         #expect(events.refusedClaimCount == 1)
         #expect(events.refusedClaims[0] == RefusedClaims.Claim(address: Hosts.a1, reason: .macConflict))
         // Claimed again at once: dropped again, but logged once a minute only.
         _ = link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 10), from: link.lanB)
-        #expect(link.a.counters.drops(.macConflict) == 2)
+        #expect(link.a.totalCounters.drops(.macConflict) == 2)
         #expect(link.a.takeEvents(now: link.now).refusedClaimCount == 0)
         // After the hold time without a1 on A's LAN, the host may really have moved.
         link.advance(by: Configuration.defaultMACHoldTime + .seconds(1))
         #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 11), from: link.lanB).count == 1)
         #expect(link.a.forwarder.table.lookup(Hosts.a1, now: link.now)?.location == .remote(peer: 0))
-        #expect(link.a.counters.macMoves == 1)
+        #expect(link.a.totalCounters.macMoves == 1)
     }
 
     @Test func addressesFromAfarBeyondTheTableAreNotDelivered() throws {
@@ -85,7 +85,7 @@ import Testing
         // What A's table could learn reached A's LAN; nothing more.
         #expect(delivered <= 16)
         #expect(link.a.forwarder.table.count <= 16)
-        #expect(UInt64(delivered) + link.a.counters.drops(.macUnlearnable) == 200)
+        #expect(UInt64(delivered) + link.a.totalCounters.drops(.macUnlearnable) == 200)
     }
 
     @Test func aFlappingAddressIsDampedForThePeer() throws {
@@ -98,10 +98,10 @@ import Testing
             _ = link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: UInt8(turn)), from: link.lanB)
             link.advance(by: .milliseconds(50))
         }
-        #expect(link.a.counters.drops(.macFlapping) > 0)
-        let dropped = link.a.counters.drops(.macFlapping)
+        #expect(link.a.totalCounters.drops(.macFlapping) > 0)
+        let dropped = link.a.totalCounters.drops(.macFlapping)
         #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 99), from: link.lanB).isEmpty)
-        #expect(link.a.counters.drops(.macFlapping) == dropped + 1)
+        #expect(link.a.totalCounters.drops(.macFlapping) == dropped + 1)
         // After the damping time, the peer may claim it again.
         link.advance(by: MACTable.dampingTime + .seconds(1))
         #expect(link.carry(Hosts.frame(from: Hosts.a1, to: .broadcast, seed: 100), from: link.lanB).count == 1)

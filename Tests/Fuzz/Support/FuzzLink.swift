@@ -84,3 +84,8 @@ public final class FuzzLink {
             """, file: "/fuzz/site.toml")
     }
 }
+
+extension DataPath {
+    /// The one peer of the fuzz link's two sites.
+    var link: PeerLink { peers[0].link }
+}

@@ -1,0 +1,60 @@
+/// One peer gateway as the data path knows it: who it is, where it is reached, its link
+/// (sessions, handshakes, keepalives), its path MTU, its storm meters and its counters. Each
+/// peer has its own, so one peer going down or being slow leaves the others alone.
+///
+/// A class: the data path reaches a peer through its slot and updates it in place, its link
+/// and its counters side by side. Owned by the data-plane thread.
+public final class Peer: @unchecked Sendable {
+    /// Its index in the data path's table of peers: what the MAC table names and every
+    /// session index of the link carries.
+    public let slot: Int
+    public internal(set) var configuration: PeerConfiguration
+    public internal(set) var link: PeerLink
+    /// Where the peer is reached now: configured, then wherever its authenticated messages
+    /// come from; nil for a peer that only calls in, until it has.
+    public internal(set) var address: EndpointAddress?
+    public internal(set) var pathMTU: PathMTUDiscovery
+    /// Flooded frames towards the peer, and flooded frames from it towards the LAN.
+    var stormToPeer: StormControl
+    var stormFromPeer: StormControl
+    /// What happened with this peer alone; the gateway's totals add up every peer's.
+    public internal(set) var counters = Counters()
+    var events = LinkEvents()
+    var wasUp = false
+    var reportedPathMTU: Int?
+
+    public var name: String { configuration.name }
+    /// Who the peer is: the key its handshakes prove.
+    public var publicKey: PublicKey { link.identity.peer }
+
+    init(slot: Int, configuration: PeerConfiguration, link: PeerLink, overIPv6: Bool, storm: StormControl) {
+        self.slot = slot
+        self.configuration = configuration
+        self.link = link
+        address = configuration.endpoint.map(EndpointAddress.init)
+        pathMTU = PathMTUDiscovery(overIPv6: overIPv6)
+        stormToPeer = storm
+        stormFromPeer = storm
+    }
+
+    /// An authenticated message moves the peer's address: it may have roamed behind a new
+    /// NAT mapping, or called in for the first time.
+    @inline(__always)
+    func roam(to source: EndpointAddress) {
+        if source != address { address = source }
+    }
+
+    /// The session and address frames for this peer go out with, when it has both.
+    @inline(__always)
+    func route(now: Moment) -> Route? {
+        guard let address, let session = link.sendingSession(now: now) else { return nil }
+        return Route(peer: self, session: session, address: address)
+    }
+}
+
+/// Where a frame goes out: the peer, the session it is sealed with, the address it is sent to.
+struct Route {
+    let peer: Peer
+    let session: Session
+    let address: EndpointAddress
+}
