@@ -20,6 +20,8 @@ LAN_B=198.19.0.2
 PORT=51820
 WORKDIR=$(mktemp -d /tmp/causeway-test.XXXXXX)
 declare -A DAEMON_PID=()
+# Namespaces a test adds to the two sites (more sites, a WAN switch): deleted on teardown.
+EXTRA_NS=()
 
 # sites_create [WAN_MTU]: namespaces, LAN and WAN veths, addresses. No daemon yet.
 sites_create() {
@@ -74,7 +76,7 @@ write_config() {
     } > "$WORKDIR/site-$site.toml"
 }
 
-gateway_ns() { if [ "$1" = a ]; then echo "$NS_GA"; else echo "$NS_GB"; fi; }
+gateway_ns() { case $1 in a) echo "$NS_GA" ;; b) echo "$NS_GB" ;; *) echo "cw-g${1^^}-$SUFFIX" ;; esac; }
 
 # daemon_start SITE: runs causewayd in the site's gateway namespace, log in $WORKDIR.
 daemon_start() {
@@ -134,7 +136,7 @@ sites_teardown() {
     for site in "${!DAEMON_PID[@]}"; do
         daemon_stop "$site" || true
     done
-    for ns in "$NS_HA" "$NS_GA" "$NS_GB" "$NS_HB"; do
+    for ns in "$NS_HA" "$NS_GA" "$NS_GB" "$NS_HB" "${EXTRA_NS[@]}"; do
         ip netns del "$ns" 2>/dev/null || true
     done
     rm -rf "$WORKDIR"

@@ -56,7 +56,8 @@ for metric, key in COUNTERS.items():
     if family is None or family.type != "counter":
         problems.append(f"causeway_{metric}_total missing or not a counter")
         continue
-    value = family.samples[0].value
+    # One series per peer and one for what is no peer's: their sum is the status total.
+    value = sum(sample.value for sample in family.samples if sample.name == f"causeway_{metric}_total")
     if not before[key] <= value <= after[key]:
         problems.append(f"causeway_{metric}_total = {value}, status said {before[key]}..{after[key]}")
 
@@ -64,7 +65,10 @@ drops = families.get("causeway_drops")
 if drops is None:
     problems.append("causeway_drops_total missing")
 else:
-    by_reason = {s.labels["reason"]: s.value for s in drops.samples if s.name == "causeway_drops_total"}
+    by_reason = {}
+    for sample in drops.samples:
+        if sample.name == "causeway_drops_total":
+            by_reason[sample.labels["reason"]] = by_reason.get(sample.labels["reason"], 0) + sample.value
     if set(by_reason) != set(after["drops"]):
         problems.append(f"drop reasons {sorted(by_reason)} != {sorted(after['drops'])}")
     for reason, value in by_reason.items():
