@@ -71,7 +71,10 @@ let package = Package(
                 "CausewayLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // main.swift holds @main, and other files sit beside it: without this flag a file
+            // named main.swift is top-level code, which @main refuses.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
             name: "causewayctl",
@@ -80,7 +83,10 @@ let package = Package(
                 "CausewayCore",
                 "CausewayLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // main.swift holds @main, and other files sit beside it: without this flag a file
+            // named main.swift is top-level code, which @main refuses.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         // Speaks the wire protocol from a test's own namespace: hostile and replayed datagrams.
         .executableTarget(
