@@ -38,7 +38,7 @@ extension Causewayd {
         var config: String
 
         func run() async throws {
-            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            DaemonLogging.bootstrap()
             try await exitOnStartupError { try await Daemon.run(configPath: config) }
         }
     }
