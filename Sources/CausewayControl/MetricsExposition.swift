@@ -3,11 +3,13 @@ import CausewayCore
 /// The status as Prometheus text exposition (format 0.0.4), for node_exporter's textfile
 /// collector or any scraper. Every counter of `Counters` has exactly one metric here, named by
 /// its descriptor (`Counters.descriptors`); the drops are one family labelled by reason.
+/// Every sample carries `instance`, the configuration's name (`site` for site.toml), so that
+/// several daemons on one host, whose files node_exporter merges, stay apart.
 public enum MetricsExposition {
     public static let prefix = "causeway_"
 
     public static func render(_ report: StatusReport) -> String {
-        var out = Exposition()
+        var out = Exposition(instance: Configuration.instanceName(forConfigurationFile: report.configuration))
         out.gauge("info", "The running version and the bridged network id.", 1,
                   labels: [("version", report.version), ("network_id", "\(report.networkID)")])
         out.gauge("uptime_seconds", "Seconds since the daemon started.", report.uptimeSeconds)
@@ -50,6 +52,7 @@ public enum MetricsExposition {
 
     /// Accumulates the exposition text, one family (HELP and TYPE) at a time.
     private struct Exposition {
+        let instance: String
         var text = ""
 
         mutating func family(_ name: String, _ type: String, _ help: String) {
@@ -57,7 +60,8 @@ public enum MetricsExposition {
         }
 
         mutating func sample(_ name: String, _ value: Double, labels: [(String, String)] = []) {
-            let labelText = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+            let labels = [("instance", instance)] + labels
+            let labelText = "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
             text += "\(prefix)\(name)\(labelText) \(format(value))\n"
         }
 
@@ -68,7 +72,7 @@ public enum MetricsExposition {
 
         mutating func counter(_ name: String, _ help: String, _ value: UInt64) {
             family(name + "_total", "counter", help)
-            text += "\(prefix)\(name)_total \(value)\n"
+            text += "\(prefix)\(name)_total{instance=\"\(escapeLabel(instance))\"} \(value)\n"
         }
 
         private func format(_ value: Double) -> String {

@@ -49,12 +49,12 @@ import Testing
         let text = MetricsExposition.render(try report(counters))
         let lines = text.split(separator: "\n").map(String.init)
 
-        #expect(lines.contains("causeway_peer_datagrams_sent_total 7"))
-        #expect(lines.contains("causeway_frames_flooded_total 3"))
-        #expect(lines.contains(#"causeway_drops_total{reason="replay"} 2"#))
-        #expect(lines.contains(#"causeway_drops_total{reason="malformed"} 0"#))
-        #expect(lines.contains("causeway_uptime_seconds 42"))
-        #expect(lines.contains(#"causeway_device_up{role="tap",device="cw0"} 0"#))
+        #expect(lines.contains(#"causeway_peer_datagrams_sent_total{instance="site"} 7"#))
+        #expect(lines.contains(#"causeway_frames_flooded_total{instance="site"} 3"#))
+        #expect(lines.contains(#"causeway_drops_total{instance="site",reason="replay"} 2"#))
+        #expect(lines.contains(#"causeway_drops_total{instance="site",reason="malformed"} 0"#))
+        #expect(lines.contains(#"causeway_uptime_seconds{instance="site"} 42"#))
+        #expect(lines.contains(#"causeway_device_up{instance="site",role="tap",device="cw0"} 0"#))
         #expect(!text.contains("eth1"), "a missing device has no sample")
 
         for descriptor in Counters.descriptors {
@@ -62,11 +62,12 @@ import Testing
             #expect(lines.filter { $0 == "# TYPE \(name) counter" }.count == 1)
             #expect(lines.filter { $0.hasPrefix("# HELP \(name) ") }.count == 1)
         }
-        // Every sample line belongs to a declared family.
+        // Every sample line belongs to a declared family, and names its instance.
         let declared = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
         for sample in lines where !sample.hasPrefix("#") {
             let name = sample.prefix { $0 != "{" && $0 != " " }
             #expect(declared.contains(name), "\(sample)")
+            #expect(sample.hasPrefix(name + #"{instance="site""#), "\(sample)")
         }
     }
 
