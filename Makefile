@@ -6,7 +6,18 @@ APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 nftables ethto
 PYTHON_PACKAGES := prometheus-client==0.26.0 noiseprotocol==0.3.1 cryptography==50.0.2 cffi==2.1.1 pycparser==3.12
 PYTHON_DIR := .build/python
 
-.PHONY: all deps build test unit-test netns-test fuzz fuzz-build fuzz-ci demo bench clean
+.PHONY: all deps build release deb test unit-test netns-test fuzz fuzz-build fuzz-ci demo bench clean
+
+# The one place for the version is CausewayVersion.current, which causewayd --version prints;
+# the Debian package takes it from there.
+VERSION := $(shell sed -n 's/.*current = "\(.*\)".*/\1/p' Sources/CausewayCore/Version.swift)
+DEB := .build/causeway_$(VERSION)_$(shell dpkg --print-architecture).deb
+# dpkg-shlibdeps (and strip) for the package; man for the man-page test.
+DEB_PACKAGES := dpkg-dev
+TEST_PACKAGES := man-db
+# promtool, to check deploy/monitoring's alert rules: taken out of Debian's prometheus
+# package into .build, not installed, since installing it starts a Prometheus server.
+PROMTOOL := .build/prometheus/usr/bin/promtool
 
 all: build
 
@@ -62,8 +73,22 @@ fuzz: fuzz-build
 fuzz-ci:
 	$(MAKE) fuzz FUZZ_SECONDS=8
 
-netns-test: build
-	bash Tests/netns/run.sh
+# Self-contained release binaries (--static-swift-stdlib): a gateway needs no Swift toolchain.
+release: deps
+	bash deploy/build-release.sh
+
+deb: deps
+	$(call apt_install,$(DEB_PACKAGES))
+	bash deploy/deb/build.sh $(VERSION) "$$(bash deploy/build-release.sh)" .build
+
+$(PROMTOOL):
+	@mkdir -p .build/prometheus-deb
+	@cd .build/prometheus-deb && { apt-get download -qq prometheus 2>/dev/null || { apt-get update -qq && apt-get download -qq prometheus 2>/dev/null; }; }
+	dpkg -x .build/prometheus-deb/prometheus_*.deb .build/prometheus
+
+netns-test: build deb $(PROMTOOL)
+	$(call apt_install,$(TEST_PACKAGES))
+	DEB=$(CURDIR)/$(DEB) PROMTOOL=$(CURDIR)/$(PROMTOOL) bash Tests/netns/run.sh
 
 demo: build
 	bash examples/demo.sh

@@ -10,7 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
@@ -72,7 +72,10 @@ let package = Package(
                 "CausewayLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // main.swift holds @main, and other files sit beside it: without this flag a file
+            // named main.swift is top-level code, which @main refuses.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
             name: "causewayctl",
@@ -81,7 +84,10 @@ let package = Package(
                 "CausewayCore",
                 "CausewayLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // main.swift holds @main, and other files sit beside it: without this flag a file
+            // named main.swift is top-level code, which @main refuses.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         // Speaks the wire protocol from a test's own namespace: hostile and replayed datagrams.
         .executableTarget(

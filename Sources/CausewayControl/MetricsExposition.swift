@@ -6,11 +6,13 @@ import CausewayCore
 /// Each counter has one series per peer (label `peer`, the peer's name) and one without the
 /// label for what is no peer's (frames from the LAN, datagrams naming no peer): `sum()` of a
 /// family is the gateway's total, as status shows it. Per-peer gauges carry `peer` too.
+/// Every sample carries `instance`, the configuration's name (`site` for site.toml), so that
+/// several daemons on one host, whose files node_exporter merges, stay apart.
 public enum MetricsExposition {
     public static let prefix = "causeway_"
 
     public static func render(_ report: StatusReport) -> String {
-        var out = Exposition()
+        var out = Exposition(instance: Configuration.instanceName(forConfigurationFile: report.configuration))
         out.gauge("info", "The running version and the bridged network id.", 1,
                   labels: [("version", report.version), ("network_id", "\(report.networkID)")])
         out.gauge("uptime_seconds", "Seconds since the daemon started.", report.uptimeSeconds)
@@ -57,6 +59,7 @@ public enum MetricsExposition {
 
     /// Accumulates the exposition text, one family (HELP and TYPE) at a time.
     private struct Exposition {
+        let instance: String
         var text = ""
 
         mutating func family(_ name: String, _ type: String, _ help: String) {
@@ -64,7 +67,8 @@ public enum MetricsExposition {
         }
 
         mutating func sample(_ name: String, _ value: Double, labels: [(String, String)] = []) {
-            let labelText = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+            let labels = [("instance", instance)] + labels
+            let labelText = "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
             text += "\(prefix)\(name)\(labelText) \(format(value))\n"
         }
 

@@ -10,6 +10,7 @@ struct Causewayd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "causewayd",
         abstract: "Joins this site's LAN to a peer site's LAN over an encrypted UDP link.",
+        version: CausewayVersion.current,
         subcommands: [Run.self, Check.self, GenKey.self, PubKey.self, GenPSK.self]
     )
 }
@@ -37,7 +38,7 @@ extension Causewayd {
         var config: String
 
         func run() async throws {
-            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            DaemonLogging.bootstrap()
             try await exitOnStartupError { try await Daemon.run(configPath: config) }
         }
     }

@@ -50,14 +50,14 @@ import Testing
         let lines = text.split(separator: "\n").map(String.init)
 
         // The fixture's counters are all its one peer's: the gateway's own series are zero.
-        #expect(lines.contains(#"causeway_peer_datagrams_sent_total{peer="site-b"} 7"#))
-        #expect(lines.contains("causeway_peer_datagrams_sent_total 0"))
-        #expect(lines.contains(#"causeway_frames_flooded_total{peer="site-b"} 3"#))
-        #expect(lines.contains(#"causeway_drops_total{peer="site-b",reason="replay"} 2"#))
-        #expect(lines.contains(#"causeway_drops_total{reason="replay"} 0"#))
-        #expect(!lines.contains { $0.hasPrefix(#"causeway_drops_total{peer="site-b",reason="malformed"}"#) }, "a peer's zero drops are left out")
-        #expect(lines.contains("causeway_uptime_seconds 42"))
-        #expect(lines.contains(#"causeway_device_up{role="tap",device="cw0"} 0"#))
+        #expect(lines.contains(#"causeway_peer_datagrams_sent_total{instance="site",peer="site-b"} 7"#))
+        #expect(lines.contains(#"causeway_peer_datagrams_sent_total{instance="site"} 0"#))
+        #expect(lines.contains(#"causeway_frames_flooded_total{instance="site",peer="site-b"} 3"#))
+        #expect(lines.contains(#"causeway_drops_total{instance="site",peer="site-b",reason="replay"} 2"#))
+        #expect(lines.contains(#"causeway_drops_total{instance="site",reason="replay"} 0"#))
+        #expect(!lines.contains { $0.hasPrefix(#"causeway_drops_total{instance="site",peer="site-b",reason="malformed"}"#) }, "a peer's zero drops are left out")
+        #expect(lines.contains(#"causeway_uptime_seconds{instance="site"} 42"#))
+        #expect(lines.contains(#"causeway_device_up{instance="site",role="tap",device="cw0"} 0"#))
         #expect(!text.contains("eth1"), "a missing device has no sample")
 
         for descriptor in Counters.descriptors {
@@ -65,11 +65,12 @@ import Testing
             #expect(lines.filter { $0 == "# TYPE \(name) counter" }.count == 1)
             #expect(lines.filter { $0.hasPrefix("# HELP \(name) ") }.count == 1)
         }
-        // Every sample line belongs to a declared family.
+        // Every sample line belongs to a declared family, and names its instance.
         let declared = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
         for sample in lines where !sample.hasPrefix("#") {
             let name = sample.prefix { $0 != "{" && $0 != " " }
             #expect(declared.contains(name), "\(sample)")
+            #expect(sample.hasPrefix(name + #"{instance="site""#), "\(sample)")
         }
     }
 

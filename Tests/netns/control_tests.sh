@@ -65,7 +65,7 @@ test_ctl_metrics_parse_and_agree_with_status() {
     ctl a metrics > "$WORKDIR/metrics.txt" || fail "metrics"
     ctl a status --json > "$WORKDIR/after.json" || fail "status"
     grep -q '^# HELP causeway_drops_total ' "$WORKDIR/metrics.txt" || fail "no HELP line for drops"
-    grep -q '^causeway_drops_total{reason="replay"} ' "$WORKDIR/metrics.txt" || fail "no replay drop sample"
+    grep -q '^causeway_drops_total{instance="site-a",reason="replay"} ' "$WORKDIR/metrics.txt" || fail "no replay drop sample of instance site-a"
     expect "metrics parse with prometheus_client and agree with status" \
         python3 "$HERE/metrics_check.py" "$WORKDIR/metrics.txt" "$WORKDIR/before.json" "$WORKDIR/after.json"
 }

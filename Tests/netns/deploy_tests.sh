@@ -105,14 +105,19 @@ test_install_into_a_staging_root() {
 
     in_private_root "$ROOT/deploy/install.sh" --destdir "$stage" --prebuilt "$BIN" > "$WORKDIR/install.out" \
         || fail "install failed: $(cat "$WORKDIR/install.out")"
-    gid=$(in_private_root getent group causeway | cut -d: -f3)
-    [ -n "$gid" ] || fail "install.sh created no causeway group"
+    # A staging root is for another host: this one's groups stay as they were.
+    expect "--destdir runs no groupadd on the build host" [ ! -e "$WORKDIR/overlay/etc/group" ]
+    expect_not "--destdir creates no group" in_private_root getent group causeway
+    expect "--destdir says what the target needs" grep -q "groupadd --system causeway && chgrp causeway" "$WORKDIR/install.out"
+    gid=0
     mode() { stat -c '%a %u:%g' "$stage$1"; }
     expect "causewayd is 0755 root:root" [ "$(mode /usr/local/bin/causewayd)" = "755 0:0" ]
     expect "causewayctl is 0755 root:root" [ "$(mode /usr/local/bin/causewayctl)" = "755 0:0" ]
     expect "the unit is 0644" [ "$(mode /etc/systemd/system/causeway@.service)" = "644 0:0" ]
-    expect "/etc/causeway is 0750 root:causeway" [ "$(mode /etc/causeway)" = "750 0:$gid" ]
-    expect "the configuration is 0640 root:causeway" [ "$(mode /etc/causeway/site.toml)" = "640 0:$gid" ]
+    expect "/etc/causeway is 0750 root:root" [ "$(mode /etc/causeway)" = "750 0:$gid" ]
+    expect "the configuration is 0640 root:root" [ "$(mode /etc/causeway/site.toml)" = "640 0:$gid" ]
+    expect "the man pages are installed" test -f "$stage/usr/local/share/man/man5/causeway.toml.5"
+    expect "the completions are installed" test -s "$stage/usr/local/share/bash-completion/completions/causewayctl"
     expect "the key is 0600 root:root" [ "$(mode /etc/causeway/causeway.key)" = "600 0:0" ]
     expect "the key is 32 random bytes" [ "$(base64 -d < "$stage/etc/causeway/causeway.key" | wc -c)" = 32 ]
     expect "the unit runs the installed binary" \
@@ -130,22 +135,50 @@ test_install_into_a_staging_root() {
 
     in_private_root "$ROOT/deploy/uninstall.sh" --destdir "$stage" > "$WORKDIR/uninstall.out" || fail "uninstall failed"
     after=$(cd "$stage" && find . | sort | tr '\n' ' ')
-    expect "uninstall removes all but the configuration and the key ($after)" \
-        [ "$after" = ". ./etc ./etc/causeway ./etc/causeway/causeway.key ./etc/causeway/site.toml ./usr ./usr/local ./usr/local/bin ./usr/local/bin/other " ]
+    expect "uninstall removes all but the configuration, the key and the manifest of them ($after)" \
+        [ "$after" = ". ./etc ./etc/causeway ./etc/causeway/causeway.key ./etc/causeway/site.toml ./usr ./usr/local ./usr/local/bin ./usr/local/bin/other ./usr/local/share ./usr/local/share/causeway ./usr/local/share/causeway/install-manifest " ]
 
-    # From a clean slate again (as an operator would clear it), then with --purge.
-    rm -rf "$stage/etc"; in_private_root groupdel causeway
-    in_private_root "$ROOT/deploy/install.sh" --destdir "$stage" --prebuilt "$BIN" >/dev/null || fail "reinstall failed"
-    in_private_root "$ROOT/deploy/uninstall.sh" --destdir "$stage" --purge > "$WORKDIR/purge.out" || fail "uninstall --purge failed"
-    expect "uninstall --purge leaves the staging root as it was" [ "$(shape "$stage")" = "$pristine" ]
-    expect_not "uninstall --purge removes the group install.sh created" in_private_root getent group causeway
+    # --purge after the plain uninstall: the rest goes.
+    in_private_root "$ROOT/deploy/uninstall.sh" --destdir "$stage" --purge > "$WORKDIR/purge.out" || fail "uninstall --purge failed: $(cat "$WORKDIR/purge.out")"
+    expect "uninstall --purge after uninstall leaves the staging root as it was" [ "$(shape "$stage")" = "$pristine" ]
+}
+
+test_install_help_prints_only_help() {
+    local script output status
+    for script in install.sh uninstall.sh; do
+        status=0; output=$("$ROOT/deploy/$script" --help 2>&1) || status=$?
+        expect "$script --help exits 0 ($status)" [ "$status" = 0 ]
+        expect "$script --help starts with its usage" grep -q "deploy/$script \[--prefix DIR\]" <<< "$output"
+        expect "$script --help prints no code ($output)" bash -c '! grep -Eq "set -euo|^[A-Z_]+=|usage\(\)" <<< "$1"' _ "$output"
+        expect "$script --help is its header and nothing more" \
+            [ "$(wc -l <<< "$output")" = "$(awk 'NR > 1 && !/^#/ { print NR - 2; exit }' "$ROOT/deploy/$script")" ]
+    done
+}
+
+test_uninstall_purge_after_plain_uninstall() {
+    # A real install (no --destdir) into the private /etc and /usr/local: the group too.
+    in_private_root bash -c '
+        "$1/deploy/install.sh" --prebuilt "$2" >/dev/null || exit 10
+        getent group causeway >/dev/null || exit 11
+        [ "$(stat -c %G /etc/causeway/site.toml)" = causeway ] || exit 12
+        "$1/deploy/uninstall.sh" >/dev/null || exit 13
+        [ ! -e /usr/local/bin/causewayd ] && [ -e /etc/causeway/causeway.key ] && getent group causeway >/dev/null || exit 14
+        "$1/deploy/uninstall.sh" --purge > "$3" 2>&1 || exit 15
+        [ ! -e /etc/causeway ] || exit 16
+        ! getent group causeway >/dev/null || exit 17
+        [ ! -e /usr/local/share/causeway ] || exit 18
+    ' _ "$ROOT" "$BIN" "$WORKDIR/purge.out"
+    local status=$?
+    [ $status = 0 ] || fail "step $status failed: $(cat "$WORKDIR/purge.out" 2>/dev/null)"
+    expect_not "nothing reached the host's /usr/local" test -e /usr/local/share/causeway/install-manifest
 }
 
 test_systemd_unit_verifies_once_installed() {
     # A real install (no --destdir) into the private /etc and /usr/local, then systemd's own check.
     in_private_root bash -c '
         "$1/deploy/install.sh" --prebuilt "$2" >/dev/null || exit 10
-        systemd-analyze verify /etc/systemd/system/causeway@.service causeway@site.service > "$3" 2>&1 || exit 11
+        systemd-analyze verify /etc/systemd/system/causeway@.service causeway@site.service \
+            causeway-metrics@site.service causeway-metrics@site.timer > "$3" 2>&1 || exit 11
         "$1/deploy/uninstall.sh" --purge >/dev/null || exit 12
         [ ! -e /usr/local/bin/causewayd ] && [ ! -e /etc/systemd/system/causeway@.service ] || exit 13
     ' _ "$ROOT" "$BIN" "$WORKDIR/verify.out"

@@ -81,6 +81,11 @@ for gauge in ("peer_up", "uptime_seconds", "mac_entries", "device_up", "path_mtu
 if families.get("causeway_peer_up") and families["causeway_peer_up"].samples[0].value != 1:
     problems.append("causeway_peer_up is not 1")
 
+# The configuration file's name, on every sample, so that instances on one host stay apart.
+instances = {s.labels.get("instance") for f in families.values() for s in f.samples}
+if len(instances) != 1 or None in instances:
+    problems.append(f"every sample needs the one instance label; found {instances}")
+
 if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit(1)

@@ -63,9 +63,14 @@ public struct Configuration: Sendable, Equatable {
 
     /// `/run/causeway/NAME.sock` for a configuration file `…/NAME.toml`.
     public static func defaultControlSocket(forConfigurationFile file: String) -> String {
+        "\(controlSocketDirectory)/\(instanceName(forConfigurationFile: file)).sock"
+    }
+
+    /// `NAME` for a configuration file `…/NAME.toml`: the instance, as in `causeway@NAME`.
+    public static func instanceName(forConfigurationFile file: String) -> String {
         var name = file.split(separator: "/").last.map(String.init) ?? file
         if name.hasSuffix(".toml") { name.removeLast(5) }
-        return "\(controlSocketDirectory)/\(name).sock"
+        return name
     }
 }
 

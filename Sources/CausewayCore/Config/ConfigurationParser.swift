@@ -184,7 +184,8 @@ struct KeyReader {
     func refuseUnknownKeys(_ knownKeys: [String]) throws(ConfigurationError) {
         let known = Set(knownKeys)
         if let unknown = table.keys.sorted().first(where: { !known.contains($0) }) {
-            throw error(unknown, "unknown key; known keys are \(known.sorted().map { prefix + $0 }.joined(separator: ", "))")
+            let hint = NameSuggestion.nearest(to: unknown, among: known.sorted()).map { "did you mean '\(prefix)\($0)'? " } ?? ""
+            throw error(unknown, "unknown key; \(hint)known keys are \(known.sorted().map { prefix + $0 }.joined(separator: ", "))")
         }
     }
 
