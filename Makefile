@@ -6,7 +6,7 @@ APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config iproute2 nftables ethto
 PYTHON_PACKAGES := prometheus-client==0.26.0 noiseprotocol==0.3.1 cryptography==50.0.2 cffi==2.1.1 pycparser==3.12
 PYTHON_DIR := .build/python
 
-.PHONY: all deps build release deb test unit-test netns-test fuzz fuzz-build fuzz-ci demo bench clean
+.PHONY: all deps build release deb test unit-test netns-test fuzz fuzz-build fuzz-ci demo bench bench-sites clean
 
 # The one place for the version is CausewayVersion.current, which causewayd --version prints;
 # the Debian package takes it from there.
@@ -99,6 +99,13 @@ bench: deps
 	$(SWIFT) build -c release --product causewayd
 	$(SWIFT) build -c release --product causewayctl
 	bash Benchmarks/run.sh
+
+# What more sites cost: 2, 4 and 8 sites in a mesh (Benchmarks/sites.sh). Not in make test.
+bench-sites: deps
+	$(call apt_install,iperf3)
+	$(SWIFT) build -c release --product causewayd
+	$(SWIFT) build -c release --product causewayctl
+	bash Benchmarks/sites.sh
 
 clean:
 	rm -rf .build

@@ -63,15 +63,15 @@ import Testing
 
     @Test func aPeerTableNeedsANameAndAGoodOne() throws {
         let unnamed = try #require(problem(Self.text([(nil, Self.keys[0], nil, false)])))
-        #expect(unnamed.key == "peer[1].name" && unnamed.description.contains("missing"))
+        #expect(unnamed.key == "peer.name" && unnamed.description.contains("missing"))
         let spaced = try #require(problem(Self.text([("site b", Self.keys[0], nil, false)])))
-        #expect(spaced.key == "peer[1].name" && spaced.description.contains("not 1 to 32 letters"))
+        #expect(spaced.key == "peer.name" && spaced.description.contains("not 1 to 32 letters"))
     }
 
     @Test func anEmptyListOrAnUnknownPeerKeyIsRefused() throws {
         let empty = try #require(problem(Self.text([]) + "\npeer = []\n"))
         #expect(empty.key == "peer" && empty.description.contains("at least one peer"), "\(empty)")
         let typo = try #require(problem(Self.text([("b", Self.keys[0], nil, false)]) + "\nendpont = \"198.18.0.2:1\"\n"))
-        #expect(typo.key == "peer[1].endpont", "\(typo)")
+        #expect(typo.key == "peer.endpont", "\(typo)")
     }
 }

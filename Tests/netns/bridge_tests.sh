@@ -234,7 +234,7 @@ test_bad_configurations_are_refused_cleanly() {
     expect "check accepts the good configuration" ip netns exec "$NS_GA" "$CAUSEWAYD" check --config "$good"
     mk() { local name=$1 sed_expr=$2; sed "$sed_expr" "$good" > "$WORKDIR/$name.toml"; }
     mk unknown-key '1i colour = "blue"';                    run_bad unknown-key 2 "key 'colour': unknown key"
-    mk missing-peer '/^\[peer\]/,$d';                      run_bad missing-peer 2 "key 'peer': missing"
+    mk missing-peer '/^\[\[peer\]\]/,$d';                      run_bad missing-peer 2 "key 'peer': missing"
     mk bad-address 's/^endpoint = .*/endpoint = "198.18.0.300:51820"/'; run_bad bad-address 2 "key 'peer.endpoint': '198.18.0.300:51820' is not ADDRESS:PORT"
     mk own-key "s|^public-key = .*|public-key = \"$(public_key a)\"|"; run_bad own-key 2 "key 'peer.public-key'.*this site's own public key"
     mk version-1 's/^private-key-file = .*/key-file = "site-a.key"/'; run_bad version-1 2 "key 'key-file': a shared key alone no longer identifies a site"

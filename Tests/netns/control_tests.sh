@@ -38,9 +38,9 @@ test_ctl_reports_macs_and_counters() {
     status_text=$(ctl a status) || fail "status without --json failed"
     macs_text=$(ctl a macs) || fail "macs without --json failed"
     echo "$status_text" | sed -n '1,9p' | sed 's/^/    /'
-    echo "$status_text" | grep -qE "^$WAN_B:$PORT +$(public_key b | cut -c1-8 | sed "s/+/\\\\+/g")… +up " || fail "the status table does not show the peer, by its key, up"
+    echo "$status_text" | grep -qE "^site-b +$WAN_B:$PORT +$(public_key b | cut -c1-8 | sed "s/+/\\\\+/g")… +up " || fail "the status table does not show the peer, by its key, up"
     echo "$status_text" | grep -qE "^flooded +$flooded_after$|^flooded +[0-9]+$" || fail "the status table has no flooded row"
-    echo "$macs_text" | grep -qE "^$host_b +peer $WAN_B:$PORT " || fail "the MAC table does not show host B behind the peer: $macs_text"
+    echo "$macs_text" | grep -qE "^$host_b +peer site-b " || fail "the MAC table does not show host B behind the peer: $macs_text"
     echo "$macs_text" | grep -qE "^$host_a +local " || fail "the MAC table does not show host A as local: $macs_text"
 }
 
@@ -54,7 +54,7 @@ test_ctl_explains_local_remote_and_unknown() {
     expect "broadcast is flooded" [ "$(ctl_value a explain ff:ff:ff:ff:ff:ff 's["verdict"]')" = flood ]
     expect "the other side sees host A as remote" [ "$(ctl_value b explain "$host_a" 's["verdict"]')" = send-to-peer ]
     ctl a explain "$host_b" | sed 's/^/    /'
-    ctl a explain "$host_b" | grep -q "behind the peer $WAN_B:$PORT, learned" || fail "the explanation does not say where and when"
+    ctl a explain "$host_b" | grep -q "behind the peer site-b ($WAN_B:$PORT), learned" || fail "the explanation does not say where and when"
     expect_not "a malformed MAC is refused" ctl a explain 02:00:zz 2>/dev/null
 }
 

@@ -54,7 +54,8 @@ sites_create() {
 public_key() { "$CAUSEWAYD" pubkey "$WORKDIR/site-$1.key"; }
 
 # write_config SITE [extra toml lines...]: the configuration of site a or b. The extra
-# lines go before the [peer] table, so they are top-level keys.
+# lines go before the [[peer]] table, so they are top-level keys. The peer is named site-b
+# (or site-a).
 write_config() {
     local site=$1; shift
     local listen peer lan other
@@ -70,7 +71,8 @@ write_config() {
         local line
         for line in "$@"; do echo "$line"; done
         echo
-        echo "[peer]"
+        echo "[[peer]]"
+        echo "name = \"site-$other\""
         echo "public-key = \"$(public_key $other)\""
         echo "endpoint = \"$peer:$PORT\""
     } > "$WORKDIR/site-$site.toml"

@@ -136,7 +136,8 @@ extension Configuration {
         guard array.count <= maximumPeers else { throw reader.error(.peer, "\(array.count) peers; at most \(maximumPeers) are supported") }
         var peers: [PeerConfiguration] = []
         for (index, element) in array.enumerated() {
-            let prefix = "peer[\(index + 1)]."
+            // One peer's keys read as in a [peer] table; several are told apart by position.
+            let prefix = array.count == 1 ? "peer." : "peer[\(index + 1)]."
             guard let peerTable = element.table else {
                 throw ConfigurationError(file: reader.file, key: String(prefix.dropLast()), problem: "expected a table, found \(element.type)")
             }

@@ -105,7 +105,7 @@ extension DataPath {
             // Each peer gets its own copy, sealed under its own session: the frame moves out
             // of the slot the copies fill.
             let whole = moveAside(frame)
-            return (flood(whole, segmentation, layout: layout, destination: header.destination, except: nil, from: slot, now: now), segments)
+            return (flood(whole, segmentation, layout: layout, destination: header.destination, from: nil, into: slot, now: now), segments)
         }
     }
 
@@ -117,16 +117,16 @@ extension DataPath {
     }
 
     /// Sends a flooded frame (whole, or cut as `segmentation` says) to every peer with a
-    /// session except `excluded` (the one it came from, on a hub), each peer's storm meter
-    /// permitting, into slots from `slot` on; returns the slot to fill next. A flood to N
-    /// peers is N datagrams in the same batch.
+    /// session but `source` (the peer a hub relays it from; nil for a frame from this LAN),
+    /// each peer's storm meter permitting, into slots from `slot` on; returns the slot to fill
+    /// next. A flood to N peers is N datagrams in the same batch.
     func flood(
         _ frame: UnsafeRawBufferPointer, _ segmentation: TCPSegmentation?, layout: FrameLayout, destination: MACAddress,
-        except excluded: Peer?, from slot: Int, now: Moment
+        from source: Peer?, into slot: Int, now: Moment
     ) -> Int {
         let segments = segmentation?.segments ?? 1
         var prepared = slot
-        for peer in peers where peer !== excluded {
+        for peer in peers where peer !== source {
             guard let route = peer.route(now: now) else {
                 peer.counters.drop(.noSession, count: segments)
                 peer.link.frameWaiting(now: now)
@@ -144,7 +144,7 @@ extension DataPath {
             prepared = makeRoom(prepared, now: now)
             let area = UnsafeMutableRawBufferPointer(rebasing: frameArea(slot: prepared)[0..<frame.count])
             area.copyMemory(from: frame)
-            prepared += send(area, layout: layout, route: route, slot: prepared)
+            prepared += send(area, layout: layout, route: route, slot: prepared, relayed: source != nil)
         }
         return prepared
     }
@@ -170,9 +170,11 @@ extension DataPath {
     }
 
     /// Clamps a crossing frame's MSS and seals it, whole or as fragments, into slots from
-    /// `slot` on. Returns how many slots now hold datagrams to send.
+    /// `slot` on. Returns how many slots now hold datagrams to send. A frame a hub relays is
+    /// never answered with ICMP too-big: its sender is not on this LAN, where the answer
+    /// would go; it is split instead.
     @inline(__always)
-    func send(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, route: Route, slot: Int) -> Int {
+    func send(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, route: Route, slot: Int, relayed: Bool = false) -> Int {
         let largestFrame = route.peer.pathMTU.largestWholeFrame
         if MSSClamp.clamp(frame, layout: layout, largestFrame: largestFrame) {
             route.peer.counters.mssClamped &+= 1
@@ -180,7 +182,7 @@ extension DataPath {
         guard frame.count > largestFrame else {
             return seal(.data, UnsafeRawBufferPointer(frame), route: route, slot: slot)
         }
-        if answersTooBig, answerTooBig(UnsafeRawBufferPointer(frame), layout: layout, largestFrame: largestFrame) {
+        if answersTooBig, !relayed, answerTooBig(UnsafeRawBufferPointer(frame), layout: layout, largestFrame: largestFrame) {
             return 0
         }
         return fragment(UnsafeRawBufferPointer(frame), route: route, firstSlot: slot)

@@ -193,10 +193,10 @@ extension DataPath {
             relaysPrepared = makeRoom(relaysPrepared, now: now)
             let area = UnsafeMutableRawBufferPointer(rebasing: frameArea(slot: relaysPrepared)[0..<frame.count])
             area.copyMemory(from: UnsafeRawBufferPointer(frame))
-            relaysPrepared += send(area, layout: layout, route: route, slot: relaysPrepared)
+            relaysPrepared += send(area, layout: layout, route: route, slot: relaysPrepared, relayed: true)
             return false
         case .lanAndOtherPeers:
-            relaysPrepared = flood(UnsafeRawBufferPointer(frame), nil, layout: layout, destination: destination, except: source, from: relaysPrepared, now: now)
+            relaysPrepared = flood(UnsafeRawBufferPointer(frame), nil, layout: layout, destination: destination, from: source, into: relaysPrepared, now: now)
             return true
         }
     }

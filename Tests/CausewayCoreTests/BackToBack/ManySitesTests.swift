@@ -15,20 +15,21 @@ final class ManySites {
     static func address(_ site: Int) -> EndpointAddress { EndpointAddress(SocketEndpoint("198.18.0.\(site + 1):51820")!) }
     static func name(_ site: Int) -> String { "site-\(Character(UnicodeScalar(UInt8(97 + site))))" }
 
-    /// `peering[i]` lists the sites site i peers with; `hubs` relay between their peers.
-    init(sites: Int, peering: [[Int]], hubs: Set<Int> = []) throws {
+    /// `peering[i]` lists the sites site i peers with; `hubs` relay between their peers;
+    /// `settings[i]` are further top-level lines of site i's configuration.
+    init(sites: Int, peering: [[Int]], hubs: Set<Int> = [], settings: [Int: String] = [:]) throws {
         keys = (0..<sites).map { _ in PrivateKey.random() }
         lans = (0..<sites).map { _ in MemoryFrameDevice() }
         let network = network
         sockets = (0..<sites).map { network.socket(at: Self.address($0)) }
         for site in 0..<sites {
-            let configuration = try Self.configuration(site: site, peers: peering[site], keys: keys, hubs: hubs)
+            let configuration = try Self.configuration(site: site, peers: peering[site], keys: keys, hubs: hubs, settings: settings[site] ?? "")
             let identities = peering[site].map { try! SiteIdentity(local: keys[site], peer: keys[$0].publicKey) }
             paths.append(DataPath(configuration: configuration, identities: identities, lan: lans[site], wan: sockets[site]))
         }
     }
 
-    static func configuration(site: Int, peers: [Int], keys: [PrivateKey], hubs: Set<Int>) throws -> Configuration {
+    static func configuration(site: Int, peers: [Int], keys: [PrivateKey], hubs: Set<Int>, settings: String = "") throws -> Configuration {
         let tables = peers.map { peer in
             """
             [[peer]]
@@ -45,6 +46,7 @@ final class ManySites {
             listen = "198.18.0.\(site + 1):51820"
             private-key-file = "site.key"
             hub = \(hubs.contains(site))
+            \(settings)
 
             \(tables.joined(separator: "\n\n"))
             """, file: "/test/site-\(site).toml")
@@ -136,6 +138,20 @@ enum ManyHosts {
         let relayed = sites.carry(unicast, from: 2)
         #expect(relayed[1].map(\.frame) == [unicast])
         #expect(relayed[0].isEmpty && relayed[3].isEmpty)
+    }
+
+    @Test func aHubSplitsWhatItRelaysRatherThanAnswerTooBigOnItsOwnLAN() throws {
+        let sites = try ManySites(sites: 3, peering: [[1, 2], [0], [0]], hubs: [0], settings: [0: "icmp-too-big = true"])
+        sites.network.pathMTU = 1400
+        sites.run(for: .seconds(3))
+        #expect(sites.allPeersUp())
+        for site in 1...2 { _ = sites.carry(Hosts.frame(from: ManyHosts.host(site), to: .broadcast), from: site) }
+        // An IPv4 packet with DF, too large for the hub's path to spoke 2 once put back together.
+        let big = ManyHosts.host(2).bytes + ManyHosts.host(1).bytes + [0x08, 0x00]
+            + Frames.ipv4(protocol: 17, Array(repeating: 7, count: 1450))
+        let arrived = sites.carry(big, from: 1)
+        #expect(arrived[2].map(\.frame) == [big], "split by the hub, whole at spoke 2")
+        #expect(arrived[0].isEmpty, "no ICMP on the hub's LAN, where the sender is not")
     }
 
     @Test func aHostThatMovesToAnotherSiteIsLearnedThere() throws {
