@@ -147,9 +147,25 @@ final class DataPlane: @unchecked Sendable {
     }
 
     /// Logs what an operator wants in the journal: a peer coming and going, sessions made,
-    /// its path MTU settling.
-    private func log(_ source: Peer, _ events: LinkEvents) {
+    /// its path MTU settling, keys that do not match.
+    private func log(_ source: Peer?, _ events: LinkEvents) {
+        guard let source else {
+            if let key = events.strangerKey, let address = events.strangerAddress {
+                logger.warning("a handshake from \(address) carries public key \(key.base64), which no [[peer]] names: if it comes from one of the peers, the public-key this configuration gives it is wrong (compare with `causewayd pubkey` on that gateway)")
+            }
+            return
+        }
         let peer: Logger.Metadata = ["peer": "\(source.name)", "endpoint": "\(source.address.map { "\($0)" } ?? "-")"]
+        let ours = path.localKey.publicKey.base64
+        if events.handshakeGaveUp {
+            logger.warning("no handshake with \(source.name) for \(source.link.timing.handshakeAttemptTime); trying again in \(source.link.timing.handshakePause) or at the next frame for it. Is it running, and does UDP reach it? Its configuration must name this site's public key \(ours), and this one names it as \(source.publicKey.base64)", metadata: peer)
+        }
+        if events.addressedToAnotherKey {
+            logger.warning("handshakes from \(source.name)'s address are addressed to another public key than this site's: \(source.name)'s configuration must name \(ours) (`causewayd pubkey` here)", metadata: peer)
+        }
+        if events.responseNotAuthenticated {
+            logger.warning("\(source.name)'s responses do not authenticate: the pre-shared keys differ; both sites' preshared-key-file must hold the same key, or neither site names one", metadata: peer)
+        }
         if events.establishedAsInitiator {
             logger.debug("session established", metadata: peer.merging(["role": "initiator"]) { $1 })
         }

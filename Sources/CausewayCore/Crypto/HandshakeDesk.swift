@@ -16,12 +16,14 @@ public final class HandshakeDesk: @unchecked Sendable {
     /// The checks of an initiation, cheapest first (a replayed mac1, the guard's), then its
     /// Noise part, whose sealed static key `identityOf` turns into the sender's identity (nil:
     /// not a peer of ours). Returns the opened initiation and that identity, or nil after
-    /// counting why it was dropped; under load `cookieReply` holds a cookie reply to send.
+    /// counting why it was dropped (also in `refusal`); under load `cookieReply` holds a
+    /// cookie reply to send.
     /// `keys` are any link's MAC keys: mac1 and cookies are under our own public key; its
     /// peer's key only tells an echo of our own message from junk.
     func openInitiation(
         _ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, keys: HandshakeMACKeys, local: PrivateKey,
-        identityOf: ([UInt8]) -> SiteIdentity?, now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?
+        identityOf: ([UInt8]) -> SiteIdentity?, now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?,
+        refusal: inout DropReason?
     ) -> (Handshake.OpenedInitiation, SiteIdentity)? {
         typealias Field = WireFormat.Initiation
         counters.initiationsReceived &+= 1
@@ -29,9 +31,10 @@ public final class HandshakeDesk: @unchecked Sendable {
         // budget: a mac1 seen before is a replay, or a forgery that copied it.
         if recentInitiations.contains(mac1: datagram, at: Field.mac1) {
             counters.drop(.staleHandshake)
+            refusal = .staleHandshake
             return nil
         }
-        guard admit(datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: keys, now: now, counters: &counters, cookieReply: &cookieReply) else {
+        guard admit(datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: keys, now: now, counters: &counters, cookieReply: &cookieReply, refusal: &refusal) else {
             return nil
         }
         var sender: SiteIdentity?
@@ -43,6 +46,7 @@ public final class HandshakeDesk: @unchecked Sendable {
             }
         } catch {
             counters.drop(error.dropReason)
+            refusal = error.dropReason
             return nil
         }
         recentInitiations.remember(mac1: datagram, at: Field.mac1)
@@ -56,13 +60,23 @@ public final class HandshakeDesk: @unchecked Sendable {
         _ datagram: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int, from source: EndpointAddress,
         keys: HandshakeMACKeys, now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?
     ) -> Bool {
+        var refusal: DropReason?
+        return admit(datagram, macAt: macOffset, indexAt: indexOffset, from: source, keys: keys, now: now, counters: &counters, cookieReply: &cookieReply, refusal: &refusal)
+    }
+
+    private func admit(
+        _ datagram: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int, from source: EndpointAddress,
+        keys: HandshakeMACKeys, now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?, refusal: inout DropReason?
+    ) -> Bool {
         switch guardian.admit(datagram, macAt: macOffset, from: source, keys: keys, now: now) {
         case .proceed:
             return true
         case .drop(let reason):
             counters.drop(reason)
+            refusal = reason
         case .sendCookie:
             counters.drop(.cookieRequired)
+            refusal = .cookieRequired
             counters.cookieRepliesSent &+= 1
             cookieReply = guardian.cookieReply(to: datagram, macAt: macOffset, indexAt: indexOffset, from: source, keys: keys, now: now)
         }

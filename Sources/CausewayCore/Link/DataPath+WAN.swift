@@ -84,18 +84,25 @@ extension DataPath {
     private func receiveInitiation(_ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment) {
         // mac1 is under our own key whichever peer's identity is used; the peer last seen at
         // this address lets the guard tell an echo of our own initiation to it from junk.
-        guard let anyPeer = peers.first(where: { $0.address == source }) ?? peers.first else { return }
+        let peerAtSource = peers.first { $0.address == source }
+        guard let anyPeer = peerAtSource ?? peers.first else { return }
         var reply: [UInt8]?
         var sender: Peer?
+        var refusal: DropReason?
         if let (opened, _) = desk.openInitiation(
             datagram, from: source, keys: anyPeer.link.identity.macs, local: localKey,
             identityOf: { staticKey in
                 sender = peers.first { $0.publicKey.bytes == staticKey }
+                if sender == nil { noteStranger(staticKey, from: source, now: now) }
                 return sender?.link.identity
             },
-            now: now, counters: &counters, cookieReply: &reply
+            now: now, counters: &counters, cookieReply: &reply, refusal: &refusal
         ), let sender {
             reply = sender.link.answer(opened, now: now, counters: &sender.counters)
+        }
+        // A peer's own address sending what is not addressed to our key: it names another.
+        if refusal == .badMAC1, let peerAtSource, peerAtSource.keyWarningDue(now: now) {
+            peerAtSource.events.addressedToAnotherKey = true
         }
         reply?.withUnsafeBytes { _ = sendNow($0, to: source, counting: sender) }
     }

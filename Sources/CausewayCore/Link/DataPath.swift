@@ -69,6 +69,9 @@ public final class DataPath: @unchecked Sendable {
     var relaysPrepared = 0
     var nextFrameID: UInt32 = 0
     private var lastSweep = Moment.zero
+    /// What happened that is no one peer's, for `takeEvents`.
+    var events = LinkEvents()
+    private var lastStrangerReport: Moment?
     private var carrierUp = false
     /// The LAN device refused to change its carrier (a kernel before 4.19): frames are then
     /// sent into a tunnel that is down, as before carriers followed the peer.
@@ -210,6 +213,7 @@ public final class DataPath: @unchecked Sendable {
     public func serviceTimers(now: Moment, wallClock: HandshakeTimestamp) {
         for peer in peers {
             let due = peer.link.timersDue(now: now, wallClock: wallClock, canInitiate: peer.address != nil, counters: &peer.counters)
+            if due.gaveUp, peer.keyWarningDue(now: now) { peer.events.handshakeGaveUp = true }
             if let initiation = due.initiation, let address = peer.address {
                 initiation.withUnsafeBytes { _ = sendNow($0, to: address, counting: peer) }
             }
@@ -242,13 +246,32 @@ public final class DataPath: @unchecked Sendable {
     // MARK: - Events
 
     /// Hands each peer's events since the last call (those an operator wants in the log) to
-    /// `report`, and clears them.
-    public func takeEvents(now: Moment, _ report: (Peer, LinkEvents) -> Void) {
+    /// `report`, then the gateway's own (with no peer), and clears them.
+    public func takeEvents(now: Moment, _ report: (Peer?, LinkEvents) -> Void) {
         noteTransitions(now: now)
-        for peer in peers where !peer.events.isEmpty {
+        for peer in peers {
+            if peer.link.responseFailedAuthentication {
+                peer.link.responseFailedAuthentication = false
+                if peer.keyWarningDue(now: now) { peer.events.responseNotAuthenticated = true }
+            }
+            guard !peer.events.isEmpty else { continue }
             report(peer, peer.events)
             peer.events = LinkEvents()
         }
+        if !events.isEmpty {
+            report(nil, events)
+            events = LinkEvents()
+        }
+    }
+
+    /// A handshake from `source` opened with a key no peer has: reported once a minute at
+    /// most, whoever sends them.
+    func noteStranger(_ key: [UInt8], from source: EndpointAddress, now: Moment) {
+        guard lastStrangerReport.map({ now.since($0) >= Peer.keyWarningInterval }) ?? true,
+              let publicKey = try? PublicKey(bytes: key) else { return }
+        lastStrangerReport = now
+        events.strangerKey = publicKey
+        events.strangerAddress = source
     }
 
     /// Notes a refused claim of a peer on `address` for the log, once a minute per address
@@ -320,6 +343,18 @@ public struct LinkEvents: Sendable {
     public var peerUp: Bool?
     /// The path MTU settled at this size.
     public var pathMTUSettled: Int?
+    /// Initiations to the peer went unanswered for a while: unreachable, or keys that do not
+    /// match (the peer does not name this site's key, or this site has the peer's wrong).
+    public var handshakeGaveUp = false
+    /// Handshakes from the peer's address are addressed to another key than this site's: the
+    /// peer names a wrong public key for this site.
+    public var addressedToAnotherKey = false
+    /// The peer's responses do not authenticate: the pre-shared keys differ.
+    public var responseNotAuthenticated = false
+    /// An initiation that opened carried this public key, which no peer has: if it is one of
+    /// the peers, this site names a wrong key for it. Reported with no peer.
+    public var strangerKey: PublicKey?
+    public var strangerAddress: EndpointAddress?
     /// Claims of the peer on addresses of this LAN that were refused: the first
     /// `refusedClaimCount` are set.
     public var refusedClaims = InlineArray<8, RefusedClaims.Claim>(repeating: RefusedClaims.Claim(address: .broadcast, reason: .macConflict))
@@ -330,5 +365,6 @@ public struct LinkEvents: Sendable {
     /// Nothing to log.
     public var isEmpty: Bool {
         !establishedAsInitiator && !establishedAsResponder && peerUp == nil && pathMTUSettled == nil && refusedClaimCount == 0
+            && !handshakeGaveUp && !addressedToAnotherKey && !responseNotAuthenticated && strangerKey == nil
     }
 }

@@ -22,6 +22,9 @@ public final class Peer: @unchecked Sendable {
     var events = LinkEvents()
     var wasUp = false
     var reportedPathMTU: Int?
+    /// When a warning about this peer's keys was last reported: one a minute at most.
+    private var lastKeyWarning: Moment?
+    static let keyWarningInterval = Duration.seconds(60)
 
     public var name: String { configuration.name }
     /// Who the peer is: the key its handshakes prove.
@@ -42,6 +45,13 @@ public final class Peer: @unchecked Sendable {
     @inline(__always)
     func roam(to source: EndpointAddress) {
         if source != address { address = source }
+    }
+
+    /// Whether a warning about this peer's keys may be logged now; if so, it counts as logged.
+    func keyWarningDue(now: Moment) -> Bool {
+        guard lastKeyWarning.map({ now.since($0) >= Self.keyWarningInterval }) ?? true else { return false }
+        lastKeyWarning = now
+        return true
     }
 
     /// The session and address frames for this peer go out with, when it has both.

@@ -28,6 +28,10 @@ public struct PeerLink: Sendable {
     private var keysErased = false
 
     public private(set) var lastAuthenticatedReceive: Moment?
+    /// A response to our initiation passed mac1 and the guard but did not open: with both
+    /// site keys right, the pre-shared keys differ. Set for the data path to report; cleared
+    /// by it.
+    public internal(set) var responseFailedAuthentication = false
     /// When the latest handshake completed, either role.
     public private(set) var latestHandshake: Moment?
     private var lastKeepaliveSent: Moment?
@@ -55,6 +59,9 @@ public struct PeerLink: Sendable {
         /// A handshake initiation to send.
         public var initiation: [UInt8]?
         public var keepalive = false
+        /// Initiations went unanswered for `handshakeAttemptTime` and pause now: the peer is
+        /// unreachable, or does not take this site's key.
+        public var gaveUp = false
     }
 
     /// `canInitiate` is false while the peer has no address to send to (one that only calls
@@ -80,6 +87,7 @@ public struct PeerLink: Sendable {
                 handshake.gaveUp = true
                 handshake.gaveUpAt = now
                 handshake.attemptsStarted = nil
+                due.gaveUp = true
             } else {
                 due.initiation = initiate(now: now, wallClock: wallClock)
                 counters.handshakesInitiated &+= 1
@@ -132,10 +140,12 @@ public struct PeerLink: Sendable {
         _ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment, counters: inout Counters
     ) -> [UInt8]? {
         var cookieReply: [UInt8]?
+        var refusal: DropReason?
         let identity = identity
         guard let (opened, _) = handshake.desk.openInitiation(
             datagram, from: source, keys: identity.macs, local: identity.local,
-            identityOf: { $0 == identity.peer.bytes ? identity : nil }, now: now, counters: &counters, cookieReply: &cookieReply
+            identityOf: { $0 == identity.peer.bytes ? identity : nil }, now: now, counters: &counters,
+            cookieReply: &cookieReply, refusal: &refusal
         ) else { return cookieReply }
         return answer(opened, now: now, counters: &counters)
     }
@@ -191,6 +201,7 @@ public struct PeerLink: Sendable {
             keys = try Handshake.complete(initiator, response: datagram, identity)
         } catch {
             counters.drop(error.dropReason)
+            if error == .authentication { responseFailedAuthentication = true }
             return false
         }
         handshake.pending = nil

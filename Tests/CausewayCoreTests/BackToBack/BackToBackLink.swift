@@ -21,8 +21,10 @@ final class BackToBackLink {
     }
 
     /// `settingsA` and `settingsB` are further top-level TOML lines for one side each.
-    init(macTableSize: Int = 64, icmpTooBig: Bool = false, settingsA: String = "", settingsB: String = "") throws {
-        let sites = TwoSites()
+    /// `sites` gives each side its identity; a test of keys that do not match passes its own.
+    init(macTableSize: Int = 64, icmpTooBig: Bool = false, settingsA: String = "", settingsB: String = "", sites: (siteA: SiteIdentity, siteB: SiteIdentity)? = nil) throws {
+        let pair = TwoSites()
+        let sites = sites ?? (pair.siteA, pair.siteB)
         let wanA = network.socket(at: Self.addressA)
         let wanB = network.socket(at: Self.addressB)
         a = DataPath(configuration: try Self.configuration(peer: "198.18.0.2:51820", macTableSize: macTableSize, icmpTooBig: icmpTooBig, settings: settingsA),
