@@ -16,19 +16,46 @@ public struct StartupError: Error, CustomStringConvertible {
 /// The control plane of one gateway: sets the devices up, runs the data plane until
 /// SIGTERM or SIGINT, and puts everything back.
 public enum Daemon {
-    /// Validates a configuration, its keys and its devices without changing the system.
-    public static func check(configPath: String) throws -> (Configuration, [SiteIdentity]) {
+    /// What `check` found: the configuration, this site's identity towards each peer, and
+    /// whether a causewayd of this configuration runs now (its devices and port are then its).
+    public struct Checked {
+        public let configuration: Configuration
+        public let identities: [SiteIdentity]
+        public let runningInstance: Bool
+    }
+
+    /// Validates a configuration, its keys, its devices and its listen address as strictly as
+    /// `run` would, without changing the system. On a live gateway, the devices and the port
+    /// the running causewayd of this same configuration holds are taken as its.
+    public static func check(configPath: String) throws -> Checked {
+        try requireNetAdmin(configPath)
         let configuration = try loadConfiguration(configPath)
         let identities = try loadIdentities(configuration, configPath)
+        let running = RunningInstance.holds(configuration)
         do {
-            try BridgeAttachment.preflight(configuration, netlink: try Netlink())
+            try BridgeAttachment.preflight(configuration, netlink: try Netlink(), heldByRunningInstance: running)
         } catch let error as AttachmentError {
             throw StartupError(description: "\(configPath): \(error)", exitCode: 2)
         }
-        return (configuration, identities)
+        if !running {
+            do {
+                _ = try UDPSocket(binding: configuration.listen, sendSlotSize: 2048)
+            } catch {
+                throw StartupError(description: "\(configPath): key 'listen': cannot bind \(configuration.listen): \(error)", exitCode: 2)
+            }
+        }
+        return Checked(configuration: configuration, identities: identities, runningInstance: running)
+    }
+
+    /// Every device change needs CAP_NET_ADMIN: said before anything fails with EPERM.
+    private static func requireNetAdmin(_ configPath: String) throws {
+        guard Capabilities.haveNetAdmin() else {
+            throw StartupError(description: "\(configPath): causewayd needs CAP_NET_ADMIN to create its TAP and join the bridge: run it as root, or as the unit deploy/causeway@.service does (AmbientCapabilities=CAP_NET_ADMIN)", exitCode: 1)
+        }
     }
 
     public static func run(configPath: String) async throws {
+        try requireNetAdmin(configPath)
         let configuration = try loadConfiguration(configPath)
         let identities = try loadIdentities(configuration, configPath)
         let siteKey = identities[0].local.publicKey

@@ -25,7 +25,7 @@ final class DataPlane: @unchecked Sendable {
     private let sightings = Mutex<(seen: [BridgeFDB.Sighting], dumpedAt: Moment)?>(nil)
     private let sightingsWaiting = Atomic<Bool>(false)
     /// A reload's new peers, waiting for the next turn, and what applying them changed.
-    private let reload = Mutex<(pending: (peers: [PeerConfiguration], identities: [SiteIdentity], hub: Bool)?, applied: DataPath.PeerChanges?)>((nil, nil))
+    private let reload = Mutex<(pending: (configuration: Configuration, identities: [SiteIdentity])?, applied: DataPath.PeerChanges?)>((nil, nil))
     private let reloadWaiting = Atomic<Bool>(false)
     private var thread: NamedThread?
 
@@ -85,11 +85,11 @@ final class DataPlane: @unchecked Sendable {
         wakeup.signal()
     }
 
-    /// Has the data-plane thread apply a new list of peers (a reload) between two turns, and
-    /// waits for it; nil when the thread does not answer in time (the peers then change at
-    /// its next turn all the same).
-    func reconfigure(peers: [PeerConfiguration], identities: [SiteIdentity], hub: Bool, timeout: Duration = .seconds(2)) -> DataPath.PeerChanges? {
-        reload.withLock { $0 = ((peers, identities, hub), nil) }
+    /// Has the data-plane thread apply a reloaded configuration's peers and live settings
+    /// between two turns, and waits for it; nil when the thread does not answer in time (they
+    /// then change at its next turn all the same).
+    func reconfigure(_ configuration: Configuration, identities: [SiteIdentity], timeout: Duration = .seconds(2)) -> DataPath.PeerChanges? {
+        reload.withLock { $0 = ((configuration, identities), nil) }
         reloadWaiting.store(true, ordering: .releasing)
         wakeup.signal()
         let deadline = Clock.monotonic() + timeout
@@ -130,7 +130,8 @@ final class DataPlane: @unchecked Sendable {
                 }
             }
             if reloadWaiting.exchange(false, ordering: .acquiringAndReleasing), let new = reload.withLock({ $0.pending.take() }) {
-                let changes = path.reconfigure(peers: new.peers, identities: new.identities, hub: new.hub)
+                let changes = path.reconfigure(peers: new.configuration.peers, identities: new.identities, hub: new.configuration.hub)
+                path.applyLiveSettings(new.configuration)
                 reload.withLock { $0.applied = changes }
             }
             if snapshotRequested.exchange(false, ordering: .acquiringAndReleasing) {

@@ -38,10 +38,11 @@ public enum DaemonLogging {
     /// (systemd.exec(5)); there the journal's own format, elsewhere (a terminal, a test's log
     /// file) swift-log's usual lines with their timestamps.
     public static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        // Either way the level is the live one (LiveLogLevel), which a reload may change.
         if environment["JOURNAL_STREAM"] != nil {
-            LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
+            LoggingSystem.bootstrap { LiveLevelLogHandler(inner: JournalLogHandler(label: $0)) }
         } else {
-            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            LoggingSystem.bootstrap { LiveLevelLogHandler(inner: StreamLogHandler.standardError(label: $0)) }
         }
     }
 }

@@ -4,10 +4,10 @@ import Logging
 import Synchronization
 
 /// Re-reads the configuration file (SIGHUP, `causewayctl reload`) and applies what can change
-/// while frames flow: the peers (added, removed, given a new endpoint or name) and `hub`. A
-/// peer whose key stays keeps its sessions. Everything else needs a restart: a file that
-/// changes it, or that is invalid, is refused as a whole, logged, and the running
-/// configuration stays.
+/// while frames flow: the peers (added, removed, given a new endpoint or name), `hub`, and the
+/// settings `ReloadRules` names live. A peer whose key stays keeps its sessions. Everything else needs a
+/// restart: a file that changes it, or that is invalid, is refused as a whole, logged, and the
+/// running configuration stays.
 final class Reloader: Sendable {
     let configPath: String
     let dataPlane: DataPlane
@@ -32,7 +32,7 @@ final class Reloader: Sendable {
             } catch {
                 return refuse("\(error)")
             }
-            var fixed = Self.keysThatCannotChangeLive(from: running, to: new)
+            var fixed = ReloadRules.keysThatCannotChangeLive(from: running, to: new)
             if identities[0].local.publicKey != dataPlane.path.localKey.publicKey, !fixed.contains("'\(Configuration.Key.privateKeyFile.rawValue)'") {
                 fixed.append("the key in '\(Configuration.Key.privateKeyFile.rawValue)'")
             }
@@ -40,13 +40,19 @@ final class Reloader: Sendable {
                 fixed.append("the key in '\(Configuration.Key.presharedKeyFile.rawValue)'")
             }
             guard fixed.isEmpty else {
-                return refuse("\(configPath): \(fixed.joined(separator: ", ")) cannot change while causewayd runs (peers and hub can); restart it to apply them")
+                let live = (["peers"] + ReloadRules.liveKeys.map(\.rawValue)).joined(separator: ", ")
+                return refuse("\(configPath): \(fixed.joined(separator: ", ")) cannot change while causewayd runs (\(live) can); restart it to apply them")
             }
-            guard let changes = dataPlane.reconfigure(peers: new.peers, identities: identities, hub: new.hub) else {
-                return refuse("the data plane did not take the new peers within 2 s")
+            guard let changes = dataPlane.reconfigure(new, identities: identities) else {
+                return refuse("the data plane did not take the new configuration within 2 s")
             }
+            LiveLogLevel.set(Logger.Level(rawValue: new.logLevel.rawValue) ?? .info)
+            let previous = running
             running = new
-            let outcome = ReloadOutcome(added: changes.added, removed: changes.removed, moved: changes.moved)
+            let outcome = ReloadOutcome(
+                added: changes.added, removed: changes.removed, moved: changes.moved,
+                settings: ReloadRules.liveKeysChanged(from: previous, to: new)
+            )
             logger.notice("configuration reloaded: \(outcome.summary)", metadata: ["peers": "\(new.peers.count)", "hub": "\(new.hub)"])
             return .success(outcome)
         }
@@ -57,23 +63,4 @@ final class Reloader: Sendable {
         return .failure(ControlError(.invalidConfiguration, message))
     }
 
-    /// The configuration keys whose values differ, among those only a restart applies.
-    static func keysThatCannotChangeLive(from old: Configuration, to new: Configuration) -> [String] {
-        var liveOnly = new
-        liveOnly.peers = old.peers
-        liveOnly.hub = old.hub
-        guard liveOnly != old else { return [] }
-        typealias Key = Configuration.Key
-        let checks: [(Key, Bool)] = [
-            (.bridge, old.bridge != new.bridge), (.lanInterface, old.lanInterface != new.lanInterface), (.tap, old.tap != new.tap),
-            (.listen, old.listen != new.listen), (.privateKeyFile, old.privateKeyFile != new.privateKeyFile),
-            (.presharedKeyFile, old.presharedKeyFile != new.presharedKeyFile), (.networkID, old.networkID != new.networkID),
-            (.macAgingTime, old.macAgingTime != new.macAgingTime), (.macTableSize, old.macTableSize != new.macTableSize),
-            (.keepaliveInterval, old.keepaliveInterval != new.keepaliveInterval), (.logLevel, old.logLevel != new.logLevel),
-            (.controlSocket, old.controlSocket != new.controlSocket), (.migrateAddresses, old.migrateAddresses != new.migrateAddresses),
-            (.icmpTooBig, old.icmpTooBig != new.icmpTooBig), (.floodRate, old.floodRate != new.floodRate),
-            (.floodBurst, old.floodBurst != new.floodBurst), (.macHoldTime, old.macHoldTime != new.macHoldTime),
-        ]
-        return checks.filter(\.1).map { "'\($0.0.rawValue)'" }
-    }
 }

@@ -42,11 +42,13 @@ public final class BridgeAttachment: @unchecked Sendable {
     private var undo: [(description: String, action: () throws -> Void)]
 
     /// Checks the configured devices without changing anything.
-    public static func preflight(_ configuration: Configuration, netlink: Netlink) throws {
+    /// `heldByRunningInstance`: a causewayd of this configuration runs now, so its TAP exists
+    /// (`causewayd check` on a live gateway, before a reload).
+    public static func preflight(_ configuration: Configuration, netlink: Netlink, heldByRunningInstance: Bool = false) throws {
         guard try netlink.link(named: configuration.lanInterface) != nil else {
             throw AttachmentError("'\(configuration.lanInterface)' does not exist", key: .lanInterface)
         }
-        if try netlink.link(named: configuration.tap) != nil {
+        if !heldByRunningInstance, try netlink.link(named: configuration.tap) != nil {
             throw AttachmentError("'\(configuration.tap)' already exists; name a device causewayd can create", key: .tap)
         }
         if let bridge = try netlink.link(named: configuration.bridge), !bridge.isBridge {

@@ -50,7 +50,8 @@ extension Causewayd {
         var config: String
 
         func run() async throws {
-            let (checked, identities) = try await exitOnStartupError { try Daemon.check(configPath: config) }
+            let result = try await exitOnStartupError { try Daemon.check(configPath: config) }
+            let (checked, identities) = (result.configuration, result.identities)
             let siteKey = identities[0].local.publicKey
             print("\(config): OK — bridge \(checked.bridge), LAN \(checked.lanInterface), TAP \(checked.tap) (\(checked.tapAddress(siteKey: siteKey))), listen \(checked.listen), \(checked.peers.count) \(checked.peers.count == 1 ? "peer" : "peers")\(checked.hub ? ", a hub" : "")")
             print("  this site's public key: \(siteKey.base64)")
@@ -59,6 +60,9 @@ extension Causewayd {
                 print("  peer \(peer.name): \(peer.endpoint.map { "\($0)" } ?? "calls in")\(role), public key \(peer.publicKey.base64)")
             }
             print("  pre-shared key: \(checked.presharedKeyFile ?? "none")")
+            if result.runningInstance {
+                print("  a causewayd of this configuration runs now: its TAP and port are taken as its; `causewayctl reload` (or SIGHUP) applies this file")
+            }
         }
     }
 

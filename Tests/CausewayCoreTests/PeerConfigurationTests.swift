@@ -75,3 +75,21 @@ import Testing
         #expect(typo.key == "peer.endpont", "\(typo)")
     }
 }
+
+@Suite struct ReloadRulesTests {
+    @Test func everyKeyButThePeersIsEitherLiveOrNot() {
+        let listed = ReloadRules.keys.map(\.key)
+        #expect(Set(listed).count == listed.count, "each key once")
+        #expect(Set(listed) == Set(Configuration.Key.allCases).subtracting([.peer]))
+    }
+
+    @Test func aChangedKeyIsSortedIntoLiveOrRestart() throws {
+        let old = try Configuration(toml: PeerConfigurationTests.text([("b", PeerConfigurationTests.keys[0], nil, false)]), file: "/etc/causeway/site.toml")
+        var new = old
+        new.keepaliveInterval = .seconds(9)
+        new.tap = "cw9"
+        #expect(ReloadRules.liveKeysChanged(from: old, to: new) == ["keepalive-interval"])
+        #expect(ReloadRules.keysThatCannotChangeLive(from: old, to: new) == ["'tap'"])
+        #expect(ReloadRules.liveKeysChanged(from: old, to: old).isEmpty && ReloadRules.keysThatCannotChangeLive(from: old, to: old).isEmpty)
+    }
+}

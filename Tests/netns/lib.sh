@@ -17,7 +17,7 @@ WAN_A=198.18.0.1
 WAN_B=198.18.0.2
 LAN_A=198.19.0.1
 LAN_B=198.19.0.2
-PORT=51820
+PORT=61820  # as the examples: see the comment above `listen` in examples/site-a.toml
 WORKDIR=$(mktemp -d /tmp/causeway-test.XXXXXX)
 declare -A DAEMON_PID=()
 # Namespaces a test adds to the two sites (more sites, a WAN switch): deleted on teardown.

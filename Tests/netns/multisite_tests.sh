@@ -216,23 +216,26 @@ test_reload_adds_and_removes_peers_while_a_transfer_runs() {
     # A transfer between A and B runs while both take D in and drop C.
     transfer_intact a b 200 & local transfer=$!
     sleep 0.5
-    write_site_config a "b d"; write_site_config b "a d"
+    # A also turns on debug logging and shortens MAC aging: both apply live.
+    write_site_config a "b d" 'log-level = "debug"' "mac-aging-time = 120"; write_site_config b "a d"
     local reloaded; reloaded=$("$CAUSEWAYCTL" reload --socket "$WORKDIR/site-a.sock")
     echo "    causewayctl reload: $reloaded"
-    expect "causewayctl reload applies A's new peers" [ "$reloaded" = "reloaded: added site-d; removed site-c" ]
+    expect "causewayctl reload applies A's new peers" [ "$reloaded" = "reloaded: added site-d; removed site-c; now in effect: mac-aging-time, log-level" ]
     kill -HUP "${DAEMON_PID[b]}"
     daemon_start d
     expect "the transfer between A and B was not interrupted" wait "$transfer"
     for site in a b d; do expect "site $site has its peers up" wait_for 15 all_peers_up "$site"; done
     expect "D reaches A" wait_for 10 reaches d a
     expect "A no longer lists C" [ "$(json_get "$(daemon_status a)" '[p["name"] for p in s["peers"]]')" = "['site-b', 'site-d']" ]
+    expect "A logs at debug level now (its session with D)" grep -q "peer=site-d.*session established" "$WORKDIR/causewayd-a.log"
+    expect "A ages MACs out after 120 s now" [ "$(json_get "$(daemon_status a)" 's["macTable"]["agingSeconds"]')" = 120.0 ]
     expect "SIGHUP was logged on B" grep -q "configuration reloaded: added site-d; removed site-c" "$WORKDIR/causewayd-b.log"
     # An invalid file is refused, said so, and the running peers stay.
-    echo "hub = maybe" >> "$WORKDIR/site-a.toml"
+    echo "hub = maybe" >> "$WORKDIR/site-a.toml"  # after the last [[peer]]: its key, and invalid
     expect_not "an invalid reload is refused" "$CAUSEWAYCTL" reload --socket "$WORKDIR/site-a.sock" 2>/dev/null
     expect "the refusal is logged" grep -q "reload refused, the running configuration stays" "$WORKDIR/causewayd-a.log"
     expect "A still has B and D" [ "$(json_get "$(daemon_status a)" '[p["name"] for p in s["peers"]]')" = "['site-b', 'site-d']" ]
-    write_site_config a "b d"
+    write_site_config a "b d" 'log-level = "debug"' "mac-aging-time = 120"
     sed -i 's/^listen = .*/listen = "198.18.0.1:51999"/' "$WORKDIR/site-a.toml"
     expect_not "a reload that moves the listen address is refused" "$CAUSEWAYCTL" reload --socket "$WORKDIR/site-a.sock" 2>/dev/null
     expect "it names what needs a restart" grep -q "'listen' cannot change while causewayd runs" "$WORKDIR/causewayd-a.log"

@@ -98,14 +98,21 @@ extension DataPath {
             }
             return (slot + send(frame, layout: layout, route: route, slot: slot), 1)
         case .flood:
+            // Who takes it comes first: a storm the meters refuse costs no copy.
+            let targets = chooseFloodTargets(for: header.destination, segments: segments, except: nil, now: now)
+            guard targets > 0 else { return (slot, segments) }
             if segmentation == nil, !TCPSegmentation.completeChecksum(frame, header: UnsafeRawBufferPointer(lanHeader)) {
                 counters.drop(.malformed)
                 return (slot, 1)
             }
+            if targets == 1, segmentation == nil, let route = peerSlots[floodTargets[0]]?.route(now: now) {
+                // One peer, as two sites have: sealed in place, as unicast is.
+                return (slot + send(frame, layout: layout, route: route, slot: slot), 1)
+            }
             // Each peer gets its own copy, sealed under its own session: the frame moves out
             // of the slot the copies fill.
             let whole = moveAside(frame)
-            return (flood(whole, segmentation, layout: layout, destination: header.destination, from: nil, into: slot, now: now), segments)
+            return (flood(whole, segmentation, layout: layout, targets: targets, relayed: false, into: slot, now: now), segments)
         }
     }
 
@@ -116,27 +123,41 @@ extension DataPath {
         return UnsafeRawBufferPointer(rebasing: lanFrame[0..<frame.count])
     }
 
-    /// Sends a flooded frame (whole, or cut as `segmentation` says) to every peer with a
-    /// session but `source` (the peer a hub relays it from; nil for a frame from this LAN),
-    /// each peer's storm meter permitting, into slots from `slot` on; returns the slot to fill
-    /// next. A flood to N peers is N datagrams in the same batch.
-    func flood(
-        _ frame: UnsafeRawBufferPointer, _ segmentation: TCPSegmentation?, layout: FrameLayout, destination: MACAddress,
-        from source: Peer?, into slot: Int, now: Moment
-    ) -> Int {
-        let segments = segmentation?.segments ?? 1
-        var prepared = slot
+    /// Chooses the peers a flooded frame to `destination` goes to: every peer but `source`
+    /// (the peer a hub relays it from; nil for a frame from this LAN) whose storm meter admits
+    /// it and that has a session. Their slots go into `floodTargets`; returns how many. The
+    /// others' drops are counted. The meter comes first: in a storm it refuses nearly every
+    /// frame, and that must cost as little as it can.
+    func chooseFloodTargets(for destination: MACAddress, segments: Int, except source: Peer?, now: Moment) -> Int {
+        var count = 0
         for peer in peers where peer !== source {
-            guard let route = peer.route(now: now) else {
-                peer.counters.drop(.noSession, count: segments)
-                peer.link.frameWaiting(now: now)
-                continue
-            }
             guard peer.stormToPeer.admit(destination, now: now) else {
                 peer.counters.drop(StormControl.floodClass(of: destination).dropReason, count: segments)
                 continue
             }
+            guard peer.canSend(now: now) else {
+                peer.counters.drop(.noSession, count: segments)
+                peer.link.frameWaiting(now: now)
+                continue
+            }
             peer.counters.flooded &+= UInt64(segments)
+            floodTargets[count] = peer.slot
+            count += 1
+        }
+        return count
+    }
+
+    /// Sends a flooded frame (whole, or cut as `segmentation` says) to the first `targets`
+    /// peers of `floodTargets`, each a copy sealed under its own session, into slots from
+    /// `slot` on; returns the slot to fill next. A flood to N peers is N datagrams in the
+    /// same batch.
+    func flood(
+        _ frame: UnsafeRawBufferPointer, _ segmentation: TCPSegmentation?, layout: FrameLayout, targets: Int, relayed: Bool,
+        into slot: Int, now: Moment
+    ) -> Int {
+        var prepared = slot
+        for index in 0..<targets {
+            guard let route = peerSlots[floodTargets[index]]?.route(now: now) else { continue }
             if let segmentation {
                 prepared = cut(frame, segmentation, layout: layout, route: route, from: prepared, now: now)
                 continue
@@ -144,7 +165,7 @@ extension DataPath {
             prepared = makeRoom(prepared, now: now)
             let area = UnsafeMutableRawBufferPointer(rebasing: frameArea(slot: prepared)[0..<frame.count])
             area.copyMemory(from: frame)
-            prepared += send(area, layout: layout, route: route, slot: prepared, relayed: source != nil)
+            prepared += send(area, layout: layout, route: route, slot: prepared, relayed: relayed)
         }
         return prepared
     }

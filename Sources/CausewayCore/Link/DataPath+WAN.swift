@@ -203,7 +203,8 @@ extension DataPath {
             relaysPrepared += send(area, layout: layout, route: route, slot: relaysPrepared, relayed: true)
             return false
         case .lanAndOtherPeers:
-            relaysPrepared = flood(UnsafeRawBufferPointer(frame), nil, layout: layout, destination: destination, from: source, into: relaysPrepared, now: now)
+            let targets = chooseFloodTargets(for: destination, segments: 1, except: source, now: now)
+            relaysPrepared = flood(UnsafeRawBufferPointer(frame), nil, layout: layout, targets: targets, relayed: true, into: relaysPrepared, now: now)
             return true
         }
     }

@@ -27,10 +27,10 @@ public final class DataPath: @unchecked Sendable {
     let lan: any FrameDevice
     let wan: any DatagramSocket
     let networkID: NetworkID
-    let answersTooBig: Bool
+    var answersTooBig: Bool
     public let macHoldTime: Duration
-    let timing: LinkTiming
-    let storm: StormControl
+    var timing: LinkTiming
+    var storm: StormControl
     let overIPv6: Bool
     var refusedClaims = RefusedClaims()
 
@@ -65,6 +65,8 @@ public final class DataPath: @unchecked Sendable {
     /// A frame from the LAN that goes to more than one peer, or is cut into segments, moved
     /// out of the send slot it was read into.
     let lanFrame: UnsafeMutableRawBufferPointer
+    /// The slots of the peers a flood goes to (`chooseFloodTargets`), one per peer at most.
+    let floodTargets: UnsafeMutableBufferPointer<Int>
     /// Send slots holding frames a hub relays, filled while datagrams are received.
     var relaysPrepared = 0
     var nextFrameID: UInt32 = 0
@@ -73,6 +75,9 @@ public final class DataPath: @unchecked Sendable {
     var events = LinkEvents()
     private var lastStrangerReport: Moment?
     private var carrierUp = false
+    /// Whether some peer was up at the last look: carrier goes off only when the last peer
+    /// up goes down, never before any peer has come up.
+    private var anyPeerWasUp = false
     /// The LAN device refused to change its carrier (a kernel before 4.19): frames are then
     /// sent into a tunnel that is down, as before carriers followed the peer.
     public private(set) var carrierFailed = false
@@ -103,6 +108,7 @@ public final class DataPath: @unchecked Sendable {
         controlPayload = .allocate(byteCount: Self.bufferSize, alignment: 16)
         lanHeader = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
         lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
+        floodTargets = .allocate(capacity: PeerSlots.capacity)
         for (peer, identity) in zip(configuration.peers, identities) { add(peer, identity: identity) }
         // Carrier from the start: the first frames the bridge sends start the handshake, and
         // the first ones from a peer are not lost while the kernel turns a port on (it
@@ -121,6 +127,7 @@ public final class DataPath: @unchecked Sendable {
         for buffer in [frameBuffer, oversizedFrame, fragmentBuffer, controlBuffer, controlPayload, lanHeader, lanFrame] {
             buffer.deallocate()
         }
+        floodTargets.deallocate()
     }
 
     // MARK: - Peers
@@ -181,6 +188,23 @@ public final class DataPath: @unchecked Sendable {
             peer.configuration = configuration
         }
         return changes
+    }
+
+    /// Applies the settings a reload may change besides the peers: the keepalive interval,
+    /// MAC aging, storm control's rate and burst (each peer's meters start full again), and
+    /// whether too-big frames are answered with ICMP.
+    public func applyLiveSettings(_ configuration: Configuration) {
+        answersTooBig = configuration.icmpTooBig
+        forwarder.setAgingTime(configuration.macAgingTime)
+        if configuration.floodRate != storm.rate || configuration.floodBurst != storm.burst {
+            storm = StormControl(rate: configuration.floodRate, burst: configuration.floodBurst)
+            for peer in peers {
+                peer.stormToPeer = storm
+                peer.stormFromPeer = storm
+            }
+        }
+        timing.keepaliveInterval = configuration.keepaliveInterval
+        for peer in peers { peer.link.timing = timing }
     }
 
     /// What a reload changed, by peer name.
@@ -290,9 +314,12 @@ public final class DataPath: @unchecked Sendable {
             noteTransitions(of: peer, now: now)
             anyUp = anyUp || peer.wasUp
         }
-        if anyUp != carrierUp {
-            carrierUp = anyUp
-            if lan.setCarrier(anyUp) != .completed(0) { carrierFailed = true }
+        if anyUp != anyPeerWasUp {
+            anyPeerWasUp = anyUp
+            if anyUp != carrierUp {
+                carrierUp = anyUp
+                if lan.setCarrier(anyUp) != .completed(0) { carrierFailed = true }
+            }
         }
     }
 

@@ -54,6 +54,12 @@ public final class Peer: @unchecked Sendable {
         return true
     }
 
+    /// Whether frames can go to the peer now: it has an address and a session.
+    @inline(__always)
+    func canSend(now: Moment) -> Bool {
+        address != nil && link.sendingSession(now: now) != nil
+    }
+
     /// The session and address frames for this peer go out with, when it has both.
     @inline(__always)
     func route(now: Moment) -> Route? {

@@ -12,7 +12,9 @@ public struct PeerLink: Sendable {
     /// The peer's slot in the data path's table of peers, which the MAC table names and
     /// every session index of this link carries (PeerSlots).
     public let peerID: Int
-    public let timing: LinkTiming
+    /// Its intervals; a reload may change the keepalive interval, and with it when the peer
+    /// counts as down.
+    public internal(set) var timing: LinkTiming
     /// The handshake's state, behind one reference: the data plane reads this struct's
     /// session slots for every frame, and a copy of it must not retain a dozen buffers.
     private let handshake: HandshakeMachinery

@@ -74,6 +74,11 @@ public struct Forwarder: Sendable {
         }
     }
 
+    /// Ages addresses out after `agingTime` from now on, those held already included.
+    public mutating func setAgingTime(_ agingTime: Duration) {
+        table.agingTime = agingTime
+    }
+
     public mutating func forget(peer: Int) {
         table.removeAll(learnedFrom: peer)
     }

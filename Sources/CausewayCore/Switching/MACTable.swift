@@ -61,7 +61,8 @@ public struct MACTable: Sendable {
     /// The most addresses the table holds.
     public let capacity: Int
     /// How long an address stays without being seen again.
-    public let agingTime: Duration
+    /// How long an address is kept without traffic from it; a reload may change it.
+    public var agingTime: Duration
     /// Addresses held, including any aged out since the last `removeExpired`.
     public private(set) var count = 0
 

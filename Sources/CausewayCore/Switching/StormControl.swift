@@ -25,8 +25,14 @@ public struct StormControl: Sendable {
     private var multicast: RateLimiter
     private var unknownUnicast: RateLimiter
 
+    /// What it was made with: frames per second in each class, and the burst.
+    public let rate: Int
+    public let burst: Int
+
     /// `rate` frames per second in each class after a burst of `burst`; a rate of 0 meters nothing.
     public init(rate: Int, burst: Int) {
+        self.rate = rate
+        self.burst = burst
         enabled = rate > 0
         broadcast = RateLimiter(perSecond: Double(rate), burst: Double(burst))
         multicast = broadcast

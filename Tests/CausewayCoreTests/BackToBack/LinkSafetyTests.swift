@@ -110,6 +110,10 @@ import Testing
     @Test func theTunnelPortHasCarrierOnlyWhileThePeerIsUp() throws {
         let link = try BackToBackLink()
         #expect(link.lanA.hasCarrier, "carrier from the start: the first frames start the handshake")
+        link.turn(link.a)
+        link.advance(by: .seconds(1))
+        link.turn(link.a)
+        #expect(link.lanA.hasCarrier, "no peer has been up yet: nothing to lose carrier for")
         try link.establish()
         #expect(link.lanA.hasCarrier && link.lanB.hasCarrier)
         // B stops answering: after the dead-peer time A's port loses its carrier.
