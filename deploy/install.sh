@@ -2,6 +2,7 @@
 # Installs Causeway on a gateway host (root; safe to run again).
 #
 #   deploy/install.sh [--prefix DIR] [--destdir DIR] [--prebuilt DIR] [--dry-run]
+#                     [--key FILE] [--peer NAME=PUBLIC-KEY[@ENDPOINT]]...
 #
 # Builds self-contained release binaries (deploy/build-release.sh) or takes them from
 # --prebuilt DIR, installs causewayd and causewayctl under the prefix (default /usr/local),
@@ -12,12 +13,20 @@
 # staging root (packaging, tests) and leaves this host's groups alone: the files there get
 # group root, and the target needs `groupadd --system causeway` and a chgrp (printed at the
 # end). --dry-run prints every action without doing any.
+#
+# --key FILE installs that private key (causewayd genkey's format) instead of a fresh one: to
+# keep a site's identity when a gateway is replaced. --peer (once per peer) writes a [[peer]]
+# table with that name, public key and endpoint into a new configuration instead of the
+# example's placeholder; ENDPOINT is left out for a peer that only calls in. The last lines
+# print this site's public key: every peer must name it.
 set -euo pipefail
 
 PREFIX=/usr/local
 DESTDIR=
 PREBUILT=
 DRY_RUN=0
+KEY_FILE=
+PEERS=()
 GROUP=causeway
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -29,11 +38,18 @@ while [ $# -gt 0 ]; do
         --destdir) DESTDIR=${2:?--destdir needs a directory}; shift 2 ;;
         --prebuilt) PREBUILT=${2:?--prebuilt needs a directory}; shift 2 ;;
         --dry-run) DRY_RUN=1; shift ;;
+        --key) KEY_FILE=${2:?--key needs a file}; shift 2 ;;
+        --peer) PEERS+=("${2:?--peer needs NAME=PUBLIC-KEY[@ENDPOINT]}"); shift 2 ;;
         -h|--help) usage ;;
         *) echo "install.sh: unknown option '$1'" >&2; usage 2 >&2 ;;
     esac
 done
 case $PREFIX in /*) ;; *) echo "install.sh: --prefix must be absolute: $PREFIX" >&2; exit 2 ;; esac
+if [ -n "$KEY_FILE" ] && [ ! -r "$KEY_FILE" ]; then echo "install.sh: --key $KEY_FILE: no such readable file" >&2; exit 2; fi
+for peer in "${PEERS[@]}"; do
+    [[ $peer =~ ^[A-Za-z0-9._-]{1,32}=[A-Za-z0-9+/]{43}=(@.+)?$ ]] \
+        || { echo "install.sh: --peer '$peer' is not NAME=PUBLIC-KEY[@ENDPOINT] (a name of letters, digits, '.', '_', '-'; a key as causewayd pubkey prints it)" >&2; exit 2; }
+done
 [ "$(id -u)" = 0 ] || [ $DRY_RUN = 1 ] || { echo "install.sh: run as root (or with --dry-run)" >&2; exit 1; }
 
 BINDIR=$PREFIX/bin
@@ -147,13 +163,31 @@ ensure_dir 0750 "root:$CONF_GROUP" "$CONFDIR"
 if [ -e "$DESTDIR$CONFDIR/site.toml" ]; then
     echo "  $CONFDIR/site.toml exists; left as it is"
 else
-    run install -m 0640 -o root -g "$CONF_GROUP" "$REPO/examples/site-a.toml" "$DESTDIR$CONFDIR/site.toml"
+    if [ ${#PEERS[@]} -eq 0 ]; then
+        run install -m 0640 -o root -g "$CONF_GROUP" "$REPO/examples/site-a.toml" "$DESTDIR$CONFDIR/site.toml"
+    else
+        # The example up to its peer tables, then one table per --peer.
+        configuration=$SCRATCH/site.toml
+        awk '/^\[\[peer\]\]/ { exit } { print }' "$REPO/examples/site-a.toml" > "$configuration"
+        for peer in "${PEERS[@]}"; do
+            name=${peer%%=*}; rest=${peer#*=}; key=${rest%%@*}; endpoint=
+            [ "$rest" = "$key" ] || endpoint=${rest#*@}
+            printf '[[peer]]\nname = "%s"\npublic-key = "%s"\n' "$name" "$key" >> "$configuration"
+            if [ -n "$endpoint" ]; then printf 'endpoint = "%s"\n\n' "$endpoint"; else printf '# no endpoint: this peer calls in\n\n'; fi >> "$configuration"
+        done
+        run install -m 0640 -o root -g "$CONF_GROUP" "$configuration" "$DESTDIR$CONFDIR/site.toml"
+    fi
     record config "$CONFDIR/site.toml"
 fi
 if [ -e "$DESTDIR$CONFDIR/causeway.key" ]; then
     echo "  $CONFDIR/causeway.key exists; left as it is"
 else
-    run "$DESTDIR$BINDIR/causewayd" genkey "$DESTDIR$CONFDIR/causeway.key"
+    if [ -n "$KEY_FILE" ]; then
+        "$DESTDIR$BINDIR/causewayd" pubkey "$KEY_FILE" > /dev/null || { echo "install.sh: --key $KEY_FILE is not a private key (causewayd genkey)" >&2; exit 2; }
+        run install -m 0600 -o root -g root "$KEY_FILE" "$DESTDIR$CONFDIR/causeway.key"
+    else
+        run "$DESTDIR$BINDIR/causewayd" genkey "$DESTDIR$CONFDIR/causeway.key"
+    fi
     record config "$CONFDIR/causeway.key"
 fi
 
@@ -176,14 +210,16 @@ On the target host, as root: groupadd --system $GROUP && chgrp $GROUP $CONFDIR $
 GROUP
 fi
 
+public_key=$([ $DRY_RUN = 1 ] || "$DESTDIR$BINDIR/causewayd" pubkey "$DESTDIR$CONFDIR/causeway.key" 2>/dev/null || true)
 cat <<NEXT
 
 Installed$([ $DRY_RUN = 1 ] && echo " (dry run: nothing was changed)"). Next steps (docs/operations.md in $DOCDIR):
-  1. This site's public key, for the peer gateway's [peer] public-key (it never leaves
-     this host otherwise; the private key $CONFDIR/causeway.key stays here):
-       causewayd pubkey $CONFDIR/causeway.key
-  2. Edit $CONFDIR/site.toml: lan-interface, listen, and under [peer] the peer's
-     public-key (its causewayd pubkey) and endpoint (and migrate-addresses).
+  1. This site's public key is ${public_key:-what \`causewayd pubkey $CONFDIR/causeway.key\` prints}
+     Every peer gateway must name it as this site's public-key in its [[peer]] table: a
+     gateway installed with a fresh key of its own is a new site to its peers until they do.
+     (The private key $CONFDIR/causeway.key stays here; --key FILE installs a given one.)
+  2. Edit $CONFDIR/site.toml: lan-interface, listen, and one [[peer]] table per peer gateway
+     with its name, public-key (its causewayd pubkey) and endpoint (--peer writes them).
   3. causewayd check --config $CONFDIR/site.toml
   4. systemctl enable --now causeway@site
   5. causewayctl status

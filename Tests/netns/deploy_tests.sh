@@ -210,3 +210,27 @@ test_runs_with_only_cap_net_admin() {
     expect_not "and leaves nothing behind" has_link "$NS_GA" br0
     expect_not "not even its socket" test -e "$WORKDIR/site-a.sock"
 }
+
+# A gateway that replaces another keeps its site's key; its peers are written in at install.
+test_install_with_a_given_key_and_peers() {
+    local stage="$WORKDIR/stage-peers"
+    mkdir -p "$stage"
+    local key_b key_c; key_b=$(public_key b)
+    "$CAUSEWAYD" genkey "$WORKDIR/site-c.key"; key_c=$("$CAUSEWAYD" pubkey "$WORKDIR/site-c.key")
+    in_private_root "$ROOT/deploy/install.sh" --destdir "$stage" --prebuilt "$BIN" --key "$WORKDIR/site-a.key" \
+        --peer "site-b=$key_b@198.18.0.2:61820" --peer "site-c=$key_c" > "$WORKDIR/install-peers.out" \
+        || fail "install failed: $(cat "$WORKDIR/install-peers.out")"
+    expect "the given key is installed" cmp -s "$WORKDIR/site-a.key" "$stage/etc/causeway/causeway.key"
+    expect "the last lines name this site's public key" grep -q "public key is $(public_key a)" "$WORKDIR/install-peers.out"
+    local config="$stage/etc/causeway/site.toml"
+    # The example's LAN NIC is eth1; this gateway's is lan-a.
+    sed -i 's|^lan-interface = .*|lan-interface = "lan-a"|' "$config"
+    expect "the configuration lists both peers" bash -c "grep -A3 '^\[\[peer\]\]' '$config' | grep -q 'name = \"site-c\"' && grep -q '^endpoint = \"198.18.0.2:61820\"' '$config'"
+    local parsed
+    parsed=$(ip netns exec "$NS_GA" "$CAUSEWAYD" check --config "$config" 2>&1) || true
+    echo "$parsed" | grep -i "peer" | sed 's/^/    /'
+    expect "causewayd reads both peers from it" grep -q "peer site-c: calls in" <<<"$parsed"
+    local status=0
+    in_private_root "$ROOT/deploy/install.sh" --destdir "$stage-bad" --prebuilt "$BIN" --peer "site b=nonsense" > /dev/null 2>&1 || status=$?
+    expect "a malformed --peer is refused (exit 2)" [ "$status" = 2 ]
+}
