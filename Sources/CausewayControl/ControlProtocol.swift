@@ -140,11 +140,12 @@ public struct ControlReply: Codable, Equatable, Sendable {
     }
 }
 
-/// The one JSON encoding both ends use: sorted keys, so replies diff cleanly.
+/// The one JSON encoding both ends use: sorted keys, so replies diff cleanly; slashes as they
+/// are (a configuration path reads `/etc/causeway/site.toml`, not `\/etc\/…`).
 public enum ControlJSON {
     public static func encode(_ value: some Encodable, pretty: Bool = false) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // Every type sent here is plain data; encoding it cannot fail.
         return Array(try! encoder.encode(value))
     }

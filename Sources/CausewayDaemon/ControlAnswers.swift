@@ -15,6 +15,8 @@ final class ControlAnswers: @unchecked Sendable {
     let configuration: Configuration
     let configurationPath: String
     let tapAddress: MACAddress
+    /// This site's public key, for `status`.
+    let siteKey: PublicKey
     let dataPlane: DataPlane
     let reloader: Reloader
     let startedAt: Moment
@@ -22,12 +24,13 @@ final class ControlAnswers: @unchecked Sendable {
     private var reused: (request: ControlRequest, line: [UInt8], builtAt: Moment)?
 
     init(
-        configuration: Configuration, configurationPath: String, tapAddress: MACAddress, dataPlane: DataPlane,
+        configuration: Configuration, configurationPath: String, tapAddress: MACAddress, siteKey: PublicKey, dataPlane: DataPlane,
         startedAt: Moment, netlink: Netlink, reloader: Reloader
     ) {
         self.configuration = configuration
         self.configurationPath = configurationPath
         self.tapAddress = tapAddress
+        self.siteKey = siteKey
         self.dataPlane = dataPlane
         self.reloader = reloader
         self.startedAt = startedAt
@@ -83,7 +86,8 @@ final class ControlAnswers: @unchecked Sendable {
                 device(.bridge, configuration.bridge),
                 device(.tap, configuration.tap),
                 device(.lan, configuration.lanInterface),
-            ]
+            ],
+            siteKey: siteKey
         )
     }
 
