@@ -140,19 +140,32 @@ public enum HumanReport {
         String(key.prefix(8)) + "…"
     }
 
+    /// `causewayctl macs`: where each address is; PORT, the bridge port it is on (a peer's
+    /// name for one behind a peer); IP, from the gateway's neighbour table; NOTE marks the
+    /// gateway's own addresses.
     public static func macs(_ entries: [StatusSnapshot.MACEntry]) -> String {
-        var table = TextTable(["MAC", "WHERE", "VLAN", "AGE", "EXPIRES IN"], alignments: [.left, .left, .right, .right, .right])
+        var table = TextTable(
+            ["MAC", "WHERE", "PORT", "IP", "VLAN", "AGE", "EXPIRES IN", "NOTE"],
+            alignments: [.left, .left, .left, .left, .right, .right, .right, .left]
+        )
         for entry in entries {
             let location = entry.peer == nil ? "local" : "peer \(entry.peerName ?? "?")"
+            let port = entry.peer == nil ? entry.port : entry.peerName
             table.add([
-                entry.mac, location, entry.vlan.map(String.init) ?? "-",
+                entry.mac, location, port ?? "-", entry.ipAddresses?.joined(separator: ",") ?? "-", entry.vlan.map(String.init) ?? "-",
                 HumanDuration.format(seconds: entry.ageSeconds), HumanDuration.format(seconds: entry.expiresInSeconds),
+                entry.thisGateway.map { "this gateway (\($0))" } ?? "",
             ])
         }
-        return table.text + "\(entries.count) \(entries.count == 1 ? "entry" : "entries")\n"
+        // An empty NOTE leaves the padding of the column before it: cut it.
+        let lines = table.text.split(separator: "\n").map { line in
+            String(line[..<(line.lastIndex { $0 != " " }.map(line.index(after:)) ?? line.startIndex)])
+        }
+        return lines.joined(separator: "\n") + "\n\(entries.count) \(entries.count == 1 ? "entry" : "entries")\n"
     }
 
     public static func explanation(_ explanation: Explanation) -> String {
-        "\(explanation.mac): \(explanation.verdict.rawValue)\n  \(explanation.reason)\n"
+        let name = explanation.ip.map { "\($0) (\(explanation.mac))" } ?? explanation.mac
+        return "\(name): \(explanation.verdict.rawValue)\n  \(explanation.reason)\n"
     }
 }

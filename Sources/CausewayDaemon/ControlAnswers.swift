@@ -1,6 +1,8 @@
 import CausewayControl
 import CausewayCore
 import CausewayLinux
+import CNetlink
+import Glibc
 
 /// Answers control requests from a fresh copy of the data plane's state and the kernel's
 /// view of the devices. Runs on the control thread alone.
@@ -68,14 +70,59 @@ final class ControlAnswers: @unchecked Sendable {
         case .status:
             return ControlReply(status: report(snapshot))
         case .macs:
-            return ControlReply(macs: snapshot.macEntries())
+            return ControlReply(macs: snapshot.macEntries(surroundings()))
         case .explain(let mac):
-            return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot))
+            return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot, surroundings: surroundings()))
+        case .explainIP(let text):
+            guard let bytes = IPAddressText.bytes(text) else {
+                return ControlReply(error: ControlError(.badArgument, "'\(text)' is neither a MAC address nor an IP address"))
+            }
+            let ip = IPAddressText.text(bytes)
+            let around = surroundings()
+            guard let mac = around.mac(forIP: ip) else {
+                return ControlReply(error: ControlError(
+                    .notFound, "\(ip) is not in this gateway's neighbour table (ip neigh): the gateway has not talked to it lately; give its MAC address"
+                ))
+            }
+            return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot, surroundings: around, ip: ip))
         case .metrics:
             return ControlReply(metrics: MetricsExposition.render(report(snapshot)))
         case .reload:
             preconditionFailure("answered above")
         }
+    }
+
+    /// What the kernel knows around the MAC table, read now, on this thread: the bridge's
+    /// forwarding database (the port of each address), the IPv4 and IPv6 neighbour tables
+    /// (its IP addresses), and the addresses of the gateway's own three devices. Best effort:
+    /// what cannot be read is left out of the answer.
+    private func surroundings() -> Surroundings {
+        var result = Surroundings()
+        let bridge = (try? netlink.link(named: configuration.bridge)) ?? nil
+        result.own[tapAddress] = "tap \(configuration.tap)"
+        if let address = bridge?.address { result.own[address] = "bridge \(configuration.bridge)" }
+        if let address = ((try? netlink.link(named: configuration.lanInterface)) ?? nil)?.address {
+            result.own[address] = "lan \(configuration.lanInterface)"
+        }
+        if let bridge, let entries = try? netlink.neighbours(family: Int32(AF_BRIDGE)) {
+            var names: [Int32: String] = [:]
+            for entry in entries where entry.masterIndex == bridge.index && entry.state & UInt16(NUD_PERMANENT) == 0 {
+                guard let mac = entry.linkAddress else { continue }
+                if names[entry.interfaceIndex] == nil {
+                    names[entry.interfaceIndex] = ((try? netlink.name(ofIndex: entry.interfaceIndex)) ?? nil) ?? "#\(entry.interfaceIndex)"
+                }
+                result.ports[mac] = names[entry.interfaceIndex]
+            }
+        }
+        for family in [AF_INET, AF_INET6] {
+            for entry in (try? netlink.neighbours(family: Int32(family))) ?? []
+            where entry.isResolved && entry.state & UInt16(NUD_NOARP) == 0 {
+                guard let mac = entry.linkAddress, let destination = entry.destination else { continue }
+                let text = IPAddressText.text(destination)
+                if !(result.ipAddresses[mac]?.contains(text) ?? false) { result.ipAddresses[mac, default: []].append(text) }
+            }
+        }
+        return result
     }
 
     private func report(_ snapshot: StatusSnapshot) -> StatusReport {

@@ -191,18 +191,35 @@ extension Causewayctl {
     }
 
     struct Explain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Where a frame from this site's LAN to a MAC address goes now, and why.")
+        static let configuration = CommandConfiguration(
+            abstract: "Where a frame from this site's LAN to a MAC address, or to the MAC of an IP address, goes now, and why.",
+            discussion: """
+                A MAC address may be written with colons or dashes, in either case (02:00:5e:10:00:01, \
+                02-00-5E-10-00-01). An IP address (IPv4 or IPv6) is looked up in the gateway's neighbour \
+                table (ip neigh); one the gateway has not talked to lately is not there (exit 1).
+                """
+        )
         @OptionGroup var daemon: DaemonOptions
         @Flag(help: "Print JSON instead of text.") var json = false
-        @Argument(help: "A MAC address, as 02:00:5e:10:00:01.") var mac: String
+        @Argument(help: ArgumentHelp("A MAC address (02:00:5e:10:00:01, 02-00-5E-10-00-01) or an IP address.", valueName: "address"))
+        var address: String
+
+        /// The request the argument makes: a MAC, or an IP address for the daemon to look up.
+        var request: ControlRequest? {
+            if let mac = MACAddress(address) { return .explain(mac) }
+            if IPAddressText.bytes(address) != nil { return .explainIP(address) }
+            return nil
+        }
 
         func validate() throws {
-            guard MACAddress(mac) != nil else { throw ValidationError("'\(mac)' is not a MAC address like 02:00:5e:10:00:01") }
+            guard request != nil else {
+                throw ValidationError("'\(address)' is not a MAC address like 02:00:5e:10:00:01 (or 02-00-5E-10-00-01) nor an IP address")
+            }
         }
 
         func run() throws {
             try reporting {
-                guard let explanation = try daemon.ask(.explain(MACAddress(mac)!)).explanation else {
+                guard let explanation = try daemon.ask(request!).explanation else {
                     throw Failure(message: "the reply has no explanation", code: 1)
                 }
                 if json { printJSON(explanation) } else { print(HumanReport.explanation(explanation), terminator: "") }

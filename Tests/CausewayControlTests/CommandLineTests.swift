@@ -150,3 +150,70 @@ import Testing
                 "a typo goes first, where did-you-mean looks")
     }
 }
+
+@Suite struct MACsAndExplainTests {
+    @Test func macAddressesWithDashesOrCapitals() {
+        let mac = MACAddress([0x02, 0x00, 0x5e, 0x10, 0x00, 0x01])
+        #expect(MACAddress("02:00:5e:10:00:01") == mac)
+        #expect(MACAddress("02-00-5E-10-00-01") == mac)
+        #expect(MACAddress("02:00:5E:10:00:01") == mac)
+        #expect(MACAddress("02-00-5e-10-00-01") == mac)
+        for bad in ["02-00:5e:10:00:01", "02:00:5e:10:00", "02:00:5e:10:00:0g", "+2:00:5e:10:00:01", "02--00-5e-10-00", "2:0:5e:10:0:1"] {
+            #expect(MACAddress(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func explainTakesAnIPOnTheWire() throws {
+        let request = ControlRequest.explainIP("198.19.0.2")
+        let line = String(decoding: request.line, as: UTF8.self)
+        #expect(line.contains(#""ip":"198.19.0.2""#) && line.contains(#""request":"explain""#))
+        #expect(try ControlRequest(line: Array(request.line.dropLast())) == request)
+        #expect(try ControlRequest(line: Array(#"{"version":1,"request":"explain","mac":"02-00-5E-10-00-01"}"#.utf8))
+                == .explain(MACAddress([0x02, 0x00, 0x5e, 0x10, 0x00, 0x01])))
+        #expect(request.needsMACTable)
+    }
+
+    static let surroundings = Surroundings(
+        ports: [Fixtures.hostA: "eth1", Fixtures.hostB: "cw0"],
+        ipAddresses: [Fixtures.hostA: ["fd00:19::1", "198.19.0.1"]],
+        own: [MACAddress("02:00:5e:00:00:01")!: "tap cw0"]
+    )
+
+    @Test func macsShowPortIPAndTheGatewaysOwn() {
+        let entries = Fixtures.snapshot().macEntries(Self.surroundings)
+        let local = entries.first { $0.mac == Fixtures.hostA.description }
+        #expect(local?.port == "eth1")
+        #expect(local?.ipAddresses == ["198.19.0.1", "fd00:19::1"], "IPv4 first")
+        #expect(local?.thisGateway == nil)
+        let text = HumanReport.macs(entries)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasPrefix("MAC                WHERE        PORT    IP"))
+        #expect(lines.contains { $0.hasPrefix("02:00:00:00:00:0a  local        eth1    198.19.0.1,fd00:19::1  ") })
+        #expect(lines.contains { $0.hasPrefix("02:00:00:00:00:0b  peer site-b  site-b  -") }, "a remote address's port is its peer")
+        #expect(!lines.contains { $0.hasSuffix(" ") }, "no trailing blanks")
+    }
+
+    @Test func theGatewaysOwnAddressIsMarked() {
+        var table = MACTable(capacity: 8, agingTime: .seconds(300))
+        let tap = MACAddress("02:00:5e:00:00:01")!
+        _ = table.learn(tap, at: .local, vlan: nil, now: Fixtures.start)
+        let snapshot = StatusSnapshot(
+            peers: [], hub: false, counters: Counters(), table: table, reassembler: Reassembler(slots: 2), now: Fixtures.start, includingMACTable: true
+        )
+        let entries = snapshot.macEntries(Self.surroundings)
+        #expect(entries.first?.thisGateway == "tap cw0")
+        #expect(HumanReport.macs(entries).contains("this gateway (tap cw0)"))
+        let explanation = Explanation(mac: tap, snapshot: snapshot, surroundings: Self.surroundings)
+        #expect(explanation.reason.hasPrefix("this gateway's own address (tap cw0); "))
+    }
+
+    @Test func explainByIPNamesTheAddressAndThePort() {
+        let around = Self.surroundings
+        #expect(around.mac(forIP: "198.19.0.1") == Fixtures.hostA)
+        #expect(around.mac(forIP: "198.19.0.9") == nil)
+        let explanation = Explanation(mac: Fixtures.hostA, snapshot: Fixtures.snapshot(), surroundings: around, ip: "198.19.0.1")
+        #expect(explanation.verdict == .suppress)
+        #expect(explanation.reason.contains("(bridge port eth1)"))
+        #expect(HumanReport.explanation(explanation).hasPrefix("198.19.0.1 (02:00:00:00:00:0a): suppress\n"))
+    }
+}
