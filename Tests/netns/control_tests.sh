@@ -270,3 +270,43 @@ test_ctl_instance_names_and_several_daemons() {
     status=0; output=$("$CAUSEWAYCTL" status --socket "$WORKDIR/run" 2>&1) || status=$?
     expect "a directory is named a directory ($status): $output" grep -q "$WORKDIR/run is a directory, not a socket" <<<"$output"
 }
+
+test_ctl_macs_ports_ips_and_explain_by_ip() {
+    start_both
+    local host_a host_b bridge_mac macs_text macs output status upper
+    host_a=$(mac_of "$NS_HA" lan0); host_b=$(mac_of "$NS_HB" lan0)
+    # The gateway gets an address on its bridge (in its own namespace) and talks to both
+    # hosts, so that its neighbour table knows their IPv4 and IPv6 addresses.
+    ip -n "$NS_GA" addr add 198.19.0.254/24 dev br0
+    ip -n "$NS_GA" -6 addr add fd00:19::fe/64 dev br0 nodad
+    ip netns exec "$NS_GA" ping -c 2 -i 0.2 "$LAN_A" >/dev/null || fail "the gateway cannot ping host A"
+    ip netns exec "$NS_GA" ping -c 2 -i 0.2 "$LAN_B" >/dev/null || fail "the gateway cannot ping host B"
+    ip netns exec "$NS_GA" ping -6 -c 2 -i 0.2 fd00:19::1 >/dev/null || fail "the gateway cannot ping host A over IPv6"
+    ip netns exec "$NS_HB" ping -c 2 -i 0.2 "$LAN_A" >/dev/null || fail "host B cannot ping host A"
+    bridge_mac=$(mac_of "$NS_GA" br0)
+
+    macs_text=$(ctl a macs) || fail "macs failed"
+    echo "$macs_text" | sed 's/^/    /'
+    expect "host A: local, on port lan-a, with its IPv4 and IPv6 addresses" \
+        grep -qE "^$host_a +local +lan-a +$LAN_A,fd00:19::1 " <<<"$macs_text"
+    expect "host B: behind the peer, PORT its name, its IP" grep -qE "^$host_b +peer site-b +site-b +$LAN_B " <<<"$macs_text"
+    expect "the bridge's own MAC is marked as this gateway's" grep -qE "^$bridge_mac +local .*this gateway \(bridge br0\)$" <<<"$macs_text"
+    macs=$(ctl a macs --json) || fail "macs --json failed"
+    expect "JSON: port and ipAddresses of host A" \
+        [ "$(json_get "$macs" "[(m.get('port'), m.get('ipAddresses')) for m in s if m['mac']=='$host_a']")" = "[('lan-a', ['$LAN_A', 'fd00:19::1'])]" ]
+    expect "JSON: thisGateway of the bridge's MAC" \
+        [ "$(json_get "$macs" "[m.get('thisGateway') for m in s if m['mac']=='$bridge_mac']")" = "['bridge br0']" ]
+
+    output=$(ctl a explain "$LAN_B") || fail "explain by IP failed"
+    echo "$output" | sed 's/^/    /'
+    expect "explain IP names the IP, its MAC and the verdict" [ "$(head -1 <<<"$output")" = "$LAN_B ($host_b): send-to-peer" ]
+    expect "explain IP in JSON carries the ip" [ "$(ctl_value a explain "$LAN_A" '(s["ip"], s["mac"], s["verdict"], s["entry"]["port"])')" = "('$LAN_A', '$host_a', 'suppress', 'lan-a')" ]
+    expect "explain an IPv6 address" [ "$(ctl_value a explain fd00:19::1 's["mac"]')" = "$host_a" ]
+    upper=$(tr 'a-f:' 'A-F-' <<<"$host_b")
+    expect "explain a MAC written with dashes and capitals ($upper)" [ "$(ctl_value a explain "$upper" 's["verdict"]')" = send-to-peer ]
+    status=0; output=$(ctl a explain 198.19.0.77 2>&1) || status=$?
+    expect "an IP not in the neighbour table is refused, exit 1 ($status)" [ "$status" = 1 ]
+    expect "and the message says so: $output" grep -q "198.19.0.77 is not in this gateway's neighbour table" <<<"$output"
+    status=0; ctl a explain not-an-address >/dev/null 2>&1 || status=$?
+    expect "neither a MAC nor an IP is a usage error ($status)" [ "$status" = 64 ]
+}
