@@ -99,11 +99,14 @@ final class ControlAnswers: @unchecked Sendable {
     private func surroundings() -> Surroundings {
         var result = Surroundings()
         let bridge = (try? netlink.link(named: configuration.bridge)) ?? nil
-        result.own[tapAddress] = "tap \(configuration.tap)"
-        if let address = bridge?.address { result.own[address] = "bridge \(configuration.bridge)" }
-        if let address = ((try? netlink.link(named: configuration.lanInterface)) ?? nil)?.address {
-            result.own[address] = "lan \(configuration.lanInterface)"
+        // A bridge takes a port's address unless given one: one MAC may be two devices'.
+        func own(_ address: MACAddress?, _ device: String) {
+            guard let address else { return }
+            result.own[address] = result.own[address].map { "\($0), \(device)" } ?? device
         }
+        own(tapAddress, "tap \(configuration.tap)")
+        own(bridge?.address, "bridge \(configuration.bridge)")
+        own(((try? netlink.link(named: configuration.lanInterface)) ?? nil)?.address, "lan \(configuration.lanInterface)")
         if let bridge, let entries = try? netlink.neighbours(family: Int32(AF_BRIDGE)) {
             var names: [Int32: String] = [:]
             for entry in entries where entry.masterIndex == bridge.index && entry.state & UInt16(NUD_PERMANENT) == 0 {

@@ -290,12 +290,13 @@ test_ctl_macs_ports_ips_and_explain_by_ip() {
     expect "host A: local, on port lan-a, with its IPv4 and IPv6 addresses" \
         grep -qE "^$host_a +local +lan-a +$LAN_A,fd00:19::1 " <<<"$macs_text"
     expect "host B: behind the peer, PORT its name, its IP" grep -qE "^$host_b +peer site-b +site-b +$LAN_B " <<<"$macs_text"
-    expect "the bridge's own MAC is marked as this gateway's" grep -qE "^$bridge_mac +local .*this gateway \(bridge br0\)$" <<<"$macs_text"
+    # The bridge has the address of one of its ports (the lowest) unless given one of its own.
+    expect "the bridge's own MAC is marked as this gateway's" grep -qE "^$bridge_mac +local .*this gateway \((.*, )?bridge br0(, .*)?\)$" <<<"$macs_text"
     macs=$(ctl a macs --json) || fail "macs --json failed"
     expect "JSON: port and ipAddresses of host A" \
         [ "$(json_get "$macs" "[(m.get('port'), m.get('ipAddresses')) for m in s if m['mac']=='$host_a']")" = "[('lan-a', ['$LAN_A', 'fd00:19::1'])]" ]
     expect "JSON: thisGateway of the bridge's MAC" \
-        [ "$(json_get "$macs" "[m.get('thisGateway') for m in s if m['mac']=='$bridge_mac']")" = "['bridge br0']" ]
+        [ "$(json_get "$macs" "['bridge br0' in m.get('thisGateway', '') for m in s if m['mac']=='$bridge_mac']")" = "[True]" ]
 
     output=$(ctl a explain "$LAN_B") || fail "explain by IP failed"
     echo "$output" | sed 's/^/    /'
