@@ -18,6 +18,8 @@ public enum ControlRequest: Equatable, Sendable {
     case status
     case macs
     case explain(MACAddress)
+    /// Explain the MAC address the gateway's neighbour table (ARP, ND) gives this IP address.
+    case explainIP(String)
     case metrics
     /// Re-read the configuration file and apply it, as SIGHUP does.
     case reload
@@ -28,6 +30,7 @@ public enum ControlRequest: Equatable, Sendable {
     public var line: [UInt8] {
         var wire = WireRequest(version: ControlProtocol.version, request: name)
         if case .explain(let mac) = self { wire.mac = mac.description }
+        if case .explainIP(let ip) = self { wire.ip = ip }
         return ControlJSON.line(wire)
     }
 
@@ -35,7 +38,7 @@ public enum ControlRequest: Equatable, Sendable {
         switch self {
         case .status: "status"
         case .macs: "macs"
-        case .explain: "explain"
+        case .explain, .explainIP: "explain"
         case .metrics: "metrics"
         case .reload: "reload"
         }
@@ -44,7 +47,7 @@ public enum ControlRequest: Equatable, Sendable {
     /// Whether answering needs the MAC table's rows: the data plane copies the table only then.
     public var needsMACTable: Bool {
         switch self {
-        case .macs, .explain: true
+        case .macs, .explain, .explainIP: true
         case .status, .metrics, .reload: false
         }
     }
@@ -68,7 +71,11 @@ public enum ControlRequest: Equatable, Sendable {
         case "metrics": self = .metrics
         case "reload": self = .reload
         case "explain":
-            guard let text = wire.mac else { throw ControlError(.badArgument, "explain needs \"mac\"") }
+            if let ip = wire.ip, wire.mac == nil {
+                self = .explainIP(ip)
+                return
+            }
+            guard let text = wire.mac else { throw ControlError(.badArgument, "explain needs \"mac\" or \"ip\"") }
             guard let mac = MACAddress(text) else { throw ControlError(.badArgument, "'\(text)' is not a MAC address like 02:00:5e:10:00:01") }
             self = .explain(mac)
         default:
@@ -80,6 +87,7 @@ public enum ControlRequest: Equatable, Sendable {
         var version: Int?
         var request: String?
         var mac: String?
+        var ip: String?
     }
 }
 
@@ -99,6 +107,8 @@ public struct ControlError: Error, Codable, Equatable, Sendable, CustomStringCon
         case requestBudgetExhausted = "request-budget-exhausted"
         /// The data plane did not answer in time.
         case unavailable
+        /// What the request names is not there: an IP address not in the neighbour table.
+        case notFound = "not-found"
         /// A reload found the configuration invalid, or changing what cannot change live.
         case invalidConfiguration = "invalid-configuration"
     }
@@ -140,11 +150,12 @@ public struct ControlReply: Codable, Equatable, Sendable {
     }
 }
 
-/// The one JSON encoding both ends use: sorted keys, so replies diff cleanly.
+/// The one JSON encoding both ends use: sorted keys, so replies diff cleanly; slashes as they
+/// are (a configuration path reads `/etc/causeway/site.toml`, not `\/etc\/…`).
 public enum ControlJSON {
     public static func encode(_ value: some Encodable, pretty: Bool = false) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // Every type sent here is plain data; encoding it cannot fail.
         return Array(try! encoder.encode(value))
     }

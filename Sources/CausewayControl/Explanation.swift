@@ -13,14 +13,18 @@ public struct Explanation: Codable, Equatable, Sendable {
     }
 
     public var mac: String
+    /// The IP address asked about, when the question named one (looked up in the gateway's
+    /// neighbour table).
+    public var ip: String?
     public var verdict: Verdict
     public var reason: String
     /// The table entry behind the verdict, when there is one.
     public var entry: StatusSnapshot.MACEntry?
 
-    public init(mac: MACAddress, snapshot: StatusSnapshot) {
+    public init(mac: MACAddress, snapshot: StatusSnapshot, surroundings: Surroundings = Surroundings(), ip: String? = nil) {
         self.mac = mac.description
-        let entry = mac.isGroup ? nil : snapshot.macEntry(for: mac)
+        self.ip = ip
+        let entry = mac.isGroup ? nil : snapshot.macEntry(for: mac).map { surroundings.annotated($0) }
         self.entry = entry
         switch Forwarder.decision(for: mac, learnedAt: entry?.macLocation) {
         case .flood: verdict = .flood
@@ -43,7 +47,11 @@ public struct Explanation: Codable, Equatable, Sendable {
             let peer = "\(entry?.peerName ?? "?")" + (entry?.peerEndpoint.map { " (\($0))" } ?? "")
             reason = "behind the peer \(peer)\(learned): sent to that peer only"
         case .suppress:
-            reason = "on this site's LAN\(learned): the bridge delivers it here; a copy reaching the TAP is dropped and counted as suppressed"
+            let port = entry?.port.map { " (bridge port \($0))" } ?? ""
+            reason = "on this site's LAN\(port)\(learned): the bridge delivers it here; a copy reaching the TAP is dropped and counted as suppressed"
+        }
+        if let own = surroundings.own[mac] {
+            reason = "this gateway's own address (\(own)); " + reason
         }
     }
 }

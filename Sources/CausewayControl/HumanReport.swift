@@ -2,9 +2,55 @@ import CausewayCore
 
 /// What causewayctl prints without `--json`.
 public enum HumanReport {
+    /// `causewayctl status`: about ten lines, as `wg show` prints them. The gateway in two
+    /// lines, then each peer: endpoint, latest handshake, transfer, RTT and path MTU, and the
+    /// drops that are not zero. `--all` prints `fullStatus`.
     public static func status(_ report: StatusReport) -> String {
+        var out = "gateway \(report.instance): "
+        var facts: [String] = []
+        if let key = report.publicKey { facts.append("key \(shortKey(key))") }
+        if let listen = report.listen { facts.append("listening on \(listen)") }
+        facts.append("causewayd \(report.version) up \(HumanDuration.format(seconds: report.uptimeSeconds))")
+        out += facts.joined(separator: ", ") + "\n"
+
+        let devices = report.devices.map { "\($0.role.rawValue) \($0.name) \($0.state.rawValue)" }
+        var second = devices + ["\(report.macTable.entries) of \(report.macTable.capacity) MACs"]
+        if report.hub { second.append("a hub: relays between peers") }
+        out += "  " + second.joined(separator: ", ") + "\n"
+        // What no peer is charged with: datagrams from unknown senders, frames from the LAN.
+        var gatewayOwn = report.counters
+        for peer in report.peers { gatewayOwn.subtract(peer.counters) }
+        if let drops = nonZeroDrops(gatewayOwn) { out += "  drops: \(drops)\n" }
+
+        for peer in report.peers {
+            out += "\npeer \(peer.name): \(peer.up ? "up" : "down")\n"
+            out += "  endpoint: \(peer.endpoint ?? "(calls in)")\n"
+            out += "  latest handshake: \(peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never")\n"
+            out += "  transfer: \(HumanBytes.format(peer.counters.bytesFromPeer)) received, \(HumanBytes.format(peer.counters.bytesToPeer)) sent\n"
+            let rtt = peer.roundTripSeconds.map { HumanDuration.format(seconds: $0) } ?? "-"
+            out += "  rtt: \(rtt), path MTU: \(peer.pathMTU)\(peer.pathMTUSearching ? " (probing)" : "")\n"
+            if let drops = nonZeroDrops(peer.counters) { out += "  drops: \(drops)\n" }
+        }
+        if report.peers.isEmpty { out += "\nno peer configured\n" }
+        return out
+    }
+
+    /// "replay 3, bad-mac1 1": the reasons with a count, in the order of `DropReason`; nil
+    /// when nothing was dropped.
+    static func nonZeroDrops(_ counters: Counters) -> String? {
+        let drops = DropReason.allCases.compactMap { reason in
+            counters.drops(reason) > 0 ? "\(reason.rawValue) \(counters.drops(reason))" : nil
+        }
+        return drops.isEmpty ? nil : drops.joined(separator: ", ")
+    }
+
+    /// `causewayctl status --all`: the devices, a table of peers, and every counter, each on
+    /// a row named by its key in `status.counters`.
+    public static func fullStatus(_ report: StatusReport) -> String {
         var out = "causewayd \(report.version), up \(HumanDuration.format(seconds: report.uptimeSeconds)), "
-            + "network \(report.networkID), configuration \(report.configuration)\n\n"
+            + "network \(report.networkID), configuration \(report.configuration)\n"
+        if let key = report.publicKey { out += "public key \(key)\(report.listen.map { ", listening on \($0)" } ?? "")\n" }
+        out += "\n"
 
         var devices = TextTable(["DEVICE", "ROLE", "STATE", "MAC"])
         for device in report.devices {
@@ -18,7 +64,7 @@ public enum HumanReport {
                 peer.name, peer.endpoint ?? "(calls in)", shortKey(peer.publicKey), peer.up ? "up" : "down",
                 peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
                 peer.secondsSinceLastReceive.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
-                peer.roundTripMilliseconds.map { HumanDuration.format(seconds: $0 / 1000) } ?? "-",
+                peer.roundTripSeconds.map { HumanDuration.format(seconds: $0) } ?? "-",
                 peer.sessionAgeSeconds.map { HumanDuration.format(seconds: $0) } ?? "no session",
                 "\(peer.pathMTU)\(peer.pathMTUSearching ? " (probing)" : "")",
                 "up to \(peer.largestWholeFrame) B",
@@ -41,7 +87,7 @@ public enum HumanReport {
                 if descriptor.field == \Counters.cookieRepliesSent, report.peers.contains(where: \.handshakeUnderLoad) {
                     value += " (under load now)"
                 }
-                table.add([descriptor.label, value])
+                table.add([descriptor.key, value])
             }
             for row in summaryRows(group, report) {
                 table.add(row)
@@ -80,7 +126,7 @@ public enum HumanReport {
             table.add([
                 peer.name, shortKey(peer.publicKey), peer.endpoint ?? "(calls in)", peer.up ? "up" : "down",
                 peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
-                peer.roundTripMilliseconds.map { HumanDuration.format(seconds: $0 / 1000) } ?? "-",
+                peer.roundTripSeconds.map { HumanDuration.format(seconds: $0) } ?? "-",
                 "\(peer.pathMTU)", "\(counters.framesToPeer)", "\(counters.bytesToPeer)",
                 "\(counters.framesFromPeer)", "\(counters.bytesFromPeer)", "\(counters.drops.total)",
             ])
@@ -94,19 +140,32 @@ public enum HumanReport {
         String(key.prefix(8)) + "…"
     }
 
+    /// `causewayctl macs`: where each address is; PORT, the bridge port it is on (a peer's
+    /// name for one behind a peer); IP, from the gateway's neighbour table; NOTE marks the
+    /// gateway's own addresses.
     public static func macs(_ entries: [StatusSnapshot.MACEntry]) -> String {
-        var table = TextTable(["MAC", "WHERE", "VLAN", "AGE", "EXPIRES IN"], alignments: [.left, .left, .right, .right, .right])
+        var table = TextTable(
+            ["MAC", "WHERE", "PORT", "IP", "VLAN", "AGE", "EXPIRES IN", "NOTE"],
+            alignments: [.left, .left, .left, .left, .right, .right, .right, .left]
+        )
         for entry in entries {
             let location = entry.peer == nil ? "local" : "peer \(entry.peerName ?? "?")"
+            let port = entry.peer == nil ? entry.port : entry.peerName
             table.add([
-                entry.mac, location, entry.vlan.map(String.init) ?? "-",
+                entry.mac, location, port ?? "-", entry.ipAddresses?.joined(separator: ",") ?? "-", entry.vlan.map(String.init) ?? "-",
                 HumanDuration.format(seconds: entry.ageSeconds), HumanDuration.format(seconds: entry.expiresInSeconds),
+                entry.thisGateway.map { "this gateway (\($0))" } ?? "",
             ])
         }
-        return table.text + "\(entries.count) \(entries.count == 1 ? "entry" : "entries")\n"
+        // An empty NOTE leaves the padding of the column before it: cut it.
+        let lines = table.text.split(separator: "\n").map { line in
+            String(line[..<(line.lastIndex { $0 != " " }.map(line.index(after:)) ?? line.startIndex)])
+        }
+        return lines.joined(separator: "\n") + "\n\(entries.count) \(entries.count == 1 ? "entry" : "entries")\n"
     }
 
     public static func explanation(_ explanation: Explanation) -> String {
-        "\(explanation.mac): \(explanation.verdict.rawValue)\n  \(explanation.reason)\n"
+        let name = explanation.ip.map { "\($0) (\(explanation.mac))" } ?? explanation.mac
+        return "\(name): \(explanation.verdict.rawValue)\n  \(explanation.reason)\n"
     }
 }

@@ -16,6 +16,14 @@ extension StatusSnapshot {
         /// Seconds since the address was learned at its current location.
         public var ageSeconds: Double
         public var expiresInSeconds: Double
+        /// The bridge port the kernel's forwarding database has the address on (the LAN NIC,
+        /// another port, or the TAP for one behind a peer); nil when the bridge has no entry.
+        public var port: String?
+        /// IPv4 and IPv6 addresses the gateway's neighbour table (ARP, ND) gives this MAC.
+        public var ipAddresses: [String]?
+        /// Which of this gateway's own devices has the address ("tap cw0", "bridge br0",
+        /// "lan eth1"); nil for every other.
+        public var thisGateway: String?
 
         public init(
             mac: String, location: MACLocation, peerName: String? = nil, peerEndpoint: String? = nil, vlan: UInt16?,
@@ -38,6 +46,11 @@ extension StatusSnapshot {
 
         /// Where the row says the address lives, as the forwarder knows locations.
         public var macLocation: MACLocation { peer.map { .remote(peer: $0) } ?? .local }
+    }
+
+    /// The table's live rows ordered by address, with what the kernel knows of each.
+    public func macEntries(_ surroundings: Surroundings) -> [MACEntry] {
+        macEntries().map { surroundings.annotated($0) }
     }
 
     /// The table's live rows ordered by address. Sorted and formatted here, on the control
@@ -66,5 +79,39 @@ extension StatusSnapshot {
             ageSeconds: takenAt.since(entry.learnedAt).secondsValue,
             expiresInSeconds: table.expiry(of: entry).since(takenAt).secondsValue
         )
+    }
+}
+
+/// What the kernel knows around the MAC table, read by the control thread when a client asks
+/// (`macs`, `explain`): the bridge port of each address, its IP addresses, the gateway's own.
+public struct Surroundings: Sendable, Equatable {
+    public var ports: [MACAddress: String]
+    public var ipAddresses: [MACAddress: [String]]
+    public var own: [MACAddress: String]
+
+    public init(ports: [MACAddress: String] = [:], ipAddresses: [MACAddress: [String]] = [:], own: [MACAddress: String] = [:]) {
+        self.ports = ports
+        self.ipAddresses = ipAddresses
+        self.own = own
+    }
+
+    /// The row with its port, IP addresses and ownership filled in where known.
+    public func annotated(_ entry: StatusSnapshot.MACEntry) -> StatusSnapshot.MACEntry {
+        guard let mac = MACAddress(entry.mac) else { return entry }
+        var entry = entry
+        entry.port = ports[mac]
+        entry.ipAddresses = ipAddresses[mac].map(Self.ordered)
+        entry.thisGateway = own[mac]
+        return entry
+    }
+
+    /// The MAC that the neighbour table gives `ip`; nil when it has none.
+    public func mac(forIP ip: String) -> MACAddress? {
+        ipAddresses.first { $0.value.contains(ip) }?.key
+    }
+
+    /// IPv4 before IPv6, each in text order.
+    static func ordered(_ addresses: [String]) -> [String] {
+        addresses.sorted { ($0.contains(":") ? 1 : 0, $0) < ($1.contains(":") ? 1 : 0, $1) }
     }
 }

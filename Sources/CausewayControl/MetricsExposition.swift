@@ -24,7 +24,7 @@ public enum MetricsExposition {
         out.perPeer("peer_last_receive_age_seconds", "Seconds since the last authenticated message from the peer.", report.peers) { $0.secondsSinceLastReceive }
         out.perPeer("peer_last_handshake_age_seconds", "Seconds since the latest handshake made a session; above 180 the link has no usable session.", report.peers) { $0.secondsSinceLatestHandshake }
         out.gauge("handshake_under_load", "Whether handshake messages need a cookie (mac2) now, because of a flood (1) or not (0).", report.peers.contains(where: \.handshakeUnderLoad) ? 1 : 0)
-        out.perPeer("peer_rtt_seconds", "Round-trip time to the peer measured with the last keepalive.", report.peers) { $0.roundTripMilliseconds.map { $0 / 1000 } }
+        out.perPeer("peer_rtt_seconds", "Round-trip time to the peer measured with the last keepalive.", report.peers) { $0.roundTripSeconds }
         out.perPeer("session_age_seconds", "Seconds since the current session was established.", report.peers) { $0.sessionAgeSeconds }
         out.perPeer("path_mtu_bytes", "The largest IP packet known to cross to the peer unfragmented.", report.peers) { Double($0.pathMTU) }
         out.perPeer("largest_whole_frame_bytes", "The largest Ethernet frame that crosses in one datagram.", report.peers) { Double($0.largestWholeFrame) }

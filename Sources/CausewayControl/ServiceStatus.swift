@@ -7,8 +7,8 @@ public enum ServiceStatus {
         var text: String
         if snapshot.peers.count == 1, let peer = snapshot.peers.first {
             text = "peer \(peer.name) \(peer.up ? "up" : "down")"
-            if peer.up, let rtt = peer.roundTripMilliseconds {
-                text += " (rtt \(HumanDuration.format(seconds: rtt / 1000)))"
+            if peer.up, let rtt = peer.roundTripSeconds {
+                text += " (rtt \(HumanDuration.format(seconds: rtt)))"
             }
         } else {
             text = "\(snapshot.peers.filter(\.up).count) of \(snapshot.peers.count) peers up"

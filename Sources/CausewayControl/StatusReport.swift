@@ -21,6 +21,13 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var version: String
     public var uptimeSeconds: Double
     public var configuration: String
+    /// The configuration's name without `.toml`, as metrics label it and `causewayctl -i` names it.
+    public var instance: String
+    /// This site's public key, base64: what the peers' configurations name. Nil only from a
+    /// daemon older than the field.
+    public var publicKey: String?
+    /// The address and port the daemon receives datagrams on.
+    public var listen: String?
     public var networkID: UInt32
     public var tapMAC: String
     public var devices: [Device]
@@ -33,11 +40,14 @@ public struct StatusReport: Codable, Equatable, Sendable {
 
     public init(
         snapshot: StatusSnapshot, configuration: Configuration, configurationPath: String,
-        tapAddress: MACAddress, uptime: Duration, devices: [Device]
+        tapAddress: MACAddress, uptime: Duration, devices: [Device], siteKey: PublicKey? = nil
     ) {
         version = CausewayVersion.current
         uptimeSeconds = uptime.secondsValue
         self.configuration = configurationPath
+        instance = Configuration.instanceName(forConfigurationFile: configurationPath)
+        publicKey = siteKey?.base64
+        listen = configuration.listen.description
         networkID = configuration.networkID.rawValue
         tapMAC = tapAddress.description
         self.devices = devices

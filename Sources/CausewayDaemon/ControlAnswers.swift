@@ -1,6 +1,8 @@
 import CausewayControl
 import CausewayCore
 import CausewayLinux
+import CNetlink
+import Glibc
 
 /// Answers control requests from a fresh copy of the data plane's state and the kernel's
 /// view of the devices. Runs on the control thread alone.
@@ -15,6 +17,8 @@ final class ControlAnswers: @unchecked Sendable {
     let configuration: Configuration
     let configurationPath: String
     let tapAddress: MACAddress
+    /// This site's public key, for `status`.
+    let siteKey: PublicKey
     let dataPlane: DataPlane
     let reloader: Reloader
     let startedAt: Moment
@@ -22,12 +26,13 @@ final class ControlAnswers: @unchecked Sendable {
     private var reused: (request: ControlRequest, line: [UInt8], builtAt: Moment)?
 
     init(
-        configuration: Configuration, configurationPath: String, tapAddress: MACAddress, dataPlane: DataPlane,
+        configuration: Configuration, configurationPath: String, tapAddress: MACAddress, siteKey: PublicKey, dataPlane: DataPlane,
         startedAt: Moment, netlink: Netlink, reloader: Reloader
     ) {
         self.configuration = configuration
         self.configurationPath = configurationPath
         self.tapAddress = tapAddress
+        self.siteKey = siteKey
         self.dataPlane = dataPlane
         self.reloader = reloader
         self.startedAt = startedAt
@@ -65,14 +70,62 @@ final class ControlAnswers: @unchecked Sendable {
         case .status:
             return ControlReply(status: report(snapshot))
         case .macs:
-            return ControlReply(macs: snapshot.macEntries())
+            return ControlReply(macs: snapshot.macEntries(surroundings()))
         case .explain(let mac):
-            return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot))
+            return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot, surroundings: surroundings()))
+        case .explainIP(let text):
+            guard let bytes = IPAddressText.bytes(text) else {
+                return ControlReply(error: ControlError(.badArgument, "'\(text)' is neither a MAC address nor an IP address"))
+            }
+            let ip = IPAddressText.text(bytes)
+            let around = surroundings()
+            guard let mac = around.mac(forIP: ip) else {
+                return ControlReply(error: ControlError(
+                    .notFound, "\(ip) is not in this gateway's neighbour table (ip neigh): the gateway has not talked to it lately; give its MAC address"
+                ))
+            }
+            return ControlReply(explanation: Explanation(mac: mac, snapshot: snapshot, surroundings: around, ip: ip))
         case .metrics:
             return ControlReply(metrics: MetricsExposition.render(report(snapshot)))
         case .reload:
             preconditionFailure("answered above")
         }
+    }
+
+    /// What the kernel knows around the MAC table, read now, on this thread: the bridge's
+    /// forwarding database (the port of each address), the IPv4 and IPv6 neighbour tables
+    /// (its IP addresses), and the addresses of the gateway's own three devices. Best effort:
+    /// what cannot be read is left out of the answer.
+    private func surroundings() -> Surroundings {
+        var result = Surroundings()
+        let bridge = (try? netlink.link(named: configuration.bridge)) ?? nil
+        // A bridge takes a port's address unless given one: one MAC may be two devices'.
+        func own(_ address: MACAddress?, _ device: String) {
+            guard let address else { return }
+            result.own[address] = result.own[address].map { "\($0), \(device)" } ?? device
+        }
+        own(tapAddress, "tap \(configuration.tap)")
+        own(bridge?.address, "bridge \(configuration.bridge)")
+        own(((try? netlink.link(named: configuration.lanInterface)) ?? nil)?.address, "lan \(configuration.lanInterface)")
+        if let bridge, let entries = try? netlink.neighbours(family: Int32(AF_BRIDGE)) {
+            var names: [Int32: String] = [:]
+            for entry in entries where entry.masterIndex == bridge.index && entry.state & UInt16(NUD_PERMANENT) == 0 {
+                guard let mac = entry.linkAddress else { continue }
+                if names[entry.interfaceIndex] == nil {
+                    names[entry.interfaceIndex] = ((try? netlink.name(ofIndex: entry.interfaceIndex)) ?? nil) ?? "#\(entry.interfaceIndex)"
+                }
+                result.ports[mac] = names[entry.interfaceIndex]
+            }
+        }
+        for family in [AF_INET, AF_INET6] {
+            for entry in (try? netlink.neighbours(family: Int32(family))) ?? []
+            where entry.isResolved && entry.state & UInt16(NUD_NOARP) == 0 {
+                guard let mac = entry.linkAddress, let destination = entry.destination else { continue }
+                let text = IPAddressText.text(destination)
+                if !(result.ipAddresses[mac]?.contains(text) ?? false) { result.ipAddresses[mac, default: []].append(text) }
+            }
+        }
+        return result
     }
 
     private func report(_ snapshot: StatusSnapshot) -> StatusReport {
@@ -83,7 +136,8 @@ final class ControlAnswers: @unchecked Sendable {
                 device(.bridge, configuration.bridge),
                 device(.tap, configuration.tap),
                 device(.lan, configuration.lanInterface),
-            ]
+            ],
+            siteKey: siteKey
         )
     }
 

@@ -96,7 +96,7 @@ public enum Daemon {
         }
         let reloader = Reloader(running: configuration, configPath: configPath, dataPlane: dataPlane, logger: logger)
         let answers = ControlAnswers(
-            configuration: configuration, configurationPath: configPath, tapAddress: tapAddress, dataPlane: dataPlane,
+            configuration: configuration, configurationPath: configPath, tapAddress: tapAddress, siteKey: siteKey, dataPlane: dataPlane,
             startedAt: startedAt, netlink: try Netlink(), reloader: reloader
         )
         let control = try ControlServer(listener: listener, logger: logger, answer: answers.replyLine(to:))

@@ -4,6 +4,9 @@ public enum ControlSocketError: Error, CustomStringConvertible {
     case inUse(path: String)
     /// Something other than a socket sits at the path.
     case notASocket(path: String)
+    /// Something other than a socket sits where a client expected one: `kind` names it
+    /// ("a regular file", "a directory") (client side).
+    case notASocketFile(path: String, kind: String)
     /// No socket at the path (client side).
     case missing(path: String)
     /// A socket file with nobody listening: its daemon is gone (client side).
@@ -19,6 +22,8 @@ public enum ControlSocketError: Error, CustomStringConvertible {
             "\(path) is in use by a running causewayd; stop that daemon first or give this one another control-socket"
         case .notASocket(let path):
             "\(path) exists and is not a socket; remove it or choose another control-socket"
+        case .notASocketFile(let path, let kind):
+            "\(path) is \(kind), not a socket: give the control socket of a running causewayd (--socket PATH)"
         case .missing(let path):
             "no control socket at \(path): causewayd is not running, or uses another socket (--socket PATH)"
         case .notListening(let path):

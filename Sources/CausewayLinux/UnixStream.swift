@@ -22,11 +22,33 @@ public final class UnixStream: @unchecked Sendable {
         if retryingInterrupts({ address.withSockaddr { Glibc.connect(fd, $0, $1) } }) != 0 {
             switch errno {
             case ENOENT, ENOTDIR: throw .missing(path: path)
-            case ECONNREFUSED: throw .notListening(path: path)
+            case ECONNREFUSED, ENOTSOCK:
+                // A regular file also refuses: name what is there rather than "not running".
+                if let kind = fileKind(path), kind != "a socket" { throw .notASocketFile(path: path, kind: kind) }
+                throw .notListening(path: path)
             default: throw UnixListener.error("connect", path, errno)
             }
         }
         return stream
+    }
+
+    /// What sits at `path`, in words ("a regular file"); nil when stat fails.
+    static func fileKind(_ path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return fileKind(mode: status.st_mode)
+    }
+
+    static func fileKind(mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFSOCK: "a socket"
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a named pipe"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        default: "a file of another type"
+        }
     }
 
     public enum ReadResult: Equatable {

@@ -8,16 +8,16 @@ import Testing
     /// The table as docs/control.md must hold it, from the descriptors.
     static func markdownTable() -> String {
         var lines = [
-            "| `status.counters` | metric | `causewayctl status` row | counts |",
-            "|---|---|---|---|",
+            "| `status.counters` and `status --all` row | metric | counts |",
+            "|---|---|---|",
         ]
         for descriptor in Counters.descriptors {
-            lines.append("| `\(descriptor.key)` | `\(MetricsExposition.prefix)\(descriptor.metric)_total` | \(descriptor.label) | \(descriptor.help) |")
+            lines.append("| `\(descriptor.key)` | `\(MetricsExposition.prefix)\(descriptor.metric)_total` | \(descriptor.help) |")
         }
         let drops = Counters.dropDescriptor
         lines.append(
-            "| `\(drops.key).REASON` | `\(MetricsExposition.prefix)\(drops.metric)_total{\(drops.labelName)=\"REASON\"}` "
-                + "| REASON, under \(drops.heading) | \(drops.help) |"
+            "| `\(drops.key).REASON` (REASON, under \(drops.heading)) | `\(MetricsExposition.prefix)\(drops.metric)_total{\(drops.labelName)=\"REASON\"}` "
+                + "| \(drops.help) |"
         )
         return lines.joined(separator: "\n") + "\n"
     }
@@ -31,7 +31,7 @@ import Testing
         #expect(text.contains(table), "docs/control.md must contain, verbatim:\n\(table)")
     }
 
-    @Test func theHumanReportShowsEveryCounter() throws {
+    @Test func theFullHumanReportShowsEveryCounterByItsKey() throws {
         var counters = Counters()
         for (index, descriptor) in Counters.descriptors.enumerated() {
             counters[keyPath: descriptor.field] = UInt64(1000 + index)
@@ -40,10 +40,10 @@ import Testing
             snapshot: Fixtures.snapshot(counters: counters), configuration: try Fixtures.configuration(),
             configurationPath: "/etc/causeway/site.toml", tapAddress: MACAddress("02:00:5e:00:00:01")!, uptime: .seconds(1), devices: []
         )
-        let lines = HumanReport.status(report).split(separator: "\n").map(String.init)
+        let lines = HumanReport.fullStatus(report).split(separator: "\n").map(String.init)
         for (index, descriptor) in Counters.descriptors.enumerated() {
-            let row = lines.filter { $0.hasPrefix(descriptor.label + "  ") || $0.hasPrefix(descriptor.label + " ") }
-            #expect(row.count == 1 && row[0].hasSuffix(" \(1000 + index)"), "\(descriptor.label)")
+            let row = lines.filter { $0.hasPrefix(descriptor.key + " ") }
+            #expect(row.count == 1 && row[0].hasSuffix(" \(1000 + index)"), "\(descriptor.key)")
         }
         for group in CounterDescriptor.Group.allCases {
             #expect(lines.contains { $0.hasPrefix(group.heading + " ") })

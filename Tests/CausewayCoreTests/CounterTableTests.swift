@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func namesAreUniqueAndFitEveryFormat() {
-        for names in [Counters.descriptors.map(\.metric), Counters.descriptors.map(\.label)] {
+        for names in [Counters.descriptors.map(\.metric), Counters.descriptors.map(\.key)] {
             #expect(Set(names).count == names.count)
         }
         let metricCharacters = Set("abcdefghijklmnopqrstuvwxyz_")
@@ -38,7 +38,7 @@ import Testing
             #expect(descriptor.metric.allSatisfy(metricCharacters.contains), "\(descriptor.metric)")
             #expect(!descriptor.metric.hasSuffix("_total"), "the suffix is added once, by the exposition")
             // The docs table is Markdown: a bar would cut a cell.
-            #expect(![descriptor.help, descriptor.label].contains { $0.contains("|") || $0.contains("\n") })
+            #expect(![descriptor.help, descriptor.key].contains { $0.contains("|") || $0.contains("\n") })
         }
         #expect(!Counters.descriptors.map(\.metric).contains(Counters.dropDescriptor.metric))
     }

@@ -113,6 +113,7 @@ def control_seeds():
         "macs": b'{"version":1,"request":"macs"}',
         "metrics": b'{"version":1,"request":"metrics"}',
         "explain": b'{"version":1,"request":"explain","mac":"02:00:5e:10:00:01"}',
+        "explain-ip": b'{"version":1,"request":"explain","ip":"198.19.0.2"}',
     }
 
 

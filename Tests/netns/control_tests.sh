@@ -35,11 +35,12 @@ test_ctl_reports_macs_and_counters() {
 
     # The tables people read carry the same facts.
     local status_text macs_text
-    status_text=$(ctl a status) || fail "status without --json failed"
+    status_text=$(ctl a status --all) || fail "status --all failed"
     macs_text=$(ctl a macs) || fail "macs without --json failed"
     echo "$status_text" | sed -n '1,9p' | sed 's/^/    /'
     echo "$status_text" | grep -qE "^site-b +$WAN_B:$PORT +$(public_key b | cut -c1-8 | sed "s/+/\\\\+/g")… +up " || fail "the status table does not show the peer, by its key, up"
-    echo "$status_text" | grep -qE "^flooded +$flooded_after$|^flooded +[0-9]+$" || fail "the status table has no flooded row"
+    echo "$status_text" | grep -qE "^flooded +[0-9]+$" || fail "the status table has no flooded row"
+    echo "$status_text" | grep -qE "^framesToPeer +[0-9]+$" || fail "status --all does not name counters by their JSON key"
     echo "$macs_text" | grep -qE "^$host_b +peer site-b " || fail "the MAC table does not show host B behind the peer: $macs_text"
     echo "$macs_text" | grep -qE "^$host_a +local " || fail "the MAC table does not show host A as local: $macs_text"
 }
@@ -174,4 +175,139 @@ test_ctl_connection_request_budget() {
     expect "100 requests answered, the 101st refused with an error and the connection closed" \
         python3 "$HERE/control_client.py" "$socket" budget >/dev/null
     expect "a new connection is answered again" ctl a status --json >/dev/null
+}
+
+rtt_known() { [ "$(ctl_value a status 's["peers"][0].get("roundTripSeconds") is not None')" = True ]; }
+peer_of_a_down() { [ "$(ctl_value a status 's["peers"][0]["up"]')" = False ]; }
+
+test_ctl_status_compact_all_and_check() {
+    start_both
+    ip netns exec "$NS_HA" ping -c 3 -i 0.2 "$LAN_B" >/dev/null || fail "host A cannot ping host B"
+    wait_for 10 rtt_known || fail "no round-trip time measured"
+    local text all json output status=0 key
+    key=$(public_key a | cut -c1-8)
+    text=$(ctl a status) || fail "status failed"
+    echo "$text" | sed 's/^/    /'
+    expect "status fits in about ten lines ($(echo "$text" | wc -l))" [ "$(echo "$text" | wc -l)" -le 10 ]
+    [[ "$(head -1 <<<"$text")" == "gateway site-a: key $key…, listening on $WAN_A:$PORT, causewayd "*" up "* ]] ||
+        fail "the gateway line does not name the instance, this site's key and listen"
+    expect "the devices in one line" grep -qE "^  bridge br0 up, tap cw0 up, lan lan-a up, [0-9]+ of [0-9]+ MACs$" <<<"$text"
+    expect "the peer by name, up" grep -qx "peer site-b: up" <<<"$text"
+    expect "its endpoint" grep -qx "  endpoint: $WAN_B:$PORT" <<<"$text"
+    expect "its latest handshake" grep -qE "^  latest handshake: [0-9.]+(ms|s|m[0-9]+s) ago$" <<<"$text"
+    expect "transfer in human units" grep -qE "^  transfer: [0-9.]+ (B|KiB|MiB) received, [0-9.]+ (B|KiB|MiB) sent$" <<<"$text"
+    expect "rtt and path MTU" grep -qE "^  rtt: ([0-9.]+(µs|ms|s)|-), path MTU: [0-9]+" <<<"$text"
+    expect_not "no drops line when nothing was dropped by the peer" grep -q "^  drops:" <<<"$(sed -n '/^peer/,$p' <<<"$text")"
+
+    all=$(ctl a status --all) || fail "status --all failed"
+    expect "--all has every counter by its key" grep -qE "^sessionsEstablished +[0-9]+$" <<<"$all"
+    expect "--all has the drop table" grep -qE "^replay +0$" <<<"$all"
+
+    json=$(ctl a status --json) || fail "status --json failed"
+    expect_not "JSON escapes no slash" grep -qF '\/' <<<"$json"
+    expect_not "JSON has no milliseconds" grep -q Milliseconds <<<"$json"
+    expect "JSON: roundTripSeconds, under a second" [ "$(json_get "$json" 's["peers"][0].get("roundTripSeconds", 9) < 1')" = True ]
+    expect "JSON: the configuration path as written" [ "$(json_get "$json" 's["configuration"]')" = "$WORKDIR/site-a.toml" ]
+    grep -q "\"configuration\" : \"$WORKDIR/site-a.toml\"" <<<"$json" || fail "the path is escaped in the JSON text"
+
+    output=$(ctl a status --check) || status=$?
+    expect "--check exits 0 with the peer up ($status)" [ "$status" = 0 ]
+    expect "--check says so in one line: $output" [ "$output" = "site-a: OK: 1 of 1 peer up (site-b)" ]
+
+    daemon_stop b
+    wait_for 20 peer_of_a_down || fail "the peer never went down"
+    status=0; output=$(ctl a status --check) || status=$?
+    expect "--check exits 2 with the peer down ($status)" [ "$status" = 2 ]
+    expect "--check names the peer that is down: $output" [ "$output" = "site-a: DOWN: site-b down; 0 of 1 peer up" ]
+    echo "    $output"
+    grep -qx "peer site-b: down" <<<"$(ctl a status)" || fail "status does not show the peer down"
+    status=0; ctl a status --check --json >/dev/null 2>&1 || status=$?
+    expect "--check with --json is a usage error ($status)" [ "$status" = 64 ]
+}
+
+# run_ctl ARGS...: causewayctl with the test's own socket directory, never the host's /run/causeway.
+run_ctl() { CAUSEWAY_RUN_DIR="$WORKDIR/run" "$CAUSEWAYCTL" "$@"; }
+
+test_ctl_instance_names_and_several_daemons() {
+    local site output status
+    for site in a b; do
+        write_config $site
+        sed -i "s|^control-socket = .*|control-socket = \"run/site-$site.sock\"|" "$WORKDIR/site-$site.toml"
+        daemon_start $site
+    done
+    wait_for 10 test -S "$WORKDIR/run/site-a.sock" || fail "no socket for site-a"
+    wait_for 10 test -S "$WORKDIR/run/site-b.sock" || fail "no socket for site-b"
+
+    status=0; output=$(run_ctl status 2>&1) || status=$?
+    expect "several daemons and none named is a usage error, exit 64 ($status)" [ "$status" = 64 ]
+    expect "the error lists the instances: $output" grep -q "several daemons run here: site-a, site-b " <<<"$output"
+    echo "    $output"
+
+    expect "status NAME asks that instance" grep -q "^gateway site-a:" <<<"$(run_ctl status site-a)"
+    expect "-i NAME asks that instance" grep -q "^gateway site-b:" <<<"$(run_ctl status -i site-b)"
+    expect "--instance before the subcommand" grep -q "^gateway site-b:" <<<"$(run_ctl --instance site-b status)"
+    expect "-i before the subcommand (peers)" grep -qE "^site-a " <<<"$(run_ctl -i site-b peers)"
+    expect "peers NAME" grep -qE "^site-b " <<<"$(run_ctl peers site-a)"
+    expect "--socket before the subcommand" grep -q "^gateway site-a:" <<<"$("$CAUSEWAYCTL" --socket "$WORKDIR/run/site-a.sock" status)"
+    expect "macs -i NAME" run_ctl macs -i site-a >/dev/null
+    expect "metrics of the named instance" grep -q 'instance="site-b"' <<<"$(run_ctl metrics site-b)"
+    status=0; output=$(run_ctl status site-a -i site-b 2>&1) || status=$?
+    expect "two different instance names are a usage error ($status)" [ "$status" = 64 ]
+    status=0; output=$(run_ctl status ../etc 2>&1) || status=$?
+    expect "a path is not an instance name ($status)" [ "$status" = 64 ]
+    status=0; output=$(run_ctl status site-x 2>&1) || status=$?
+    expect "an instance with no daemon exits 3 ($status)" [ "$status" = 3 ]
+    expect "and names the socket it looked for: $output" grep -q "no control socket at $WORKDIR/run/site-x.sock" <<<"$output"
+
+    daemon_stop b
+    expect "with one daemon left, no name is needed" grep -q "^gateway site-a:" <<<"$(run_ctl status)"
+
+    : > "$WORKDIR/plain.sock"
+    status=0; output=$("$CAUSEWAYCTL" status --socket "$WORKDIR/plain.sock" 2>&1) || status=$?
+    expect "a regular file at the path exits 3 ($status)" [ "$status" = 3 ]
+    expect "and is named a regular file: $output" grep -q "$WORKDIR/plain.sock is a regular file, not a socket" <<<"$output"
+    echo "    $output"
+    status=0; output=$("$CAUSEWAYCTL" status --socket "$WORKDIR/run" 2>&1) || status=$?
+    expect "a directory is named a directory ($status): $output" grep -q "$WORKDIR/run is a directory, not a socket" <<<"$output"
+}
+
+test_ctl_macs_ports_ips_and_explain_by_ip() {
+    start_both
+    local host_a host_b bridge_mac macs_text macs output status upper
+    host_a=$(mac_of "$NS_HA" lan0); host_b=$(mac_of "$NS_HB" lan0)
+    # The gateway gets an address on its bridge (in its own namespace) and talks to both
+    # hosts, so that its neighbour table knows their IPv4 and IPv6 addresses.
+    ip -n "$NS_GA" addr add 198.19.0.254/24 dev br0
+    ip -n "$NS_GA" -6 addr add fd00:19::fe/64 dev br0 nodad
+    ip netns exec "$NS_GA" ping -c 2 -i 0.2 "$LAN_A" >/dev/null || fail "the gateway cannot ping host A"
+    ip netns exec "$NS_GA" ping -c 2 -i 0.2 "$LAN_B" >/dev/null || fail "the gateway cannot ping host B"
+    ip netns exec "$NS_GA" ping -6 -c 2 -i 0.2 fd00:19::1 >/dev/null || fail "the gateway cannot ping host A over IPv6"
+    ip netns exec "$NS_HB" ping -c 2 -i 0.2 "$LAN_A" >/dev/null || fail "host B cannot ping host A"
+    bridge_mac=$(mac_of "$NS_GA" br0)
+
+    macs_text=$(ctl a macs) || fail "macs failed"
+    echo "$macs_text" | sed 's/^/    /'
+    expect "host A: local, on port lan-a, with its IPv4 and IPv6 addresses" \
+        grep -qE "^$host_a +local +lan-a +$LAN_A,fd00:19::1 " <<<"$macs_text"
+    expect "host B: behind the peer, PORT its name, its IP" grep -qE "^$host_b +peer site-b +site-b +$LAN_B " <<<"$macs_text"
+    # The bridge has the address of one of its ports (the lowest) unless given one of its own.
+    expect "the bridge's own MAC is marked as this gateway's" grep -qE "^$bridge_mac +local .*this gateway \((.*, )?bridge br0(, .*)?\)$" <<<"$macs_text"
+    macs=$(ctl a macs --json) || fail "macs --json failed"
+    expect "JSON: port and ipAddresses of host A" \
+        [ "$(json_get "$macs" "[(m.get('port'), m.get('ipAddresses')) for m in s if m['mac']=='$host_a']")" = "[('lan-a', ['$LAN_A', 'fd00:19::1'])]" ]
+    expect "JSON: thisGateway of the bridge's MAC" \
+        [ "$(json_get "$macs" "['bridge br0' in m.get('thisGateway', '') for m in s if m['mac']=='$bridge_mac']")" = "[True]" ]
+
+    output=$(ctl a explain "$LAN_B") || fail "explain by IP failed"
+    echo "$output" | sed 's/^/    /'
+    expect "explain IP names the IP, its MAC and the verdict" [ "$(head -1 <<<"$output")" = "$LAN_B ($host_b): send-to-peer" ]
+    expect "explain IP in JSON carries the ip" [ "$(ctl_value a explain "$LAN_A" '(s["ip"], s["mac"], s["verdict"], s["entry"]["port"])')" = "('$LAN_A', '$host_a', 'suppress', 'lan-a')" ]
+    expect "explain an IPv6 address" [ "$(ctl_value a explain fd00:19::1 's["mac"]')" = "$host_a" ]
+    upper=$(tr 'a-f:' 'A-F-' <<<"$host_b")
+    expect "explain a MAC written with dashes and capitals ($upper)" [ "$(ctl_value a explain "$upper" 's["verdict"]')" = send-to-peer ]
+    status=0; output=$(ctl a explain 198.19.0.77 2>&1) || status=$?
+    expect "an IP not in the neighbour table is refused, exit 1 ($status)" [ "$status" = 1 ]
+    expect "and the message says so: $output" grep -q "198.19.0.77 is not in this gateway's neighbour table" <<<"$output"
+    status=0; ctl a explain not-an-address >/dev/null 2>&1 || status=$?
+    expect "neither a MAC nor an IP is a usage error ($status)" [ "$status" = 64 ]
 }

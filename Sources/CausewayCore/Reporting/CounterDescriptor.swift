@@ -18,22 +18,20 @@ public struct CounterDescriptor: Sendable {
 
     /// The field in `Counters`.
     public let field: WritableKeyPath<Counters, UInt64> & Sendable
-    /// Its key in status JSON (`status.counters`); the field's own name.
+    /// Its key in status JSON (`status.counters`); the field's own name, and its row in
+    /// `causewayctl status --all`: one name for people and scripts.
     public let key: String
     /// The Prometheus name without the `causeway_` prefix and the `_total` suffix.
     public let metric: String
     /// What it counts, in a sentence: the metric's HELP and the docs' meaning.
     public let help: String
-    /// Its row in the human report.
-    public let label: String
     public let group: Group
 
-    init(_ field: WritableKeyPath<Counters, UInt64> & Sendable, key: String, metric: String, label: String, group: Group, help: String) {
+    init(_ field: WritableKeyPath<Counters, UInt64> & Sendable, key: String, metric: String, group: Group, help: String) {
         self.field = field
         self.key = key
         self.metric = metric
         self.help = help
-        self.label = label
         self.group = group
     }
 }

@@ -21,7 +21,8 @@ public struct StatusSnapshot: Encodable, Sendable {
         /// Whether handshake messages currently need a cookie (mac2) to be processed.
         public var handshakeUnderLoad: Bool
         public var secondsSinceLastReceive: Double?
-        public var roundTripMilliseconds: Double?
+        /// From the last keepalive and its reply; seconds, like every time in the report.
+        public var roundTripSeconds: Double?
         public var sessionAgeSeconds: Double?
         /// The largest IP packet known to cross to the peer without fragmentation.
         public var pathMTU: Int
@@ -43,7 +44,7 @@ public struct StatusSnapshot: Encodable, Sendable {
             secondsSinceLatestHandshake = link.latestHandshake.map { now.since($0).secondsValue }
             handshakeUnderLoad = link.isUnderLoad(now: now)
             secondsSinceLastReceive = link.lastAuthenticatedReceive.map { now.since($0).secondsValue }
-            roundTripMilliseconds = link.roundTripTime.map { $0.secondsValue * 1000 }
+            roundTripSeconds = link.roundTripTime.map { $0.secondsValue }
             sessionAgeSeconds = link.current.map { now.since($0.createdAt).secondsValue }
             self.pathMTU = pathMTU.confirmed
             largestWholeFrame = pathMTU.largestWholeFrame

@@ -22,13 +22,16 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
         self = bytes.withUnsafeBytes { MACAddress(bytes: $0, offset: 0) }
     }
 
-    /// Parses the usual colon-separated form, `02:00:5e:10:00:01`.
+    /// Parses six two-digit hex bytes, either case, separated all by ':' or all by '-' (as Windows
+    /// and some switches print them): 02:00:5e:10:00:01, 02-00-5E-10-00-01.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        let separator: Character = text.contains("-") ? "-" : ":"
+        let parts = text.split(separator: separator, omittingEmptySubsequences: false)
         guard parts.count == 6 else { return nil }
         var bytes: [UInt8] = []
         for part in parts {
-            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+            // Hex digits only: UInt8("+f", radix: 16) would take a sign.
+            guard part.count == 2, part.allSatisfy(\.isHexDigit), let byte = UInt8(part, radix: 16) else { return nil }
             bytes.append(byte)
         }
         self.init(bytes)
