@@ -86,18 +86,25 @@ final class DataPlane: @unchecked Sendable {
     }
 
     /// Has the data-plane thread apply a reloaded configuration's peers and live settings
-    /// between two turns, and waits for it; nil when the thread does not answer in time (they
-    /// then change at its next turn all the same).
+    /// between two turns, and waits for it. Nil when the thread did not take it in time: it is
+    /// then withdrawn, so what runs is what the caller believes runs. Once taken, it is
+    /// applied within the turn, and waited for.
     func reconfigure(_ configuration: Configuration, identities: [SiteIdentity], timeout: Duration = .seconds(2)) -> DataPath.PeerChanges? {
         reload.withLock { $0 = ((configuration, identities), nil) }
         reloadWaiting.store(true, ordering: .releasing)
         wakeup.signal()
         let deadline = Clock.monotonic() + timeout
-        while Clock.monotonic() < deadline {
-            if let applied = reload.withLock({ $0.applied }) { return applied }
+        while true {
+            let (applied, withdrawn) = reload.withLock { state -> (DataPath.PeerChanges?, Bool) in
+                if let applied = state.applied { return (applied, false) }
+                guard Clock.monotonic() >= deadline, state.pending != nil else { return (nil, false) }
+                state.pending = nil
+                return (nil, true)
+            }
+            if let applied { return applied }
+            if withdrawn { return nil }
             Clock.sleep(for: .microseconds(200))
         }
-        return nil
     }
 
     /// The last state the thread published; after `stop()`, its final state.

@@ -51,6 +51,7 @@ import Testing
         ("peer[2].public-key", [("b", 0, false), ("c", 0, false)], false, "also the public key of peer 'b'"),
         ("hub", [("b", 0, true)], true, "two hubs"),
         ("peer[2].hub", [("b", 0, true), ("c", 1, true)], false, "receive it twice"),
+        ("peer[1].hub", [("h", 0, true), ("c", 1, false)], false, "a spoke peers with its hub alone"),
     ])
     func refusesPeerListsThatCannotWork(key: String, peers: [(String, Int, Bool)], hub: Bool, message: String) throws {
         let text = Self.text(hub: hub, peers.enumerated().map { index, peer in

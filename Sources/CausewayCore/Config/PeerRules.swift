@@ -32,6 +32,10 @@ enum PeerRules {
             throw ConfigurationError(file: file, key: Configuration.Key.hub.rawValue, problem:
                 "this gateway is a hub and so is its peer '\(other.name)': two hubs forward each other's floods back and forth, a loop; make one of them a spoke")
         }
+        if !hub, let only = hubs.first, peers.count > 1, hubs.count == 1 {
+            throw ConfigurationError(file: file, key: key(peers.firstIndex { $0 == only }!, .hub), problem:
+                "'\(only.name)' is a hub, so this gateway is its spoke, and a spoke peers with its hub alone: another peer would send its floods both directly and through the hub, twice; list only '\(only.name)', or make every site a peer of every other and no one a hub")
+        }
         if !hub, hubs.count > 1 {
             throw ConfigurationError(file: file, key: key(peers.firstIndex { $0 == hubs[1] }!, .hub), problem:
                 "'\(hubs[0].name)' and '\(hubs[1].name)' are both hubs: each would forward every flood to this spoke, which would receive it twice; peer with one hub")

@@ -23,7 +23,7 @@ public final class HandshakeDesk: @unchecked Sendable {
     func openInitiation(
         _ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, keys: HandshakeMACKeys, local: PrivateKey,
         identityOf: ([UInt8]) -> SiteIdentity?, now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?,
-        refusal: inout DropReason?
+        refusal: inout DropReason?, checkingEcho: Bool = true
     ) -> (Handshake.OpenedInitiation, SiteIdentity)? {
         typealias Field = WireFormat.Initiation
         counters.initiationsReceived &+= 1
@@ -34,7 +34,10 @@ public final class HandshakeDesk: @unchecked Sendable {
             refusal = .staleHandshake
             return nil
         }
-        guard admit(datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: keys, now: now, counters: &counters, cookieReply: &cookieReply, refusal: &refusal) else {
+        guard admit(
+            datagram, macAt: Field.mac1, indexAt: Field.senderIndex, from: source, keys: keys, now: now, counters: &counters,
+            cookieReply: &cookieReply, refusal: &refusal, checkingEcho: checkingEcho
+        ) else {
             return nil
         }
         var sender: SiteIdentity?
@@ -66,9 +69,10 @@ public final class HandshakeDesk: @unchecked Sendable {
 
     private func admit(
         _ datagram: UnsafeRawBufferPointer, macAt macOffset: Int, indexAt indexOffset: Int, from source: EndpointAddress,
-        keys: HandshakeMACKeys, now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?, refusal: inout DropReason?
+        keys: HandshakeMACKeys, now: Moment, counters: inout Counters, cookieReply: inout [UInt8]?, refusal: inout DropReason?,
+        checkingEcho: Bool = true
     ) -> Bool {
-        switch guardian.admit(datagram, macAt: macOffset, from: source, keys: keys, now: now) {
+        switch guardian.admit(datagram, macAt: macOffset, from: source, keys: keys, now: now, checkingEcho: checkingEcho) {
         case .proceed:
             return true
         case .drop(let reason):

@@ -62,11 +62,14 @@ public struct HandshakeGuard: Sendable {
     public func isUnderLoad(now: Moment) -> Bool { now < underLoadUntil }
 
     /// Runs the checks on `message`, whose mac1 sits at `macOffset` and mac2 right after.
+    /// `checkingEcho`: whether a failed mac1 is worth a second HMAC under the peer's key (the
+    /// message came from where that peer is), to tell an echo of our own from junk.
     mutating func admit(
-        _ message: UnsafeRawBufferPointer, macAt macOffset: Int, from source: EndpointAddress, keys: HandshakeMACKeys, now: Moment
+        _ message: UnsafeRawBufferPointer, macAt macOffset: Int, from source: EndpointAddress, keys: HandshakeMACKeys, now: Moment,
+        checkingEcho: Bool = true
     ) -> Verdict {
         guard HandshakeMACKeys.verify(keys.mac1ToUs, message, macAt: macOffset) else {
-            return .drop(HandshakeMACKeys.verify(keys.mac1ToPeer, message, macAt: macOffset) ? .ownMessage : .badMAC1)
+            return .drop(checkingEcho && HandshakeMACKeys.verify(keys.mac1ToPeer, message, macAt: macOffset) ? .ownMessage : .badMAC1)
         }
         noteLoad(now: now)
         if isUnderLoad(now: now) {

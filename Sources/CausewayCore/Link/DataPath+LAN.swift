@@ -89,6 +89,7 @@ extension DataPath {
             }
             if let segmentation {
                 // Its segments refill the slots from this one on: the frame moves out of the way.
+                counters.framesSegmented &+= 1
                 let whole = moveAside(frame)
                 return (cut(whole, segmentation, layout: layout, route: route, from: slot, now: now), segments)
             }
@@ -111,6 +112,7 @@ extension DataPath {
             }
             // Each peer gets its own copy, sealed under its own session: the frame moves out
             // of the slot the copies fill.
+            if segmentation != nil { counters.framesSegmented &+= 1 }
             let whole = moveAside(frame)
             return (flood(whole, segmentation, layout: layout, targets: targets, relayed: false, into: slot, now: now), segments)
         }
@@ -176,7 +178,6 @@ extension DataPath {
     private func cut(
         _ frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, from slot: Int, now: Moment
     ) -> Int {
-        counters.framesSegmented &+= 1
         var prepared = slot
         for index in 0..<plan.segments {
             prepared = makeRoom(prepared, now: now)

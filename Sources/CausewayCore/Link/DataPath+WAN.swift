@@ -83,7 +83,8 @@ extension DataPath {
     /// first, for every peer alike, then the opened static key picks the peer that answers.
     private func receiveInitiation(_ datagram: UnsafeRawBufferPointer, from source: EndpointAddress, now: Moment) {
         // mac1 is under our own key whichever peer's identity is used; the peer last seen at
-        // this address lets the guard tell an echo of our own initiation to it from junk.
+        // this address lets the guard tell an echo of our own initiation to it from junk
+        // (from any other address, a failed mac1 is junk: no second HMAC).
         let peerAtSource = peers.first { $0.address == source }
         guard let anyPeer = peerAtSource ?? peers.first else { return }
         var reply: [UInt8]?
@@ -96,7 +97,7 @@ extension DataPath {
                 if sender == nil { noteStranger(staticKey, from: source, now: now) }
                 return sender?.link.identity
             },
-            now: now, counters: &counters, cookieReply: &reply, refusal: &refusal
+            now: now, counters: &counters, cookieReply: &reply, refusal: &refusal, checkingEcho: peerAtSource != nil
         ), let sender {
             reply = sender.link.answer(opened, now: now, counters: &sender.counters)
         }
@@ -166,12 +167,15 @@ extension DataPath {
             if refusal != .macUnlearnable { noteRefusedClaim(header.source, refusal, by: peer, now: now) }
             return
         }
-        // What this LAN's bridge would flood is metered as it is on the way out.
-        if forwarder.isFlooded(header.destination, now: now), !peer.stormFromPeer.admit(header.destination, now: now) {
+        // What this LAN's bridge would flood is metered as it is on the way out, and a hub
+        // meters what it would flood to its other peers the same way, before any copy.
+        let relay = isHub ? forwarder.relay(to: header.destination, from: peer.slot, now: now) : nil
+        let metered = relay.map { $0 == .lanAndOtherPeers } ?? forwarder.isFlooded(header.destination, now: now)
+        if metered, !peer.stormFromPeer.admit(header.destination, now: now) {
             peer.counters.drop(StormControl.floodClass(of: header.destination).dropReason)
             return
         }
-        if isHub, !relay(frame, layout: layout, destination: header.destination, from: peer, now: now) { return }
+        if let relay, !self.relay(frame, relay, layout: layout, destination: header.destination, from: peer, now: now) { return }
         // The SYN-ACK's MSS bounds what this side's hosts send: clamp it to this side's path.
         if MSSClamp.clamp(frame, layout: layout, largestFrame: peer.pathMTU.largestWholeFrame) {
             peer.counters.mssClamped &+= 1
@@ -179,12 +183,18 @@ extension DataPath {
         coalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
     }
 
-    /// A hub passes a frame from one peer on to the others: to the one peer its destination
-    /// was learned from, or, flooded, to every other peer with a session. Returns whether the
-    /// frame goes to this LAN as well. Never back to its sender: with spokes that never
-    /// forward, no frame can come round again.
-    private func relay(_ frame: UnsafeMutableRawBufferPointer, layout: FrameLayout, destination: MACAddress, from source: Peer, now: Moment) -> Bool {
-        switch forwarder.relay(to: destination, from: source.slot, now: now) {
+    /// A hub passes a frame from one peer on to the others, as `decision` says: to the one
+    /// peer its destination was learned from, or, flooded, to every other peer with a session.
+    /// Returns whether the frame goes to this LAN as well. Never back to its sender: with
+    /// spokes that never forward, no frame can come round again. Link-local control frames
+    /// (01:80:c2:00:00:0x, which no meter counts) stop here, as a bridge never forwards them
+    /// from one port to another: relaying them would multiply an unmetered stream by the
+    /// number of peers.
+    private func relay(
+        _ frame: UnsafeMutableRawBufferPointer, _ decision: Forwarder.Relay, layout: FrameLayout, destination: MACAddress,
+        from source: Peer, now: Moment
+    ) -> Bool {
+        switch decision {
         case .lanOnly:
             return true
         case .nowhere:
@@ -195,6 +205,7 @@ extension DataPath {
             let target = peer(inSlot: targetSlot)
             guard let route = target?.route(now: now) else {
                 target?.counters.drop(.noSession)
+                target?.link.frameWaiting(now: now)
                 return false
             }
             relaysPrepared = makeRoom(relaysPrepared, now: now)
@@ -203,6 +214,7 @@ extension DataPath {
             relaysPrepared += send(area, layout: layout, route: route, slot: relaysPrepared, relayed: true)
             return false
         case .lanAndOtherPeers:
+            guard !StormControl.isLinkLocalControl(destination) else { return true }
             let targets = chooseFloodTargets(for: destination, segments: 1, except: source, now: now)
             relaysPrepared = flood(UnsafeRawBufferPointer(frame), nil, layout: layout, targets: targets, relayed: true, into: relaysPrepared, now: now)
             return true

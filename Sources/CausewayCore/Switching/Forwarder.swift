@@ -83,11 +83,12 @@ public struct Forwarder: Sendable {
         table.removeAll(learnedFrom: peer)
     }
 
-    /// Whether a frame from a peer to `destination` is one this LAN's bridge will flood:
-    /// group, or unicast to an address not learned at all (one learned behind a peer is on
-    /// the bridge's tunnel port, where it goes no further; a hub relays it to that one peer).
+    /// Whether a frame from a peer to `destination` is one this LAN's bridge may flood: group,
+    /// or unicast to an address not learned here. One learned behind a peer is on the bridge's
+    /// tunnel port, where it goes no further, unless the bridge has forgotten it: metered all
+    /// the same. (A hub decides with `relay` instead.)
     public func isFlooded(_ destination: MACAddress, now: Moment) -> Bool {
-        destination.isGroup || table.lookup(destination, now: now) == nil
+        destination.isGroup || table.lookup(destination, now: now)?.location != .local
     }
 
     /// Takes what this site's bridge learned on its LAN ports (`MACTable.noteSeenOnLAN`).

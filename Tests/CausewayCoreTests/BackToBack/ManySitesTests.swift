@@ -138,6 +138,13 @@ enum ManyHosts {
         let relayed = sites.carry(unicast, from: 2)
         #expect(relayed[1].map(\.frame) == [unicast])
         #expect(relayed[0].isEmpty && relayed[3].isEmpty)
+
+        // Link-local control frames (spanning tree's address), which no meter counts, reach
+        // the hub's LAN and stop there, as a bridge never forwards them between ports.
+        let bpdu = Hosts.frame(from: ManyHosts.host(1), to: MACAddress([0x01, 0x80, 0xC2, 0, 0, 0]))
+        let control = sites.carry(bpdu, from: 1)
+        #expect(control[0].map(\.frame) == [bpdu])
+        #expect(control[2].isEmpty && control[3].isEmpty)
     }
 
     @Test func aHubSplitsWhatItRelaysRatherThanAnswerTooBigOnItsOwnLAN() throws {
