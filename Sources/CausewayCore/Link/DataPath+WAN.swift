@@ -102,7 +102,8 @@ extension DataPath {
             reply = sender.link.answer(opened, now: now, counters: &sender.counters)
         }
         // A peer's own address sending what is not addressed to our key: it names another.
-        if refusal == .badMAC1, let peerAtSource, peerAtSource.keyWarningDue(now: now) {
+        if refusal == .badMAC1, let peerAtSource, peerAtSource.noteMisaddressedHandshake(now: now),
+           peerAtSource.keyWarningDue(.addressedToAnotherKey, now: now) {
             peerAtSource.events.addressedToAnotherKey = true
         }
         reply?.withUnsafeBytes { _ = sendNow($0, to: source, counting: sender) }

@@ -237,7 +237,7 @@ public final class DataPath: @unchecked Sendable {
     public func serviceTimers(now: Moment, wallClock: HandshakeTimestamp) {
         for peer in peers {
             let due = peer.link.timersDue(now: now, wallClock: wallClock, canInitiate: peer.address != nil, counters: &peer.counters)
-            if due.gaveUp, peer.keyWarningDue(now: now) { peer.events.handshakeGaveUp = true }
+            if due.gaveUp, peer.keyWarningDue(.gaveUp, now: now) { peer.events.handshakeGaveUp = true }
             if let initiation = due.initiation, let address = peer.address {
                 initiation.withUnsafeBytes { _ = sendNow($0, to: address, counting: peer) }
             }
@@ -276,7 +276,7 @@ public final class DataPath: @unchecked Sendable {
         for peer in peers {
             if peer.link.responseFailedAuthentication {
                 peer.link.responseFailedAuthentication = false
-                if peer.keyWarningDue(now: now) { peer.events.responseNotAuthenticated = true }
+                if peer.keyWarningDue(.responseNotAuthenticated, now: now) { peer.events.responseNotAuthenticated = true }
             }
             guard !peer.events.isEmpty else { continue }
             report(peer, peer.events)

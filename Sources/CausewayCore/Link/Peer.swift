@@ -22,9 +22,16 @@ public final class Peer: @unchecked Sendable {
     var events = LinkEvents()
     var wasUp = false
     var reportedPathMTU: Int?
-    /// When a warning about this peer's keys was last reported: one a minute at most.
-    private var lastKeyWarning: Moment?
+    /// When each kind of warning about this peer's keys was last reported: one a minute at
+    /// most of each, so one that anyone can provoke never hides another.
+    private var lastKeyWarnings: [KeyWarning: Moment] = [:]
     static let keyWarningInterval = Duration.seconds(60)
+    /// Handshakes from the peer's address that failed mac1 in the current minute: one can be
+    /// junk spoofed from that address; a few in a row are the peer itself.
+    private var misaddressed = (count: 0, since: Moment.zero)
+    static let misaddressedBeforeWarning = 3
+
+    enum KeyWarning: Hashable { case gaveUp, addressedToAnotherKey, responseNotAuthenticated }
 
     public var name: String { configuration.name }
     /// Who the peer is: the key its handshakes prove.
@@ -47,11 +54,21 @@ public final class Peer: @unchecked Sendable {
         if source != address { address = source }
     }
 
-    /// Whether a warning about this peer's keys may be logged now; if so, it counts as logged.
-    func keyWarningDue(now: Moment) -> Bool {
-        guard lastKeyWarning.map({ now.since($0) >= Self.keyWarningInterval }) ?? true else { return false }
-        lastKeyWarning = now
+    /// Whether a warning of this kind about the peer's keys may be logged now; if so, it
+    /// counts as logged. Handshakes, not frames, reach this: the dictionary costs nothing that
+    /// matters.
+    func keyWarningDue(_ kind: KeyWarning, now: Moment) -> Bool {
+        guard lastKeyWarnings[kind].map({ now.since($0) >= Self.keyWarningInterval }) ?? true else { return false }
+        lastKeyWarnings[kind] = now
         return true
+    }
+
+    /// Notes a handshake from the peer's address that was not addressed to our key; true when
+    /// enough came within a minute to say so.
+    func noteMisaddressedHandshake(now: Moment) -> Bool {
+        if now.since(misaddressed.since) >= Self.keyWarningInterval { misaddressed = (0, now) }
+        misaddressed.count += 1
+        return misaddressed.count >= Self.misaddressedBeforeWarning
     }
 
     /// Whether frames can go to the peer now: it has an address and a session.
