@@ -37,13 +37,7 @@ for count in "${counts[@]}"; do
         trap 'sites_teardown' EXIT
         sites_create
         sites=("${LETTERS[@]:0:$count}")
-        many_sites_create "${sites[@]}"
-        for site in "${sites[@]}"; do
-            others=$(printf '%s\n' "${sites[@]}" | grep -vx "$site" | tr '\n' ' ')
-            write_site_config "$site" "$others"
-            daemon_start "$site"
-        done
-        for site in "${sites[@]}"; do wait_for 30 all_peers_up "$site" || fail "site $site's peers did not come up"; done
+        start_mesh "${sites[@]}"
         wait_for 10 reach_each_other a b || fail "A and B do not reach each other"
         ip netns exec "$(host_ns b)" iperf3 -s -1 -D -p 5201
         sleep 0.5

@@ -73,7 +73,7 @@ extension StatusSnapshot {
 
     private func macEntry(_ address: MACAddress, _ entry: MACTable.Entry, in table: MACTable) -> MACEntry {
         var peer: Peer?
-        if case .remote(let slot) = entry.location { peer = peers.first { $0.slot == slot } }
+        if case .remote(let slot) = entry.location { peer = self.peer(inSlot: slot) }
         return MACEntry(
             mac: address.description, location: entry.location, peerName: peer?.name, peerEndpoint: peer?.endpoint, vlan: entry.vlan,
             ageSeconds: takenAt.since(entry.learnedAt).secondsValue,

@@ -114,12 +114,25 @@ datagrams_into() { ip -n "$(gateway_ns "$1")" -s -j link show wan0 | python3 -c 
 
 all_peers_up() { [ "$(json_get "$(daemon_status "$1")" 'all(p["up"] for p in s["peers"])')" = True ]; }
 
+# start_mesh SITES...: the sites on one WAN switch, each peering with every other, daemons
+# started; returns once every site has all its peers up (fails otherwise).
+start_mesh() {
+    many_sites_create "$@"
+    local site others
+    for site in "$@"; do
+        others=$(printf '%s\n' "$@" | grep -vx "$site" | tr '\n' ' ')
+        write_site_config "$site" "$others"
+        daemon_start "$site"
+    done
+    for site in "$@"; do expect "site $site has all its peers up" wait_for 30 all_peers_up "$site"; done
+}
+
+# learned_behind SITE MAC: the names of the peers SITE's MAC table has MAC behind, as a list.
+learned_behind() { json_get "$(daemon_macs "$1")" "[m.get('peerName') for m in s if m['mac']=='$2']"; }
+
 test_three_sites_in_a_full_mesh() {
-    many_sites_create a b c
-    write_site_config a "b c"; write_site_config b "a c"; write_site_config c "a b"
-    daemon_start a; daemon_start b; daemon_start c
-    local site pair
-    for site in a b c; do expect "site $site has both peers up" wait_for 15 all_peers_up "$site"; done
+    start_mesh a b c
+    local pair
     for pair in "a b" "a c" "b c" "b a" "c a" "c b"; do
         expect "host ${pair% *} reaches host ${pair#* }" wait_for 10 reaches $pair
     done
@@ -165,15 +178,11 @@ test_a_hub_joins_spokes_that_peer_only_with_it() {
 # traffic follows; without a frame from the host, the old entry would age out
 # (mac-aging-time) before traffic followed.
 test_a_host_that_moves_between_sites_is_learned_at_its_new_site() {
-    many_sites_create a b c
-    write_site_config a "b c"; write_site_config b "a c"; write_site_config c "a b"
-    daemon_start a; daemon_start b; daemon_start c
-    local site
-    for site in a b c; do expect "site $site has both peers up" wait_for 15 all_peers_up "$site"; done
+    start_mesh a b c
     local host_b mac; host_b=$(host_ns b)
     mac=$(ip -n "$host_b" -j link show lan0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
     expect "A reaches the host at site B" wait_for 10 reaches a b
-    expect "A learned it behind B" [ "$(json_get "$(daemon_macs a)" "[m.get('peerName') for m in s if m['mac']=='$mac']")" = "['site-b']" ]
+    expect "A learned it behind B" [ "$(learned_behind a "$mac")" = "['site-b']" ]
     local moves; moves=$(json_get "$(daemon_status a)" 's["counters"]["macMoves"]')
     # The move: B's interface goes down; a new one on site C's LAN (a port of C's bridge)
     # takes the MAC and the address.
@@ -185,17 +194,14 @@ test_a_host_that_moves_between_sites_is_learned_at_its_new_site() {
     ip -n "$host_c" addr add 198.19.0.2/32 dev roamer
     ip -n "$host_c" link set roamer up
     ip netns exec "$host_c" arping -q -U -c 2 -I roamer 198.19.0.2 || true
-    expect "A learns the host behind C" wait_for 5 bash -c "[ \"\$(\"$CAUSEWAYCTL\" macs --json --socket \"$WORKDIR/site-a.sock\" | python3 -c 'import json,sys; print([m.get(\"peerName\") for m in json.load(sys.stdin) if m[\"mac\"]==\"$mac\"])')\" = \"['site-c']\" ]"
+    learned_behind_c() { [ "$(learned_behind a "$mac")" = "['site-c']" ]; }
+    expect "A learns the host behind C" wait_for 5 learned_behind_c
     expect "counted as a move" [ "$(json_get "$(daemon_status a)" 's["counters"]["macMoves"]')" -gt "$moves" ]
     expect "traffic from A follows the host to site C" wait_for 5 ip netns exec "$(host_ns a)" ping -c 1 -W 1 198.19.0.2
 }
 
 test_one_peer_stopped_leaves_the_others_alone_and_comes_back() {
-    many_sites_create a b c
-    write_site_config a "b c"; write_site_config b "a c"; write_site_config c "a b"
-    daemon_start a; daemon_start b; daemon_start c
-    local site
-    for site in a b c; do expect "site $site has both peers up" wait_for 15 all_peers_up "$site"; done
+    start_mesh a b c
     local sessions; sessions=$(json_get "$(daemon_status a)" '[p["counters"]["sessionsEstablished"] for p in s["peers"] if p["name"]=="site-b"][0]')
     daemon_stop c
     expect "A sees C down" wait_for 10 bash -c "[ \"\$(\"$CAUSEWAYCTL\" status --json --socket \"$WORKDIR/site-a.sock\" | python3 -c 'import json,sys; print([p[\"up\"] for p in json.load(sys.stdin)[\"peers\"] if p[\"name\"]==\"site-c\"][0])')\" = False ]"

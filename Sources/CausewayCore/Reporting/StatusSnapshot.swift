@@ -117,8 +117,8 @@ public struct StatusSnapshot: Encodable, Sendable {
         self.table = includingMACTable ? table.detachedCopy() : nil
     }
 
-    /// The name of the peer in `slot`, as the MAC table names it.
-    public func peerName(slot: Int) -> String? {
-        peers.first { $0.slot == slot }?.name
+    /// The peer in `slot`, as the MAC table names it.
+    public func peer(inSlot slot: Int) -> Peer? {
+        peers.first { $0.slot == slot }
     }
 }
