@@ -2,8 +2,10 @@
 """Full-size UDP datagrams with the don't-fragment bit set, each carrying content derived
 from its sequence number, so the receiver can tell intact from damaged ones.
 
-  udp_check.py send HOST PORT COUNT SIZE [INTERVAL]   one datagram every INTERVAL seconds
-  udp_check.py receive PORT SECONDS                   prints {"received", "intact", "damaged"}
+  udp_check.py send HOST PORT COUNT SIZE [INTERVAL [BURST]]
+                                                      BURST datagrams (1) back to back every
+                                                      INTERVAL seconds; HOST v4 or v6
+  udp_check.py receive PORT SECONDS [6]               prints {"received", "intact", "damaged"}
 """
 import hashlib
 import json
@@ -12,7 +14,7 @@ import struct
 import sys
 import time
 
-IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
+IP_MTU_DISCOVER, IPV6_MTU_DISCOVER, PMTUDISC_DO = 10, 23, 2
 
 
 def payload(sequence: int, size: int) -> bytes:
@@ -21,18 +23,23 @@ def payload(sequence: int, size: int) -> bytes:
     return struct.pack("!I", sequence) + body
 
 
-def send(host: str, port: int, count: int, size: int, interval: float) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+def send(host: str, port: int, count: int, size: int, interval: float, burst: int) -> None:
+    ipv6 = ":" in host
+    with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if ipv6:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_DO)
+        else:
+            s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_DO)
         for sequence in range(count):
             s.sendto(payload(sequence, size), (host, port))
-            time.sleep(interval)
+            if sequence % burst == burst - 1:
+                time.sleep(interval)
 
 
-def receive(port: int, seconds: float) -> None:
+def receive(port: int, seconds: float, ipv6: bool) -> None:
     received = intact = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("0.0.0.0", port))
+    with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("::" if ipv6 else "0.0.0.0", port))
         s.settimeout(0.2)
         print("listening", flush=True)
         deadline = time.monotonic() + seconds
@@ -50,6 +57,6 @@ def receive(port: int, seconds: float) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "send":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
-             float(sys.argv[6]) if len(sys.argv) > 6 else 0.001)
+             float(sys.argv[6]) if len(sys.argv) > 6 else 0.001, int(sys.argv[7]) if len(sys.argv) > 7 else 1)
     else:
-        receive(int(sys.argv[2]), float(sys.argv[3]))
+        receive(int(sys.argv[2]), float(sys.argv[3]), len(sys.argv) > 4 and sys.argv[4] == "6")

@@ -1,6 +1,6 @@
 /// WAN to LAN: datagrams checked by type and length, handshakes answered, transport messages
 /// found their peer by index and opened, split frames put back together, and frames written
-/// to the LAN, a flow's consecutive TCP segments merged into one write; on a hub, frames
+/// to the LAN, a flow's consecutive TCP segments or UDP datagrams merged into one write; on a hub, frames
 /// relayed to the other peers as well.
 extension DataPath {
     /// Receives and handles what the socket has, a bounded number of datagrams per call.
@@ -16,7 +16,8 @@ extension DataPath {
                 handled += 1
                 handle(datagram: datagram, from: source, now: now)
             }
-            coalescer.flush(write: writeToLAN)
+            tcpCoalescer.flush(write: writeToLAN)
+            udpCoalescer.flush(write: writeToLAN)
             if relaysPrepared > 0 {
                 flush(relaysPrepared, now: now)
                 relaysPrepared = 0
@@ -181,7 +182,14 @@ extension DataPath {
         if MSSClamp.clamp(frame, layout: layout, largestFrame: peer.pathMTU.largestWholeFrame) {
             peer.counters.mssClamped &+= 1
         }
-        coalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
+        // Frames leave in order: whichever coalescer takes this one, the other's merge goes first.
+        if layout.transportProtocol == IPProtocol.udp {
+            tcpCoalescer.flush(write: writeToLAN)
+            udpCoalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
+        } else {
+            udpCoalescer.flush(write: writeToLAN)
+            tcpCoalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
+        }
     }
 
     /// A hub passes a frame from one peer on to the others, as `decision` says: to the one

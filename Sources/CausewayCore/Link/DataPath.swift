@@ -47,7 +47,8 @@ public final class DataPath: @unchecked Sendable {
 
     public internal(set) var forwarder: Forwarder
     public let reassembler = Reassembler()
-    let coalescer = TCPCoalescer()
+    let tcpCoalescer = TCPCoalescer()
+    let udpCoalescer = UDPCoalescer()
     /// What is not any one peer's: frames from the LAN and their switching, datagrams that
     /// name no peer. `totalCounters` adds every peer's.
     public internal(set) var counters = Counters()

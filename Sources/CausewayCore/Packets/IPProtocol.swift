@@ -5,6 +5,8 @@ public enum IPProtocol {
     public static let icmp: UInt8 = 1
     /// TCP (RFC 9293).
     public static let tcp: UInt8 = 6
+    /// UDP (RFC 768).
+    public static let udp: UInt8 = 17
     /// ICMPv6 (RFC 4443).
     public static let icmpv6: UInt8 = 58
 

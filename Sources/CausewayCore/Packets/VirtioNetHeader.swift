@@ -6,6 +6,8 @@ public enum VirtioNetHeader {
     static let needsChecksum: UInt8 = 1
     static let segmentTCPv4: UInt8 = 1
     static let segmentTCPv6: UInt8 = 4
+    /// UDP segmentation (USO), for IPv4 and IPv6 alike: VIRTIO_NET_HDR_GSO_UDP_L4.
+    static let segmentUDP: UInt8 = 5
     // Where each 16-bit field is: hdr_len, gso_size, csum_start, csum_offset.
     static let headersLengthOffset = 2
     static let segmentSizeOffset = 4
@@ -37,6 +39,18 @@ public enum VirtioNetHeader {
     static func checksumToComplete(_ header: UnsafeRawBufferPointer) -> (start: Int, offset: Int)? {
         guard header[0] & needsChecksum != 0 else { return nil }
         return (field(header, at: checksumStartOffset), field(header, at: checksumOffsetOffset))
+    }
+
+    /// Asks the kernel to cut the frame into UDP datagrams of `segmentSize` payload bytes (the
+    /// last may be shorter), completing each one's checksum from the pseudo-header sum in the
+    /// UDP checksum field.
+    static func writeUDPSegmentation(into header: UnsafeMutableRawBufferPointer, headersLength: Int, segmentSize: Int, checksumStart: Int) {
+        header[0] = needsChecksum
+        header[1] = segmentUDP
+        header.storeBytes(of: UInt16(headersLength), toByteOffset: headersLengthOffset, as: UInt16.self)
+        header.storeBytes(of: UInt16(segmentSize), toByteOffset: segmentSizeOffset, as: UInt16.self)
+        header.storeBytes(of: UInt16(checksumStart), toByteOffset: checksumStartOffset, as: UInt16.self)
+        header.storeBytes(of: UInt16(UDPHeader.checksumOffset), toByteOffset: checksumOffsetOffset, as: UInt16.self)
     }
 
     /// Asks the kernel to cut the frame into TCP segments of `segmentSize` payload bytes,

@@ -293,3 +293,30 @@ import Testing
         #expect(link.lanB.takeWritten().isEmpty)
     }
 }
+
+extension DataPathTests {
+    @Test func datagramsAndSegmentsMergeApartAndLeaveInTheOrderTheyCame() throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        // B's host must be known behind the peer.
+        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
+        link.turn()
+        link.turn()
+        _ = link.lanA.takeWritten()
+        let udp = DatagramMaker()
+        let tcp = SegmentMaker()
+        let frames = [udp.frame(0, payload: payload(18, 0)), udp.frame(1, payload: payload(18, 1)),
+                      tcp.frame(0, payload: payload(1448, 2)), tcp.frame(1, payload: payload(1448, 3)),
+                      udp.frame(2, payload: payload(18, 4)), udp.frame(3, payload: payload(18, 5))]
+        for frame in frames { link.lanA.inject(frame) }
+        link.turn()
+        link.turn()
+        let written = link.lanB.takeWritten()
+        try #require(written.count == 3)
+        #expect(written.map { $0.header?[1] } == [5, 1, 5], "UDP, TCP, UDP segmentation")
+        #expect(try DatagramMaker.cutBack(Written(frame: written[0].frame, header: written[0].header, frames: 2, bytes: 0)) == Array(frames[0..<2]))
+        #expect(try TCPSegmentationTests().segments(of: Written(frame: written[1].frame, header: written[1].header, frames: 2, bytes: 0)) == Array(frames[2..<4]))
+        #expect(try DatagramMaker.cutBack(Written(frame: written[2].frame, header: written[2].header, frames: 2, bytes: 0)) == Array(frames[4..<6]))
+        #expect(link.b.totalCounters.framesCoalesced == 6)
+    }
+}
