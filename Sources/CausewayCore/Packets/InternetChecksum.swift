@@ -7,8 +7,22 @@ public enum InternetChecksum {
         // Words in the machine's byte order, eight bytes at a time as two 32-bit halves (the
         // 64-bit sum cannot overflow for any frame). The one's-complement sum does not care
         // about byte order until the end, where one swap puts it right (RFC 1071, 2(B)).
-        var sum: UInt64 = 0
+        // Four independent sums over 32 bytes a round: the adds do not wait on each other, so
+        // a segment's checksum takes a quarter of the dependent chain's time.
+        var sums: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var index = 0
+        while index + 32 <= bytes.count {
+            let words = (
+                bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self),
+                bytes.loadUnaligned(fromByteOffset: index + 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: index + 24, as: UInt64.self)
+            )
+            sums.0 &+= (words.0 & 0xFFFF_FFFF) &+ (words.0 >> 32)
+            sums.1 &+= (words.1 & 0xFFFF_FFFF) &+ (words.1 >> 32)
+            sums.2 &+= (words.2 & 0xFFFF_FFFF) &+ (words.2 >> 32)
+            sums.3 &+= (words.3 & 0xFFFF_FFFF) &+ (words.3 >> 32)
+            index += 32
+        }
+        var sum = sums.0 &+ sums.1 &+ sums.2 &+ sums.3
         while index + 8 <= bytes.count {
             let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             sum &+= (word & 0xFFFF_FFFF) &+ (word >> 32)
