@@ -88,8 +88,11 @@ extension DataPath {
                 return (slot, segments)
             }
             if let segmentation {
-                // Its segments refill the slots from this one on: the frame moves out of the way.
                 counters.framesSegmented &+= 1
+                if let next = cutInPlace(frame, segmentation, layout: layout, route: route, slot: slot) {
+                    return (next, segments)
+                }
+                // Its segments refill the slots from this one on, over batches: the frame moves out of the way.
                 let whole = moveAside(frame)
                 return (cut(whole, segmentation, layout: layout, route: route, from: slot, now: now), segments)
             }
@@ -170,6 +173,35 @@ extension DataPath {
             prepared += send(area, layout: layout, route: route, slot: prepared, relayed: relayed)
         }
         return prepared
+    }
+
+    /// Cuts a large TCP frame into its segments where it was read, in send slot `slot`, with
+    /// no copy of the whole: segment i is written straight from the frame into slot `slot + i`,
+    /// and segment 0, last, in place (its bytes are already where they go). Returns the slot
+    /// to fill next; nil, with nothing written, when the segments do not all fit the batch or
+    /// do not cross whole, and the frame must be moved aside and cut as batches allow.
+    private func cutInPlace(
+        _ frame: UnsafeMutableRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, slot: Int
+    ) -> Int? {
+        guard slot + plan.segments <= wan.sendSlotCount,
+              plan.headersLength + plan.segmentSize <= route.peer.pathMTU.largestWholeFrame
+        else { return nil }
+        let whole = UnsafeRawBufferPointer(frame)
+        var next = slot + 1
+        for index in 1..<plan.segments {
+            let area = frameArea(slot: next)
+            guard let length = plan.writeSegment(index, of: whole, into: area) else {
+                counters.drop(.oversized)
+                continue
+            }
+            next += send(UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), layout: layout, route: route, slot: next)
+        }
+        // Only a session at the end of its counters refuses to seal: then what was prepared
+        // behind the first segment is not sent either, and the session must rekey.
+        guard let length = plan.writeSegment(0, of: whole, into: frame),
+              send(UnsafeMutableRawBufferPointer(rebasing: frame[0..<length]), layout: layout, route: route, slot: slot) == 1
+        else { return slot }
+        return next
     }
 
     /// Cuts a large TCP frame into its segments, each sent like a frame read alone, into

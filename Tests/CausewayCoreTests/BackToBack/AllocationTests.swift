@@ -24,6 +24,10 @@ import Testing
         let tcpHost = MACAddress([2, 0, 0, 0, 0, 2])
         let segments = (0..<20).map { SegmentMaker().frame($0, payload: payload(1448, UInt8($0))) }
         let largeTCP = try #require(coalesce(segments).first)
+        // Segments that cross whole: cut where the frame was read, not moved aside.
+        let shortSegments = (0..<10).map { SegmentMaker().frame($0, payload: payload(1000, UInt8($0)), sequence: 500_000 + UInt32($0) * 1000) }
+        let largeTCPCutInPlace = try #require(coalesce(shortSegments).first)
+        let datagrams = (0..<2).map { DatagramMaker().frame($0, payload: payload(18, UInt8($0))) }
         let toB = [
             Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 100),
             Hosts.frame(from: Hosts.a1, to: .broadcast, length: 60),
@@ -41,6 +45,8 @@ import Testing
             for frame in toB { link.lanA.inject(frame) }
             for frame in toA { link.lanB.inject(frame) }
             link.lanA.inject(largeTCP.frame, header: largeTCP.header)
+            link.lanA.inject(largeTCPCutInPlace.frame, header: largeTCPCutInPlace.header)
+            for datagram in datagrams { link.lanA.inject(datagram) }
             link.turn()
             link.turn()
             link.turn()
@@ -53,13 +59,14 @@ import Testing
 
         let atB = link.lanB.takeWritten()
         let atA = link.lanA.takeWritten()
-        // Every frame arrived (the large TCP frame as one merged write), so the count covers
-        // the whole path: switching, sealing, fragments, reassembly, segmentation, merging.
-        #expect(atB.count == rounds * (toB.count + 1))
+        // Every frame arrived (each large TCP frame, and the datagrams, as one merged write),
+        // so the count covers the whole path: switching, sealing, fragments, reassembly,
+        // segmentation, merging.
+        #expect(atB.count == rounds * (toB.count + 3))
         #expect(atA.count == rounds * toA.count)
         #expect(link.a.totalCounters.framesFragmented >= UInt64(rounds))
         #expect(link.a.totalCounters.framesSegmented >= UInt64(rounds))
-        #expect(allocations == 0, "\(allocations) allocations for \(rounds * (toB.count + toA.count + 20)) frames")
+        #expect(allocations == 0, "\(allocations) allocations for \(rounds * (toB.count + toA.count + 32)) frames")
     }
 
     @Test func theCounterSeesAnAllocation() {

@@ -320,3 +320,30 @@ extension DataPathTests {
         #expect(link.b.totalCounters.framesCoalesced == 6)
     }
 }
+
+extension DataPathTests {
+    /// A frame whose segments fit the batch is cut where it was read; one with more segments
+    /// than the batch has slots is moved aside and cut over several batches. Either way the
+    /// far side gets every segment, merged back into the same frame.
+    @Test(arguments: [20, 90])
+    func aLargeTCPFrameCrossesWhetherItsSegmentsFitOneBatchOrNot(segmentCount: Int) throws {
+        let link = try BackToBackLink()
+        try link.establish()
+        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
+        link.turn()
+        link.turn()
+        _ = link.lanA.takeWritten()
+        let size = 700
+        let segments = (0..<segmentCount).map { SegmentMaker().frame($0, payload: payload(size, UInt8($0)), sequence: 1_000 + UInt32($0 * size)) }
+        let large = try #require(coalesce(segments).first)
+        link.lanA.inject(large.frame, header: large.header)
+        link.turn()
+        link.turn()
+        link.turn()
+        #expect(link.a.totalCounters.framesSegmented == 1)
+        #expect(link.a.totalCounters.framesToPeer >= UInt64(segmentCount))
+        let written = link.lanB.takeWritten()
+        let merged = try written.flatMap { try TCPSegmentationTests().segments(of: Written(frame: $0.frame, header: $0.header, frames: 0, bytes: 0)) }
+        #expect(merged == segments)
+    }
+}
