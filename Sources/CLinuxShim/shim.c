@@ -77,8 +77,22 @@ int cw_udp_gro_segment_size(const struct msghdr *message) {
     return 0;
 }
 
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
 int cw_tap_enable_offloads(int fd) {
     return ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
+}
+
+int cw_tap_takes_udp_segmentation(int fd) {
+    // The kernel knows UDP segmentation on a TAP (6.2 on) when it takes the flags; then the
+    // flags go back, as frames read must not be UDP-segmented (nothing here cuts them).
+    if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6) != 0) {
+        return 0;
+    }
+    return cw_tap_enable_offloads(fd);
 }
 
 int cw_sendmmsg(int fd, struct cw_mmsghdr *messages, unsigned int count, int flags) {

@@ -35,6 +35,9 @@ final class DataPlane: @unchecked Sendable {
         socket = try UDPSocket(binding: configuration.listen, sendSlotSize: DataPath.sendSlotSize)
         wakeup = try EventFD()
         path = DataPath(configuration: configuration, identities: identities, lan: tap, wan: socket)
+        if !path.mergesDatagrams {
+            logger.info("\(tap.name) takes no UDP segmentation (Linux before 6.2): datagrams from the peer are written to it one by one")
+        }
         if path.carrierFailed {
             logger.warning("\(tap.name)'s carrier cannot follow the peers (TUNSETCARRIER refused): the bridge keeps sending into it while every peer is down")
         }

@@ -15,6 +15,8 @@ public final class TAPDevice: @unchecked Sendable {
     /// left to fill in (see TCPSegmentation). Without offloads (an old kernel) it hands over
     /// plain frames, which work too.
     public let offloadsEnabled: Bool
+    /// Whether a frame written may ask the kernel to cut it into UDP datagrams (Linux 6.2 on).
+    public let acceptsUDPSegmentation: Bool
 
     public init(name: String) throws {
         let fd = retryingInterrupts { open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC) }
@@ -28,6 +30,7 @@ public final class TAPDevice: @unchecked Sendable {
         self.name = String(decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         descriptor = fd
         offloadsEnabled = cw_tap_enable_offloads(fd) != 0
+        acceptsUDPSegmentation = offloadsEnabled && cw_tap_takes_udp_segmentation(fd) != 0
         plainHeader.initializeMemory(as: UInt8.self, repeating: 0)
     }
 

@@ -5,7 +5,8 @@ from its sequence number, so the receiver can tell intact from damaged ones.
   udp_check.py send HOST PORT COUNT SIZE [INTERVAL [BURST]]
                                                       BURST datagrams (1) back to back every
                                                       INTERVAL seconds; HOST v4 or v6
-  udp_check.py receive PORT SECONDS [6]               prints {"received", "intact", "damaged"}
+  udp_check.py receive PORT SECONDS [6]               prints {"received", "intact", "damaged",
+                                                      "distinct": intact sequence numbers}
 """
 import hashlib
 import json
@@ -38,6 +39,7 @@ def send(host: str, port: int, count: int, size: int, interval: float, burst: in
 
 def receive(port: int, seconds: float, ipv6: bool) -> None:
     received = intact = 0
+    sequences = set()
     with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("::" if ipv6 else "0.0.0.0", port))
         s.settimeout(0.2)
@@ -50,8 +52,10 @@ def receive(port: int, seconds: float, ipv6: bool) -> None:
                 continue
             received += 1
             sequence = struct.unpack("!I", data[:4])[0]
-            intact += data == payload(sequence, len(data))
-    print(json.dumps({"received": received, "intact": intact, "damaged": received - intact}))
+            if data == payload(sequence, len(data)):
+                intact += 1
+                sequences.add(sequence)
+    print(json.dumps({"received": received, "intact": intact, "damaged": received - intact, "distinct": len(sequences)}))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ int cw_tap_attach(int fd, const char *name, char *actual_name);
 /// checksum left to fill in (TUN_F_CSUM, TSO4, TSO6). 1 when it will, 0 when it cannot.
 int cw_tap_enable_offloads(int fd);
 
+/// Whether frames written to the TAP may ask for UDP segmentation (VIRTIO_NET_HDR_GSO_UDP_L4,
+/// Linux 6.2 on; older kernels refuse such a write). Leaves the offloads of
+/// `cw_tap_enable_offloads` in force. 1 when it may, 0 when not.
+int cw_tap_takes_udp_segmentation(int fd);
+
 /// Turns the TAP's carrier on or off (TUNSETCARRIER, Linux 4.19 on): without it the bridge
 /// stops forwarding into the port, and `ip link` shows NO-CARRIER. 0, or -1 with errno.
 int cw_tap_set_carrier(int fd, int on);

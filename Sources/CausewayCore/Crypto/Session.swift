@@ -37,6 +37,8 @@ public final class Session: @unchecked Sendable {
     }
 
     public var isExhausted: Bool { nextSendCounter >= Self.rejectAfterMessages }
+    /// Whether `count` more messages can be sealed before the counter runs out.
+    public func canSeal(_ count: Int) -> Bool { nextSendCounter <= Self.rejectAfterMessages - UInt64(count) }
     public var needsRekey: Bool { nextSendCounter >= Self.rekeyAfterMessages }
 
     /// Moves the send counter, for tests of what happens near the message limits.

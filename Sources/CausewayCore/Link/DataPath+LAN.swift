@@ -183,7 +183,7 @@ extension DataPath {
     private func cutInPlace(
         _ frame: UnsafeMutableRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, slot: Int
     ) -> Int? {
-        guard slot + plan.segments <= wan.sendSlotCount,
+        guard slot + plan.segments <= wan.sendSlotCount, route.session.canSeal(plan.segments),
               plan.headersLength + plan.segmentSize <= route.peer.pathMTU.largestWholeFrame
         else { return nil }
         let whole = UnsafeRawBufferPointer(frame)
@@ -196,8 +196,8 @@ extension DataPath {
             }
             next += send(UnsafeMutableRawBufferPointer(rebasing: area[0..<length]), layout: layout, route: route, slot: next)
         }
-        // Only a session at the end of its counters refuses to seal: then what was prepared
-        // behind the first segment is not sent either, and the session must rekey.
+        // The guard leaves nothing that refuses to seal; were it to happen, what was prepared
+        // behind the first segment would not be sent either.
         guard let length = plan.writeSegment(0, of: whole, into: frame),
               send(UnsafeMutableRawBufferPointer(rebasing: frame[0..<length]), layout: layout, route: route, slot: slot) == 1
         else { return slot }

@@ -183,7 +183,7 @@ extension DataPath {
             peer.counters.mssClamped &+= 1
         }
         // Frames leave in order: whichever coalescer takes this one, the other's merge goes first.
-        if layout.transportProtocol == IPProtocol.udp {
+        if layout.transportProtocol == IPProtocol.udp, mergesDatagrams {
             tcpCoalescer.flush(write: writeToLAN)
             udpCoalescer.add(UnsafeRawBufferPointer(frame), layout: layout, write: writeToLAN)
         } else {

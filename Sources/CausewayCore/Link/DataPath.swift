@@ -49,6 +49,8 @@ public final class DataPath: @unchecked Sendable {
     public let reassembler = Reassembler()
     let tcpCoalescer = TCPCoalescer()
     let udpCoalescer = UDPCoalescer()
+    /// Whether the LAN device takes merged datagrams (`FrameDevice.acceptsUDPSegmentation`).
+    public let mergesDatagrams: Bool
     /// What is not any one peer's: frames from the LAN and their switching, datagrams that
     /// name no peer. `totalCounters` adds every peer's.
     public internal(set) var counters = Counters()
@@ -110,6 +112,7 @@ public final class DataPath: @unchecked Sendable {
         lanHeader = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
         lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
         floodTargets = .allocate(capacity: PeerSlots.capacity)
+        mergesDatagrams = lan.acceptsUDPSegmentation
         for (peer, identity) in zip(configuration.peers, identities) { add(peer, identity: identity) }
         // Carrier from the start: the first frames the bridge sends start the handshake, and
         // the first ones from a peer are not lost while the kernel turns a port on (it

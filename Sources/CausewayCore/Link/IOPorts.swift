@@ -23,6 +23,9 @@ public protocol FrameDevice: AnyObject {
     func write(_ frame: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer?) -> IOResult
     /// Turns the device's carrier on or off: the LAN's bridge sends into it only with carrier.
     func setCarrier(_ on: Bool) -> IOResult
+    /// Whether a frame written may ask for UDP segmentation (`UDPCoalescer`); when not, each
+    /// datagram is written as it came.
+    var acceptsUDPSegmentation: Bool { get }
 }
 
 /// What became of a batch of datagrams handed to a `DatagramSocket`.

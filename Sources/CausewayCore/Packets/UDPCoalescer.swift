@@ -10,7 +10,7 @@
 /// Only plain datagrams merge: IPv4 without options, or IPv6 without extension headers,
 /// untagged or in VLAN tags (the same throughout a merge), not fragments, with a payload;
 /// the same addresses, ports and every other header byte but lengths, IPv4 identification
-/// and checksums. A datagram whose IP or UDP checksum is wrong, or that has none (IPv4's
+/// (which must count up from the first datagram's unless DF is set) and checksums. A datagram whose IP or UDP checksum is wrong, or that has none (IPv4's
 /// zero), never merges: it goes alone, for the host to judge as it would have.
 public final class UDPCoalescer: @unchecked Sendable {
     /// The largest IP packet a merge makes (IPv4's 16-bit total length).
@@ -145,7 +145,20 @@ public final class UDPCoalescer: @unchecked Sendable {
             : equal(frame, 0..<(ip + IPv4Header.totalLengthOffset))
                 && equal(frame, (ip + IPv4Header.fragmentOffset)..<(ip + IPv4Header.checksumOffset))
                 && equal(frame, (ip + IPv4Header.sourceOffset)..<udp)
-        return sameIP && equal(frame, udp..<(udp + UDPHeader.lengthOffset))
+        return sameIP && equal(frame, udp..<(udp + UDPHeader.lengthOffset)) && identificationFollows(frame, merge)
+    }
+
+    /// The kernel numbers the datagrams it cuts from the first one's IPv4 identification up;
+    /// datagrams that may still be fragmented on the way (no DF) must have been numbered so,
+    /// or two of them could share one and be put together wrongly. With DF it is free.
+    @inline(__always)
+    private func identificationFollows(_ frame: UnsafeRawBufferPointer, _ merge: Merge) -> Bool {
+        let ip = merge.first.networkOffset
+        let first = UnsafeRawBufferPointer(buffer)
+        guard !merge.first.isIPv6, first.loadBigEndian(at: ip + IPv4Header.fragmentOffset, as: UInt16.self) & IPv4Header.dontFragment == 0
+        else { return true }
+        let firstID = first.loadBigEndian(at: ip + IPv4Header.identificationOffset, as: UInt16.self)
+        return frame.loadBigEndian(at: ip + IPv4Header.identificationOffset, as: UInt16.self) == firstID &+ UInt16(truncatingIfNeeded: merge.segments)
     }
 
     @inline(__always)

@@ -22,7 +22,12 @@ final class BackToBackLink {
 
     /// `settingsA` and `settingsB` are further top-level TOML lines for one side each.
     /// `sites` gives each side its identity; a test of keys that do not match passes its own.
-    init(macTableSize: Int = 64, icmpTooBig: Bool = false, settingsA: String = "", settingsB: String = "", sites: (siteA: SiteIdentity, siteB: SiteIdentity)? = nil) throws {
+    /// `lanBAcceptsUDPSegmentation` false makes B's LAN a TAP on a kernel before 6.2.
+    init(
+        macTableSize: Int = 64, icmpTooBig: Bool = false, settingsA: String = "", settingsB: String = "",
+        sites: (siteA: SiteIdentity, siteB: SiteIdentity)? = nil, lanBAcceptsUDPSegmentation: Bool = true
+    ) throws {
+        lanB.acceptsUDPSegmentation = lanBAcceptsUDPSegmentation
         let pair = TwoSites()
         let sites = sites ?? (pair.siteA, pair.siteB)
         let wanA = network.socket(at: Self.addressA)

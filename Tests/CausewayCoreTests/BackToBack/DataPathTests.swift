@@ -334,16 +334,43 @@ extension DataPathTests {
         link.turn()
         _ = link.lanA.takeWritten()
         let size = 700
-        let segments = (0..<segmentCount).map { SegmentMaker().frame($0, payload: payload(size, UInt8($0)), sequence: 1_000 + UInt32($0 * size)) }
+        // PSH on the last segment: the first, cut in place, must lose it.
+        let segments = (0..<segmentCount).map {
+            SegmentMaker().frame($0, payload: payload(size, UInt8($0)), flags: $0 == segmentCount - 1 ? 0x18 : 0x10, sequence: 1_000 + UInt32($0 * size))
+        }
         let large = try #require(coalesce(segments).first)
+        // What would show a copy of the whole frame moved aside.
+        link.a.lanFrame.initializeMemory(as: UInt8.self, repeating: 0xEE)
         link.lanA.inject(large.frame, header: large.header)
         link.turn()
         link.turn()
         link.turn()
+        let movedAside = link.a.lanFrame.prefix(large.frame.count).elementsEqual(large.frame)
+        #expect(movedAside == (segmentCount > 64 - 16), "cut in place only when the segments fit one batch")
         #expect(link.a.totalCounters.framesSegmented == 1)
         #expect(link.a.totalCounters.framesToPeer >= UInt64(segmentCount))
         let written = link.lanB.takeWritten()
         let merged = try written.flatMap { try TCPSegmentationTests().segments(of: Written(frame: $0.frame, header: $0.header, frames: 0, bytes: 0)) }
         #expect(merged == segments)
+    }
+}
+
+extension DataPathTests {
+    /// A kernel before 6.2 refuses UDP segmentation on a TAP: datagrams go one by one.
+    @Test func withoutUDPSegmentationDatagramsAreWrittenOneByOne() throws {
+        let link = try BackToBackLink(lanBAcceptsUDPSegmentation: false)
+        try link.establish()
+        #expect(!link.b.mergesDatagrams)
+        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
+        link.turn()
+        link.turn()
+        _ = link.lanA.takeWritten()
+        let frames = (0..<5).map { DatagramMaker().frame($0, payload: payload(18, UInt8($0))) }
+        for frame in frames { link.lanA.inject(frame) }
+        link.turn()
+        link.turn()
+        let written = link.lanB.takeWritten()
+        #expect(written.map(\.frame) == frames)
+        #expect(written.allSatisfy { $0.header == nil })
     }
 }

@@ -40,6 +40,9 @@ final class MemoryFrameDevice: FrameDevice {
         }
     }
 
+    /// As a TAP on Linux 6.2 or later; false as on an older kernel.
+    var acceptsUDPSegmentation = true
+
     /// Frames waiting to be read.
     var waiting: Int { inbound.count }
     /// Whether the data path gave the device carrier, as a TAP's bridge port would see it.

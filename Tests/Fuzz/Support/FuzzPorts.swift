@@ -4,6 +4,7 @@ import CausewayCore
 /// path reads (as from the TAP); what it writes is counted and forgotten, so nothing piles up
 /// across millions of inputs.
 public final class FuzzFrameDevice: FrameDevice {
+    public let acceptsUDPSegmentation = true
     private var inbound: [(header: [UInt8], frame: [UInt8])] = []
     public private(set) var framesWritten = 0
 
