@@ -3,7 +3,8 @@ JSON reports, ping's output, the daemons' CPU time from /proc, the WAN's fragmen
 writes it as figures, each tunnel against kernel VXLAN measured in the same run.
 
   report.py run OUT N     OUT/run-N.json, and prints run N's tables
-  report.py summary OUT   prints the summary of all runs (means), and draws OUT/chart.png
+  report.py summary OUT   OUT/summary.json, the means of all runs, printed as tables; and
+                          OUT/chart.png
 
 The chart needs matplotlib (installed by `make bench` into .build/python); without it the
 summary says so and the rest stands.
@@ -242,11 +243,11 @@ def summary(documents):
     merged = []
     for name in names:
         per_run = [next((t for t in d["tunnels"] if t["name"] == name), {}) for d in documents]
-        keys = {key for t in per_run for key in t if key not in ("name", "note", "status", "ratio_to_vxlan")}
-        t = {key: mean([r.get(key) for r in per_run]) for key in keys}
+        keys = dict.fromkeys(key for t in per_run for key in t if key not in ("name", "note", "status", "ratio_to_vxlan"))
         ok = sum(r.get("status") == "ok" for r in per_run)
-        t.update(name=name, note=per_run[0].get("note", ""),
-                 status="ok" if ok == len(per_run) else f"ok in {ok} of {len(per_run)} runs")
+        t = {"name": name, "note": per_run[0].get("note", ""),
+             "status": "ok" if ok == len(per_run) else f"ok in {ok} of {len(per_run)} runs"}
+        t.update({key: mean([r.get(key) for r in per_run]) for key in keys})
         merged.append(t)
     return with_ratios(merged)
 
@@ -257,7 +258,11 @@ def summary_report(out):
         print("no run to summarize")
         return
     print(f"Summary: the mean of {len(documents)} run(s) for each figure, ratios of the means to kernel VXLAN's")
-    print_tables(summary(documents))
+    tunnels = summary(documents)
+    print_tables(tunnels)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump({"runs": [d["run"] for d in documents], "means": tunnels}, f, indent=2)
+        f.write("\n")
     chart(out, documents)
 
 
@@ -285,19 +290,26 @@ def chart(out, documents):
             if key == "udp64_received_kpps":  # what iperf3 managed to send, over each bar
                 sent = [next((t.get("udp64_sent_kpps") for t in d["tunnels"] if t["name"] == name), None) for name in names]
                 ax.scatter(xs, sent, marker="_", s=200, color="black", zorder=3, label="UDP: sent" if i == 0 else None)
-        top = ax.get_ylim()[1]
+        top = max(ax.get_ylim()[1], 1e-9)
         for x, name in enumerate(names):
             t = means[name]
+            highest = max([t2.get(key) or 0 for d in documents for t2 in d["tunnels"] if t2["name"] == name] + [0])
             if t.get(key) is None:
                 label = "no daemon" if key.startswith("cpu") and name == BASELINE else "-"
                 ax.text(x, 0, label, ha="center", va="bottom", fontsize=7, color="gray")
             elif has_ratio and t["ratio_to_vxlan"].get(key) is not None:
-                ax.text(x, t[key] + top * 0.02, f"{t['ratio_to_vxlan'][key]:.2f}x", ha="center", va="bottom", fontsize=8)
-        ax.set_ylim(0, top * 1.12)
+                ax.text(x, highest + top * 0.02, f"{t['ratio_to_vxlan'][key]:.2f}x", ha="center", va="bottom", fontsize=8)
+            elif t[key] == 0:
+                ax.text(x, 0, "0", ha="center", va="bottom", fontsize=8)
+        # An all-zero panel (no fragments) keeps a scale of 0 to 1.
+        anything = any(t2.get(key) for d in documents for t2 in d["tunnels"])
+        ax.set_ylim(0, top * 1.12 if anything else 1)
         ax.set_title(f"{what}\n{unit}, {better} is better", fontsize=10)
         ax.set_xticks(range(len(names)))
         ax.set_xticklabels(names, rotation=35, ha="right", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
+        if key == "wan_fragments":
+            ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if key == "wan_fragments" else "{x:g}"))
     handles, labels = axes.flat[0].get_legend_handles_labels()
     udp = axes.flat[[key for key, *_ in FIGURES].index("udp64_received_kpps")]

@@ -14,7 +14,7 @@
 #       candidates: vxlan causeway causeway_status wireguard_vxlan openvpn tinc vtun n2n
 #   environment: DURATION (10) RUNS (2) PINGS (1000) UDP_RATE (144M) BENCH_OUT (.build/bench)
 #
-# Results: BENCH_OUT/DATE-TIME/ (run-N.json, report.txt, chart.png, and each run's raw
+# Results: BENCH_OUT/DATE-TIME/ (run-N.json, summary.json, report.txt, chart.png, each run's raw
 # iperf3, ping and /proc readings in run-N/TUNNEL/); BENCH_OUT/latest points to the newest.
 # Root only. Everything lives in namespaces made per tunnel and run, removed afterwards.
 set -uo pipefail
@@ -266,7 +266,6 @@ measure() (
         true
     }
     trap cleanup EXIT
-    trap 'exit 130' INT TERM
     sites_create 1500
     "setup_$1"
     echo "$NOTE" > "$RAW/note.txt"
