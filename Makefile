@@ -21,16 +21,22 @@ PROMTOOL := .build/prometheus/usr/bin/promtool
 
 all: build
 
-# The tunnels the benchmark compares Causeway with, and its load generator.
-BENCH_PACKAGES := iperf3 openvpn openssl tinc vtun n2n
+# The tunnels the benchmark compares Causeway with, and its load generator. Installed without
+# their recommends: wireguard-tools' would bring a Linux kernel image, which wireguard-go
+# (userspace) has no use for.
+BENCH_PACKAGES := iperf3 openvpn openssl tinc vtun n2n wireguard-go wireguard-tools
+# The benchmark's chart: matplotlib and what it needs, pinned, kept inside .build like the
+# tests' Python packages.
+BENCH_PYTHON_PACKAGES := matplotlib==3.11.2 contourpy==1.3.3 cycler==0.12.1 fonttools==4.68.0 kiwisolver==1.5.1 \
+	numpy==2.4.6 packaging==26.4 pillow==13.0.0 pyparsing==3.3.3 python-dateutil==4.0.0 tzdata==2026.6
 
-# $(call apt_install,PACKAGES): installs those not installed yet, so a machine that has
-# everything stays offline.
+# $(call apt_install,PACKAGES[,APT-GET OPTIONS]): installs those not installed yet, so a
+# machine that has everything stays offline.
 define apt_install
 	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing >/dev/null; \
 	fi
 endef
 
@@ -94,11 +100,15 @@ demo: build
 	bash examples/demo.sh
 
 # Not part of `make test`: throughput is measured, never asserted (see docs/performance.md).
+# Every tunnel (or those in TUNNELS), twice in one sitting; DURATION (10) and RUNS (2) from
+# the environment. Results in .build/bench/latest/: report.txt, run-N.json, chart.png.
 bench: deps
-	$(call apt_install,$(BENCH_PACKAGES))
+	$(call apt_install,$(BENCH_PACKAGES),--no-install-recommends)
+	@PYTHONPATH=$(PYTHON_DIR) python3 -c 'import matplotlib' 2>/dev/null || \
+		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(PYTHON_DIR) $(BENCH_PYTHON_PACKAGES)
 	$(SWIFT) build -c release --product causewayd
 	$(SWIFT) build -c release --product causewayctl
-	bash Benchmarks/run.sh
+	bash Benchmarks/run.sh $(TUNNELS)
 
 # What more sites cost: 2, 4 and 8 sites in a mesh (Benchmarks/sites.sh). Not in make test.
 bench-sites: deps

@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# make bench: TCP throughput between two LAN hosts joined by each layer-2 tunnel in turn, on
-# the test bed of Tests/netns (host A - gateway A - WAN veth - gateway B - host B), in one
-# run: one stream, then four at once, in Gbit/s and as ratios to Causeway. Also counts IP
-# fragments on the WAN during both.
+# make bench: each layer-2 tunnel in turn between two LAN hosts, on the test bed of Tests/netns
+# (host A - gateway A - 1500-byte WAN veth - gateway B - host B), the whole set RUNS times in
+# one sitting. For each tunnel:
+#   - ping, host A to host B: PINGS pings 10 ms apart, on the idle tunnel;
+#   - TCP (iperf3, DURATION seconds each): one stream A->B, one stream B->A, one stream each way
+#     at once (--bidir), four streams A->B; the tunnel daemons' CPU time is read from /proc
+#     before and after these four runs, and IP fragments on the WAN are counted during them;
+#   - UDP with 64-byte Ethernet frames (18-byte iperf3 payload), A->B, offered at UDP_RATE.
+# Benchmarks/report.py turns what was measured into one JSON per run, a table per run, a
+# summary table and a chart, all as ratios to kernel VXLAN.
 #
-#   Benchmarks/run.sh [CANDIDATE...]     candidates: vxlan causeway causeway_status openvpn tinc vtun n2n
+#   Benchmarks/run.sh [CANDIDATE...]
+#       candidates: vxlan causeway causeway_status wireguard_vxlan openvpn tinc vtun n2n
+#   environment: DURATION (10) RUNS (2) PINGS (1000) UDP_RATE (144M) BENCH_OUT (.build/bench)
 #
-# Root only. Everything lives in namespaces made per candidate and is removed afterwards.
+# Results: BENCH_OUT/DATE-TIME/ (run-N.json, summary.json, report.txt, chart.png, each run's raw
+# iperf3, ping and /proc readings in run-N/TUNNEL/); BENCH_OUT/latest points to the newest.
+# Root only. Everything lives in namespaces made per tunnel and run, removed afterwards.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 export CAUSEWAYD=${CAUSEWAYD:-$ROOT/.build/release/causewayd}
 export CAUSEWAYCTL=${CAUSEWAYCTL:-$ROOT/.build/release/causewayctl}
 DURATION=${DURATION:-10}
-RESULTS=$(mktemp)
-trap 'rm -f "$RESULTS"' EXIT
+RUNS=${RUNS:-2}
+PINGS=${PINGS:-1000}
+# iperf3 counts its payload: 18 bytes a datagram is 144 bits, so 144M asks for a million
+# datagrams a second. No tunnel here carries that many; iperf3 itself sends what it can
+# (report.py shows the rate sent beside the rate received).
+UDP_RATE=${UDP_RATE:-144M}
+UDP_PAYLOAD=18   # 14 Ethernet + 20 IPv4 + 8 UDP + 18 = 60 bytes, 64 with the FCS
+BENCH_OUT=${BENCH_OUT:-$ROOT/.build/bench}
+# matplotlib, for the chart, is installed by `make bench` into .build/python.
+export PYTHONPATH=$ROOT/.build/python${PYTHONPATH:+:$PYTHONPATH}
 [ "$(id -u)" = 0 ] || { echo "the benchmark creates network namespaces: run it as root"; exit 1; }
 
 # bridge_with NS LAN DEVICE: joins the LAN NIC and a tunnel device in a new bridge.
@@ -25,13 +43,19 @@ bridge_with() {
     ip -n "$1" link set br0 up
 }
 
-# background NS NAME COMMAND...: starts a tunnel daemon in a namespace; remembered for the end.
+# background NS NAME COMMAND...: starts a process in a namespace; ended by PID at the end.
+# `ip netns exec` execs the command, so the PID is the daemon's own.
 PIDS=()
 background() {
     local ns=$1 name=$2; shift 2
     ip netns exec "$ns" "$@" >>"$WORKDIR/$name.log" 2>&1 &
     PIDS+=($!)
 }
+
+# tunnel_daemon SIDE PID: the tunnel's daemon on gateway a or b, whose CPU time is counted
+# (with its children: VTun's server forks one per session).
+declare -A TUNNEL_PID=()
+tunnel_daemon() { TUNNEL_PID[$1]=$2; }
 
 wait_link() { wait_for 20 ip -n "$1" link show "$2"; }
 
@@ -47,12 +71,14 @@ setup_vxlan() {
 setup_causeway() {
     write_config a; write_config b
     daemon_start a; daemon_start b
+    tunnel_daemon a "${DAEMON_PID[a]}"; tunnel_daemon b "${DAEMON_PID[b]}"
     NOTE="ChaCha20-Poly1305; WAN MTU 1500"
 }
 
 # Causeway again, with its MAC table full (4,200 addresses sent from host A's LAN) and a
 # client asking for `status` as fast as gateway A answers (or STATUS_RATE a second), all
-# through the measurement: what the control plane costs forwarding.
+# through the measurement: what the control plane costs forwarding. The client's own CPU is
+# not counted as the daemon's.
 setup_causeway_status() {
     setup_causeway
     wait_for 30 ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B" || return
@@ -71,6 +97,39 @@ report_causeway_status() {
     echo "as causeway; ${entries:-?} MACs, status $((answered / (SECONDS - STATUS_STARTED + 1)))/s on gateway A"
 }
 
+# Kernel VXLAN, as above, but inside a WireGuard tunnel run by wireguard-go (userspace) on
+# each gateway: the tunnel's inner addresses are 198.18.0.101 and .102 (/32 each, outside the
+# WAN's .1 and .2). A 1500-byte LAN frame is 1550 bytes in VXLAN, so the wg interfaces carry
+# 1550, and WireGuard's 1610-byte datagrams are fragmented by the sending kernel on the
+# 1500-byte WAN (the fragment count shows it). wireguard-go's UAPI socket lives in the shared
+# /var/run/wireguard, not in the namespace: the interface names are unique per run and side,
+# and the sockets are removed on cleanup.
+setup_wireguard_vxlan() {
+    local side ns name inner peer_inner peer_wan other
+    [ -d /var/run/wireguard ] || WG_RUNDIR_MADE=1
+    for side in a b; do
+        (umask 077; wg genkey > "$WORKDIR/wg-$side.key")
+        wg pubkey < "$WORKDIR/wg-$side.key" > "$WORKDIR/wg-$side.pub"
+    done
+    for side in a b; do
+        if [ $side = a ]; then ns=$NS_GA; inner=198.18.0.101; peer_inner=198.18.0.102; peer_wan=$WAN_B; other=b
+        else ns=$NS_GB; inner=198.18.0.102; peer_inner=198.18.0.101; peer_wan=$WAN_A; other=a; fi
+        name=wg$SUFFIX$side   # 11 characters: interface names stop at 15
+        WG_SOCKETS+=("/var/run/wireguard/$name.sock")
+        # -f: stays in the foreground, so the PID is wireguard-go's and it ends with the run.
+        background "$ns" "wireguard-go-$side" wireguard-go -f "$name"
+        tunnel_daemon $side "${PIDS[-1]}"
+        wait_for 20 test -S "/var/run/wireguard/$name.sock" || return
+        ip netns exec "$ns" wg set "$name" private-key "$WORKDIR/wg-$side.key" listen-port 51820 \
+            peer "$(cat "$WORKDIR/wg-$other.pub")" endpoint "$peer_wan:51820" allowed-ips "$peer_inner/32"
+        ip -n "$ns" link set "$name" mtu 1550 up
+        ip -n "$ns" addr add "$inner/32" peer "$peer_inner/32" dev "$name"
+        ip -n "$ns" link add vx0 mtu 1500 type vxlan id 42 local "$inner" remote "$peer_inner" dstport 4789 dev "$name"
+    done
+    bridge_with "$NS_GA" lan-a vx0; bridge_with "$NS_GB" lan-b vx0
+    NOTE="wireguard-go $(wireguard-go --version 2>/dev/null | sed -n 's/^wireguard-go v//p'); wg MTU 1550, VXLAN 1500 over it; WAN MTU 1500 (fragments)"
+}
+
 setup_openvpn() {
     local pki="$WORKDIR/pki"
     mkdir -p "$pki"
@@ -86,8 +145,10 @@ setup_openvpn() {
         --data-ciphers AES-256-GCM --cipher AES-256-GCM --verb 1)
     background "$NS_GA" openvpn-a openvpn "${common[@]}" --tls-server --local "$WAN_A" --remote "$WAN_B" \
         --cert "$pki/a.crt" --key "$pki/a.key"
+    tunnel_daemon a "${PIDS[-1]}"
     background "$NS_GB" openvpn-b openvpn "${common[@]}" --tls-client --local "$WAN_B" --remote "$WAN_A" \
         --cert "$pki/b.crt" --key "$pki/b.key"
+    tunnel_daemon b "${PIDS[-1]}"
     wait_link "$NS_GA" tap0 && wait_link "$NS_GB" tap0
     bridge_with "$NS_GA" lan-a tap0; bridge_with "$NS_GB" lan-b tap0
     NOTE="AES-256-GCM, TLS; tap mode; WAN MTU 1500"
@@ -109,7 +170,9 @@ setup_tinc() {
     cp "$WORKDIR/tinc-a/hosts/a" "$WORKDIR/tinc-b/hosts/a"
     cp "$WORKDIR/tinc-b/hosts/b" "$WORKDIR/tinc-a/hosts/b"
     background "$NS_GA" tinc-a tincd -c "$WORKDIR/tinc-a" -D --pidfile="$WORKDIR/tinc-a.pid"
+    tunnel_daemon a "${PIDS[-1]}"
     background "$NS_GB" tinc-b tincd -c "$WORKDIR/tinc-b" -D --pidfile="$WORKDIR/tinc-b.pid"
+    tunnel_daemon b "${PIDS[-1]}"
     wait_link "$NS_GA" tinc0 && wait_link "$NS_GB" tinc0
     bridge_with "$NS_GA" lan-a tinc0; bridge_with "$NS_GB" lan-b tinc0
     NOTE="switch mode, default cipher; WAN MTU 1500"
@@ -124,8 +187,10 @@ bench {
 }
 CONF
     background "$NS_GB" vtund-b vtund -n -s -f "$WORKDIR/vtund.conf" -L "$WAN_B"
+    tunnel_daemon b "${PIDS[-1]}"
     sleep 1
     background "$NS_GA" vtund-a vtund -n -f "$WORKDIR/vtund.conf" bench "$WAN_B"
+    tunnel_daemon a "${PIDS[-1]}"
     wait_link "$NS_GA" vt0 && wait_link "$NS_GB" vt0
     bridge_with "$NS_GA" lan-a vt0; bridge_with "$NS_GB" lan-b vt0
     NOTE="ether over UDP, no encryption; WAN MTU 1500"
@@ -136,82 +201,111 @@ setup_n2n() {
     sleep 0.5
     # MTU 1500 on the edge's TAP: with its default 1400 the bridge would drop full-size frames.
     background "$NS_GA" edge-a edge -d n2n0 -a 10.99.0.1 -s 255.255.255.0 -c bench -k causeway-bench -l "$WAN_B:7654" -M 1500 -r
+    tunnel_daemon a "${PIDS[-1]}"
     background "$NS_GB" edge-b edge -d n2n0 -a 10.99.0.2 -s 255.255.255.0 -c bench -k causeway-bench -l "$WAN_B:7654" -M 1500 -r
+    tunnel_daemon b "${PIDS[-1]}"
     wait_link "$NS_GA" n2n0 && wait_link "$NS_GB" n2n0
     bridge_with "$NS_GA" lan-a n2n0; bridge_with "$NS_GB" lan-b n2n0
-    NOTE="edge with supernode, community key; WAN MTU 1500"
+    NOTE="edge with supernode, community key; CPU: edges only; WAN MTU 1500"
 }
 
-# tcp_gbits STREAMS: DURATION seconds of iperf3 from host A to host B; prints Gbit/s received.
-tcp_gbits() {
-    ip netns exec "$NS_HB" iperf3 -s -1 -B "$LAN_B" >/dev/null 2>&1 &
-    local server=$! report
+# iperf NAME IPERF3-ARGS...: DURATION seconds of iperf3, client on host A, server on host B;
+# keeps the client's JSON report as NAME.json. Both ends give up after a while of their own,
+# so a tunnel that stops carrying cannot hang the benchmark.
+iperf() {
+    local name=$1; shift
+    timeout $((DURATION + 30)) ip netns exec "$NS_HB" iperf3 -s -1 -B "$LAN_B" >/dev/null 2>&1 &
+    local server=$!
     sleep 0.5
-    report=$(ip netns exec "$NS_HA" iperf3 -c "$LAN_B" -P "$1" -t "$DURATION" -J 2>/dev/null)
+    timeout $((DURATION + 20)) ip netns exec "$NS_HA" iperf3 -c "$LAN_B" -t "$DURATION" -J "$@" \
+        > "$RAW/$name.json" 2>/dev/null
     wait $server 2>/dev/null
-    python3 -c 'import json,sys; print("%.3f" % (json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"] / 1e9))' "$report" 2>/dev/null
 }
 
-# measure CANDIDATE: one fresh test bed, the tunnel, a TCP run; appends a line to RESULTS.
-measure() (
-    SUFFIX=$(printf 'b%03x%04x' $((RANDOM % 4096)) $RANDOM)
-    source "$ROOT/Tests/netns/lib.sh"
-    NOTE=
-    cleanup() {
-        local pid
-        for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-        sites_teardown
-    }
-    trap cleanup EXIT
-    sites_create 1500
-    "setup_$1"
-    if ! wait_for 30 ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B"; then
-        echo "$1|failed to connect|||$NOTE" >> "$RESULTS"
-        tail -n 5 "$WORKDIR"/*.log >&2
-        exit 0
-    fi
+# daemon_cpu FILE: CPU time so far of each side's tunnel daemon and its children, as JSON.
+daemon_cpu() {
+    local side args=()
+    for side in "${!TUNNEL_PID[@]}"; do args+=("$side=${TUNNEL_PID[$side]}"); done
+    python3 "$HERE/proc_cpu.py" "${args[@]}" > "$RAW/$1"
+}
+
+# tcp_runs: the four TCP runs, with the daemons' CPU time read around them and the WAN's IP
+# fragments captured during them.
+tcp_runs() {
     ip netns exec "$NS_GA" tcpdump -i wan0 -n -w "$WORKDIR/fragments.pcap" \
         '(ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)' >/dev/null 2>&1 &
     local capture=$!
     sleep 1
-    local one four fragments
-    one=$(tcp_gbits 1); four=$(tcp_gbits 4)
+    daemon_cpu cpu-before.json
+    iperf tcp-1-a-to-b -P 1
+    iperf tcp-1-b-to-a -P 1 -R
+    iperf tcp-1-both-ways -P 1 --bidir
+    iperf tcp-4-a-to-b -P 4
+    daemon_cpu cpu-after.json
     sleep 0.5; kill $capture; wait $capture 2>/dev/null
-    fragments=$(python3 "$ROOT/Tests/netns/frames.py" count "$WORKDIR/fragments.pcap" 2>/dev/null || echo "?")
-    if declare -F "report_$1" >/dev/null; then NOTE=$("report_$1"); fi
-    echo "$1|${one:-no result}|${four:-no result}|$fragments|$NOTE" >> "$RESULTS"
+    python3 "$ROOT/Tests/netns/frames.py" count "$WORKDIR/fragments.pcap" > "$RAW/wan-fragments.txt" 2>/dev/null ||
+        echo "?" > "$RAW/wan-fragments.txt"
+}
+
+# measure CANDIDATE: one fresh test bed, the tunnel, the measurements; what they printed goes
+# to RUN_DIR/CANDIDATE, which report.py reads.
+measure() (
+    SUFFIX=$(printf 'b%03x%04x' $((RANDOM % 4096)) $RANDOM)
+    source "$ROOT/Tests/netns/lib.sh"
+    RAW=$RUN_DIR/$1
+    mkdir -p "$RAW"
+    NOTE=
+    WG_SOCKETS=()
+    WG_RUNDIR_MADE=
+    cleanup() {
+        local pid
+        for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+        sites_teardown
+        rm -f "${WG_SOCKETS[@]}"
+        [ -z "$WG_RUNDIR_MADE" ] || rmdir /var/run/wireguard 2>/dev/null
+        true
+    }
+    trap cleanup EXIT
+    sites_create 1500
+    "setup_$1"
+    echo "$NOTE" > "$RAW/note.txt"
+    if ! wait_for 30 ip netns exec "$NS_HA" ping -c 1 -W 1 "$LAN_B"; then
+        echo "failed to connect" > "$RAW/status.txt"
+        tail -n 5 "$WORKDIR"/*.log >&2
+        exit 0
+    fi
+    # Latency first, on the idle tunnel; UDP last, since a flood may leave a tunnel worse off.
+    ip netns exec "$NS_HA" ping -n -c "$PINGS" -i 0.01 -W 1 "$LAN_B" > "$RAW/ping.txt" 2>&1
+    tcp_runs
+    iperf udp-64 -u -l "$UDP_PAYLOAD" -b "$UDP_RATE"
+    if declare -F "report_$1" >/dev/null; then NOTE=$("report_$1"); echo "$NOTE" > "$RAW/note.txt"; fi
+    echo "ok" > "$RAW/status.txt"
 )
 
 candidates=("$@")
-[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway causeway_status openvpn tinc vtun n2n)
-for candidate in "${candidates[@]}"; do
-    echo "== $candidate ($DURATION s of TCP with one stream, then four, host A to host B)"
-    measure "$candidate"
+[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway causeway_status wireguard_vxlan openvpn tinc vtun n2n)
+OUT=$BENCH_OUT/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+ln -sfn "$(basename "$OUT")" "$BENCH_OUT/latest"
+printf '%s\n' "${candidates[@]}" > "$OUT/candidates.txt"
+cat > "$OUT/settings.txt" <<SETTINGS
+started=$(date -Is)
+runs=$RUNS
+duration=$DURATION
+pings=$PINGS
+udp_payload=$UDP_PAYLOAD
+udp_rate=$UDP_RATE
+cores=$(nproc)
+kernel=$(uname -r)
+SETTINGS
+echo "results in $OUT"
+for run in $(seq 1 "$RUNS"); do
+    RUN_DIR=$OUT/run-$run
+    for candidate in "${candidates[@]}"; do
+        echo "== run $run of $RUNS: $candidate (ping, then $DURATION s each of TCP A->B, B->A, both ways, 4 streams, then UDP)"
+        measure "$candidate"
+    done
+    echo
+    python3 "$HERE/report.py" run "$OUT" "$run" | tee -a "$OUT/report.txt"
 done
-
-echo
-python3 - "$RESULTS" "$(nproc)" "$(uname -r)" <<'PY'
-import sys
-rows = [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if line.strip()]
-
-def number(text):
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-causeway = next((r for r in rows if r[0] == "causeway"), None)
-bases = [number(causeway[1]), number(causeway[2])] if causeway else [None, None]
-
-def cell(text, base):
-    value = number(text)
-    if value is None:
-        return f"{text:>8} {'-':>6}"
-    ratio = f"{value / base:.2f}x" if base else "-"
-    return f"{value:>8.2f} {ratio:>6}"
-
-print(f"TCP throughput in Gbit/s and as a ratio to Causeway, {sys.argv[2]} cores, kernel {sys.argv[3]}")
-print(f"{'TUNNEL':<10} {'1 STREAM':>15} {'4 STREAMS':>15} {'WAN IP FRAGMENTS':>17}  NOTES")
-for name, one, four, fragments, note in rows:
-    print(f"{name:<10} {cell(one, bases[0])} {cell(four, bases[1])} {fragments:>17}  {note}")
-PY
+python3 "$HERE/report.py" summary "$OUT" | tee -a "$OUT/report.txt"
