@@ -1,7 +1,7 @@
 /// WAN to LAN: datagrams checked by type and length, handshakes answered, transport messages
 /// found their peer by index and opened, split frames put back together, and frames written
-/// to the LAN, a flow's consecutive TCP segments or UDP datagrams merged into one write; on a hub, frames
-/// relayed to the other peers as well.
+/// to the LAN, a flow's consecutive TCP segments or UDP datagrams merged into one write; on a
+/// hub, frames relayed to the other peers as well.
 extension DataPath {
     /// Receives and handles what the socket has, a bounded number of datagrams per call.
     public func receiveFromPeer(now: Moment) {

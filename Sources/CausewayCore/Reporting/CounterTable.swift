@@ -60,7 +60,7 @@ extension Counters {
         .init(\.framesSegmented, key: "framesSegmented", metric: "frames_segmented", group: .path,
               help: "Large TCP frames from the LAN cut into segments."),
         .init(\.framesCoalesced, key: "framesCoalesced", metric: "frames_coalesced", group: .path,
-              help: "Frames for the LAN merged with others of their TCP flow into one TAP write."),
+              help: "Frames for the LAN merged with others of their TCP or UDP flow into one TAP write."),
         .init(\.mssClamped, key: "mssClamped", metric: "mss_clamped", group: .path,
               help: "TCP SYN and SYN-ACK segments whose MSS was lowered to fit the path."),
         .init(\.tooBigSent, key: "tooBigSent", metric: "too_big_sent", group: .path,
