@@ -18,11 +18,7 @@
 # iperf3, ping and /proc readings in run-N/TUNNEL/); BENCH_OUT/latest points to the newest.
 # Root only. Everything lives in namespaces made per tunnel and run, removed afterwards.
 set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-export CAUSEWAYD=${CAUSEWAYD:-$ROOT/.build/release/causewayd}
-export CAUSEWAYCTL=${CAUSEWAYCTL:-$ROOT/.build/release/causewayctl}
-DURATION=${DURATION:-10}
+source "$(dirname "$0")/setup.sh"
 RUNS=${RUNS:-2}
 PINGS=${PINGS:-1000}
 # iperf3 counts its payload: 18 bytes a datagram is 144 bits, so 144M asks for a million
@@ -33,7 +29,6 @@ UDP_PAYLOAD=18   # 14 Ethernet + 20 IPv4 + 8 UDP + 18 = 60 bytes, 64 with the FC
 BENCH_OUT=${BENCH_OUT:-$ROOT/.build/bench}
 # matplotlib, for the chart, is installed by `make bench` into .build/python.
 export PYTHONPATH=$ROOT/.build/python${PYTHONPATH:+:$PYTHONPATH}
-[ "$(id -u)" = 0 ] || { echo "the benchmark creates network namespaces: run it as root"; exit 1; }
 
 # bridge_with NS LAN DEVICE: joins the LAN NIC and a tunnel device in a new bridge.
 bridge_with() {

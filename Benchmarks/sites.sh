@@ -12,12 +12,7 @@
 #
 # Root only. Each count gets namespaces of its own, removed afterwards.
 set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-export CAUSEWAYD=${CAUSEWAYD:-$ROOT/.build/release/causewayd}
-export CAUSEWAYCTL=${CAUSEWAYCTL:-$ROOT/.build/release/causewayctl}
-DURATION=${DURATION:-10}
-[ "$(id -u)" = 0 ] || { echo "the benchmark creates network namespaces: run it as root"; exit 1; }
+source "$(dirname "$0")/setup.sh"
 fail() { echo "    FAILED: $*" >&2; exit 1; }
 expect() { local what=$1; shift; "$@" || fail "$what"; }
 

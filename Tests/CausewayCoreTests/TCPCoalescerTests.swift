@@ -56,18 +56,25 @@ struct Written {
 
 func coalesce(_ frames: [[UInt8]]) -> [Written] {
     let coalescer = TCPCoalescer()
+    return writes(of: frames, add: coalescer.add, flush: coalescer.flush)
+}
+
+/// What a coalescer (its `add` and `flush`) writes for `frames`, flushed at the end.
+func writes(
+    of frames: [[UInt8]], add: (UnsafeRawBufferPointer, FrameLayout, TCPCoalescer.Write) -> Void, flush: (TCPCoalescer.Write) -> Void
+) -> [Written] {
     var written: [Written] = []
     let record: TCPCoalescer.Write = { frame, header, count, bytes in
         written.append(Written(frame: Array(frame), header: header.map(Array.init), frames: count, bytes: bytes))
     }
     for frame in frames {
         frame.withUnsafeBytes { frame in
-            // A runt (no layout at all) never reaches the coalescer: the data plane drops it.
+            // A runt (no layout at all) never reaches a coalescer: the data plane drops it.
             guard let layout = FrameLayout(frame: frame) else { return }
-            coalescer.add(frame, layout: layout, write: record)
+            add(frame, layout, record)
         }
     }
-    coalescer.flush(write: record)
+    flush(record)
     return written
 }
 
@@ -105,7 +112,7 @@ func coalesce(_ frames: [[UInt8]]) -> [Written] {
         }
         var check = merged.frame
         check.replaceSubrange((tcp + 16)..<(tcp + 18), with: be(complete))
-        #expect(check.withUnsafeBytes { TCPCoalescer.tcpChecksumIsValid($0, networkOffset: 14, isIPv6: ipv6, tcpOffset: tcp) })
+        #expect(check.withUnsafeBytes { PlainIPPacket.transportChecksumIsValid($0, networkOffset: 14, isIPv6: ipv6, protocol: IPProtocol.tcp, transport: tcp) })
     }
 
     @Test func aSingleSegmentIsWrittenUnchangedWithoutSegmentation() {

@@ -96,18 +96,7 @@ struct DatagramMaker {
 
 func coalesceUDP(_ frames: [[UInt8]]) -> [Written] {
     let coalescer = UDPCoalescer()
-    var written: [Written] = []
-    let record: TCPCoalescer.Write = { frame, header, count, bytes in
-        written.append(Written(frame: Array(frame), header: header.map(Array.init), frames: count, bytes: bytes))
-    }
-    for frame in frames {
-        frame.withUnsafeBytes { frame in
-            guard let layout = FrameLayout(frame: frame) else { return }
-            coalescer.add(frame, layout: layout, write: record)
-        }
-    }
-    coalescer.flush(write: record)
-    return written
+    return writes(of: frames, add: coalescer.add, flush: coalescer.flush)
 }
 
 @Suite struct UDPCoalescerTests {

@@ -112,42 +112,18 @@ public final class TCPCoalescer: @unchecked Sendable {
               frame.count > tcp + TCPHeader.minimumLength
         else { return nil }
         let ip = layout.networkOffset
-        let isIPv6: Bool
-        switch layout.ipVersion {
-        case .ipv4:
-            // No options; the total length fills the frame (no Ethernet padding: a padded
-            // frame is too short to matter).
-            guard tcp == ip + IPv4Header.minimumLength,
-                  Int(frame.loadBigEndian(at: ip + IPv4Header.totalLengthOffset, as: UInt16.self)) == frame.count - ip,
-                  InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<tcp])) == 0
-            else { return nil }
-            isIPv6 = false
-        case .ipv6:
-            guard tcp == ip + IPv6Header.length,
-                  Int(frame.loadBigEndian(at: ip + IPv6Header.payloadLengthOffset, as: UInt16.self)) == frame.count - tcp
-            else { return nil }
-            isIPv6 = true
-        case .none:
-            return nil
-        }
+        guard let isIPv6 = PlainIPPacket.isIPv6(frame, layout: layout, transport: tcp) else { return nil }
         let tcpHeaderLength = TCPHeader.headerLength(frame, at: tcp)
         let flags = frame[tcp + TCPHeader.flagsOffset]
         guard tcpHeaderLength >= TCPHeader.minimumLength, tcp + tcpHeaderLength < frame.count,
               frame[tcp + TCPHeader.dataOffsetOffset] & 0x0F == 0, flags & ~TCPHeader.psh == TCPHeader.ack,
-              tcpChecksumIsValid(frame, networkOffset: ip, isIPv6: isIPv6, tcpOffset: tcp)
+              PlainIPPacket.transportChecksumIsValid(frame, networkOffset: ip, isIPv6: isIPv6, protocol: IPProtocol.tcp, transport: tcp)
         else { return nil }
         return Segment(
             networkOffset: ip, isIPv6: isIPv6, tcpOffset: tcp, tcpHeaderLength: tcpHeaderLength,
             payloadLength: frame.count - tcp - tcpHeaderLength,
             sequence: frame.loadBigEndian(at: tcp + TCPHeader.sequenceOffset, as: UInt32.self), push: flags & TCPHeader.psh != 0
         )
-    }
-
-    static func tcpChecksumIsValid(_ frame: UnsafeRawBufferPointer, networkOffset: Int, isIPv6: Bool, tcpOffset: Int) -> Bool {
-        let sum = InternetChecksum.pseudoHeaderSum(
-            frame, networkOffset: networkOffset, isIPv6: isIPv6, protocol: IPProtocol.tcp, length: frame.count - tcpOffset
-        ) + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
-        return InternetChecksum.fold(sum) == 0
     }
 
     // MARK: - Merging
@@ -160,13 +136,8 @@ public final class TCPCoalescer: @unchecked Sendable {
         else { return false }
         let ip = first.networkOffset
         let tcp = first.tcpOffset
-        // Every header byte but lengths, IPv4 identification, checksums, sequence and flags;
-        // everything before `ip` too: addresses, VLAN tags and EtherType.
-        let sameIP = first.isIPv6
-            ? equal(frame, 0..<(ip + IPv6Header.payloadLengthOffset)) && equal(frame, (ip + IPv6Header.nextHeaderOffset)..<tcp)
-            : equal(frame, 0..<(ip + IPv4Header.totalLengthOffset))
-                && equal(frame, (ip + IPv4Header.fragmentOffset)..<(ip + IPv4Header.checksumOffset))
-                && equal(frame, (ip + IPv4Header.sourceOffset)..<tcp)
+        // Every header byte but lengths, IPv4 identification, checksums, sequence and flags.
+        let sameIP = PlainIPPacket.sameHeaders(frame, as: buffer, ip: ip, transport: tcp, isIPv6: first.isIPv6)
         // Ports; acknowledgment and data offset; window; urgent pointer and options.
         return sameIP && equal(frame, tcp..<(tcp + TCPHeader.sequenceOffset))
             && equal(frame, (tcp + TCPHeader.acknowledgmentOffset)..<(tcp + TCPHeader.flagsOffset))
@@ -176,8 +147,7 @@ public final class TCPCoalescer: @unchecked Sendable {
 
     @inline(__always)
     private func equal(_ frame: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        for index in range where buffer[index] != frame[index] { return false }
-        return true
+        PlainIPPacket.equal(frame, buffer, range)
     }
 
     private func append(_ segment: Segment, _ frame: UnsafeRawBufferPointer) {
@@ -195,19 +165,9 @@ public final class TCPCoalescer: @unchecked Sendable {
     /// checksum), and in the TCP checksum field the pseudo-header sum the kernel completes
     /// for each segment it cuts.
     private static func rewriteHeaders(_ frame: UnsafeMutableRawBufferPointer, _ first: Segment) {
-        let ip = first.networkOffset
-        let tcpLength = frame.count - first.tcpOffset
-        if first.isIPv6 {
-            frame.storeBigEndian(UInt16(tcpLength), at: ip + IPv6Header.payloadLengthOffset)
-        } else {
-            frame.storeBigEndian(UInt16(frame.count - ip), at: ip + IPv4Header.totalLengthOffset)
-            frame.storeBigEndian(UInt16(0), at: ip + IPv4Header.checksumOffset)
-            let header = UnsafeRawBufferPointer(rebasing: frame[ip..<first.tcpOffset])
-            frame.storeBigEndian(InternetChecksum.checksum(header), at: ip + IPv4Header.checksumOffset)
-        }
-        let pseudo = InternetChecksum.pseudoHeaderSum(
-            UnsafeRawBufferPointer(frame), networkOffset: ip, isIPv6: first.isIPv6, protocol: IPProtocol.tcp, length: tcpLength
+        PlainIPPacket.setLengths(
+            frame, ip: first.networkOffset, transport: first.tcpOffset, isIPv6: first.isIPv6, protocol: IPProtocol.tcp,
+            checksumOffset: TCPHeader.checksumOffset
         )
-        frame.storeBigEndian(~InternetChecksum.fold(pseudo), at: first.tcpOffset + TCPHeader.checksumOffset)
     }
 }

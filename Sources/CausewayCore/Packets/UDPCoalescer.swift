@@ -98,34 +98,12 @@ public final class UDPCoalescer: @unchecked Sendable {
               frame.count > udp + UDPHeader.length
         else { return nil }
         let ip = layout.networkOffset
-        let isIPv6: Bool
-        switch layout.ipVersion {
-        case .ipv4:
-            guard udp == ip + IPv4Header.minimumLength,
-                  Int(frame.loadBigEndian(at: ip + IPv4Header.totalLengthOffset, as: UInt16.self)) == frame.count - ip,
-                  InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: frame[ip..<udp])) == 0
-            else { return nil }
-            isIPv6 = false
-        case .ipv6:
-            guard udp == ip + IPv6Header.length,
-                  Int(frame.loadBigEndian(at: ip + IPv6Header.payloadLengthOffset, as: UInt16.self)) == frame.count - udp
-            else { return nil }
-            isIPv6 = true
-        case .none:
-            return nil
-        }
+        guard let isIPv6 = PlainIPPacket.isIPv6(frame, layout: layout, transport: udp) else { return nil }
         guard Int(frame.loadBigEndian(at: udp + UDPHeader.lengthOffset, as: UInt16.self)) == frame.count - udp,
               frame.loadBigEndian(at: udp + UDPHeader.checksumOffset, as: UInt16.self) != 0,
-              checksumIsValid(frame, networkOffset: ip, isIPv6: isIPv6, udpOffset: udp)
+              PlainIPPacket.transportChecksumIsValid(frame, networkOffset: ip, isIPv6: isIPv6, protocol: IPProtocol.udp, transport: udp)
         else { return nil }
         return Datagram(networkOffset: ip, isIPv6: isIPv6, udpOffset: udp, payloadLength: frame.count - udp - UDPHeader.length)
-    }
-
-    static func checksumIsValid(_ frame: UnsafeRawBufferPointer, networkOffset: Int, isIPv6: Bool, udpOffset: Int) -> Bool {
-        let sum = InternetChecksum.pseudoHeaderSum(
-            frame, networkOffset: networkOffset, isIPv6: isIPv6, protocol: IPProtocol.udp, length: frame.count - udpOffset
-        ) + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: frame[udpOffset...]))
-        return InternetChecksum.fold(sum) == 0
     }
 
     // MARK: - Merging
@@ -138,14 +116,9 @@ public final class UDPCoalescer: @unchecked Sendable {
         else { return false }
         let ip = first.networkOffset
         let udp = first.udpOffset
-        // Every header byte but lengths, IPv4 identification and checksums; everything before
-        // `ip` too: addresses, VLAN tags and EtherType. Ports.
-        let sameIP = first.isIPv6
-            ? equal(frame, 0..<(ip + IPv6Header.payloadLengthOffset)) && equal(frame, (ip + IPv6Header.nextHeaderOffset)..<udp)
-            : equal(frame, 0..<(ip + IPv4Header.totalLengthOffset))
-                && equal(frame, (ip + IPv4Header.fragmentOffset)..<(ip + IPv4Header.checksumOffset))
-                && equal(frame, (ip + IPv4Header.sourceOffset)..<udp)
-        return sameIP && equal(frame, udp..<(udp + UDPHeader.lengthOffset)) && identificationFollows(frame, merge)
+        // Every header byte but lengths, IPv4 identification and checksums; ports.
+        let sameIP = PlainIPPacket.sameHeaders(frame, as: buffer, ip: ip, transport: udp, isIPv6: first.isIPv6)
+        return sameIP && PlainIPPacket.equal(frame, buffer, udp..<(udp + UDPHeader.lengthOffset)) && identificationFollows(frame, merge)
     }
 
     /// The kernel numbers the datagrams it cuts from the first one's IPv4 identification up;
@@ -161,12 +134,6 @@ public final class UDPCoalescer: @unchecked Sendable {
         return frame.loadBigEndian(at: ip + IPv4Header.identificationOffset, as: UInt16.self) == firstID &+ UInt16(truncatingIfNeeded: merge.segments)
     }
 
-    @inline(__always)
-    private func equal(_ frame: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        for index in range where buffer[index] != frame[index] { return false }
-        return true
-    }
-
     private func append(_ datagram: Datagram, _ frame: UnsafeRawBufferPointer) {
         guard var merge else { return }
         let payload = UnsafeRawBufferPointer(rebasing: frame[datagram.payloadOffset...])
@@ -180,20 +147,10 @@ public final class UDPCoalescer: @unchecked Sendable {
     /// checksum), and in the UDP checksum field the pseudo-header sum the kernel adjusts and
     /// completes for each datagram it cuts.
     private static func rewriteHeaders(_ frame: UnsafeMutableRawBufferPointer, _ first: Datagram) {
-        let ip = first.networkOffset
-        let udpLength = frame.count - first.udpOffset
-        if first.isIPv6 {
-            frame.storeBigEndian(UInt16(udpLength), at: ip + IPv6Header.payloadLengthOffset)
-        } else {
-            frame.storeBigEndian(UInt16(frame.count - ip), at: ip + IPv4Header.totalLengthOffset)
-            frame.storeBigEndian(UInt16(0), at: ip + IPv4Header.checksumOffset)
-            let header = UnsafeRawBufferPointer(rebasing: frame[ip..<first.udpOffset])
-            frame.storeBigEndian(InternetChecksum.checksum(header), at: ip + IPv4Header.checksumOffset)
-        }
-        frame.storeBigEndian(UInt16(udpLength), at: first.udpOffset + UDPHeader.lengthOffset)
-        let pseudo = InternetChecksum.pseudoHeaderSum(
-            UnsafeRawBufferPointer(frame), networkOffset: ip, isIPv6: first.isIPv6, protocol: IPProtocol.udp, length: udpLength
+        frame.storeBigEndian(UInt16(frame.count - first.udpOffset), at: first.udpOffset + UDPHeader.lengthOffset)
+        PlainIPPacket.setLengths(
+            frame, ip: first.networkOffset, transport: first.udpOffset, isIPv6: first.isIPv6, protocol: IPProtocol.udp,
+            checksumOffset: UDPHeader.checksumOffset
         )
-        frame.storeBigEndian(~InternetChecksum.fold(pseudo), at: first.udpOffset + UDPHeader.checksumOffset)
     }
 }

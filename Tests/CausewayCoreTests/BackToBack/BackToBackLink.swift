@@ -55,6 +55,15 @@ final class BackToBackLink {
             """, file: "/test/site.toml")
     }
 
+    /// Has A learn the host SegmentMaker and DatagramMaker send to (02:00:00:00:00:02) behind
+    /// B, from a broadcast of it on B's LAN, and forgets what A's LAN got.
+    func learnTheSegmentsHostBehindB() {
+        lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
+        turn()
+        turn()
+        _ = lanA.takeWritten()
+    }
+
     /// One turn of each data plane, as its thread makes when everything is ready.
     func turn() {
         turn(a)

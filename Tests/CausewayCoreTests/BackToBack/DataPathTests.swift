@@ -197,11 +197,7 @@ import Testing
     @Test func aLargeTCPFrameIsCutIntoSegmentsAndMergedAgainAcrossTheLink() throws {
         let link = try BackToBackLink()
         try link.establish()
-        // B's host must be known behind the peer, and A's host on A's LAN.
-        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
-        link.turn()
-        link.turn()
-        _ = link.lanA.takeWritten()
+        link.learnTheSegmentsHostBehindB()
         let maker = SegmentMaker()
         let segments = (0..<20).map { maker.frame($0, payload: payload(1448, UInt8($0))) }
         // What the kernel hands the TAP with segmentation offload: one frame, one header.
@@ -298,11 +294,7 @@ extension DataPathTests {
     @Test func datagramsAndSegmentsMergeApartAndLeaveInTheOrderTheyCame() throws {
         let link = try BackToBackLink()
         try link.establish()
-        // B's host must be known behind the peer.
-        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
-        link.turn()
-        link.turn()
-        _ = link.lanA.takeWritten()
+        link.learnTheSegmentsHostBehindB()
         let udp = DatagramMaker()
         let tcp = SegmentMaker()
         let frames = [udp.frame(0, payload: payload(18, 0)), udp.frame(1, payload: payload(18, 1)),
@@ -329,10 +321,7 @@ extension DataPathTests {
     func aLargeTCPFrameCrossesWhetherItsSegmentsFitOneBatchOrNot(segmentCount: Int) throws {
         let link = try BackToBackLink()
         try link.establish()
-        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
-        link.turn()
-        link.turn()
-        _ = link.lanA.takeWritten()
+        link.learnTheSegmentsHostBehindB()
         let size = 700
         // PSH on the last segment: the first, cut in place, must lose it.
         let segments = (0..<segmentCount).map {
@@ -346,7 +335,7 @@ extension DataPathTests {
         link.turn()
         link.turn()
         let movedAside = link.a.lanFrame.prefix(large.frame.count).elementsEqual(large.frame)
-        #expect(movedAside == (segmentCount > 64 - 16), "cut in place only when the segments fit one batch")
+        #expect(movedAside == (segmentCount > MemorySocket.sendSlotCount), "cut in place only when the segments fit one batch")
         #expect(link.a.totalCounters.framesSegmented == 1)
         #expect(link.a.totalCounters.framesToPeer >= UInt64(segmentCount))
         let written = link.lanB.takeWritten()
@@ -361,10 +350,7 @@ extension DataPathTests {
         let link = try BackToBackLink(lanBAcceptsUDPSegmentation: false)
         try link.establish()
         #expect(!link.b.mergesDatagrams)
-        link.lanB.inject(Hosts.frame(from: MACAddress([2, 0, 0, 0, 0, 2]), to: .broadcast))
-        link.turn()
-        link.turn()
-        _ = link.lanA.takeWritten()
+        link.learnTheSegmentsHostBehindB()
         let frames = (0..<5).map { DatagramMaker().frame($0, payload: payload(18, UInt8($0))) }
         for frame in frames { link.lanA.inject(frame) }
         link.turn()

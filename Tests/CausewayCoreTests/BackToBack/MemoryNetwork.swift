@@ -63,7 +63,8 @@ final class MemorySocket: DatagramSocket {
     private let slots: UnsafeMutableRawBufferPointer
     private var prepared: [(length: Int, destination: EndpointAddress)]
     private let inbound = SlotRing(capacity: 1024, slotSize: WireFormat.maximumDatagramLength + 64)
-    let sendSlotCount = 64
+    static let sendSlotCount = 64
+    var sendSlotCount: Int { Self.sendSlotCount }
     let receiveBatchCapacity = 64
     private(set) var datagramsSent = 0
 
@@ -71,8 +72,8 @@ final class MemorySocket: DatagramSocket {
         self.network = network
         self.address = address
         self.index = index
-        slots = .allocate(byteCount: sendSlotCount * DataPath.sendSlotSize, alignment: 16)
-        prepared = Array(repeating: (0, address), count: sendSlotCount)
+        slots = .allocate(byteCount: Self.sendSlotCount * DataPath.sendSlotSize, alignment: 16)
+        prepared = Array(repeating: (0, address), count: Self.sendSlotCount)
     }
 
     deinit { slots.deallocate() }
