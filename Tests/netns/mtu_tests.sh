@@ -118,6 +118,10 @@ test_fragmented_frames_arrive_whole_or_not_at_all_under_loss() {
     # UDP segmentation offload; otherwise a veth carries them whole and the rule below
     # would drop whole sends rather than single datagrams.
     ip netns exec "$NS_GA" ethtool -K wan0 tx-udp-segmentation off >/dev/null
+    # Gateway B merges reassembled datagrams that arrive together (UDPCoalescer); its LAN
+    # port cuts them back before they leave, as a NIC without offloads does, so that the
+    # capture on host B sees frames as they would be on a wire, not the veth's merged ones.
+    ip netns exec "$NS_GB" ethtool -K lan-b tx off >/dev/null
     # 5 % of the link's datagrams into gateway B are lost.
     ip netns exec "$NS_GB" nft -f - <<NFT
 table inet causeway_loss {
