@@ -1,6 +1,7 @@
 #include "CLinuxShim.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
@@ -15,12 +16,12 @@ _Static_assert(offsetof(struct cw_mmsghdr, msg_len) == offsetof(struct mmsghdr, 
                "cw_mmsghdr.msg_len must mirror mmsghdr.msg_len");
 
 
-int cw_tap_attach(int fd, const char *name, char *actual_name) {
+int cw_tap_attach(int fd, const char *name, char *actual_name, int multi_queue) {
     struct ifreq request;
     memset(&request, 0, sizeof(request));
     // Every frame read or written starts with a struct virtio_net_hdr: written frames may
     // then be large TCP frames for the kernel to segment (see TCPCoalescer).
-    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multi_queue ? IFF_MULTI_QUEUE : 0);
     strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     int result;
     do {
@@ -114,3 +115,30 @@ int cw_tap_set_carrier(int fd, int on) {
 int cw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 int cw_accept_nonblocking(int listener) { return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#endif
+
+int cw_udp_share_port(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+}
+
+int cw_udp_steer_by_lane(int fd, unsigned int lanes, unsigned int type_offset, unsigned int lane_offset,
+                         unsigned int data, unsigned int control, unsigned int fragment) {
+    // Runs on the UDP payload of every datagram for the port. A load past its end ends the
+    // program with 0: lane 0, as for every message that is not transport.
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, type_offset),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, data, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, control, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, fragment, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, lane_offset),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, lanes),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog program = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program));
+}

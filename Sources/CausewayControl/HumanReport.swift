@@ -17,6 +17,10 @@ public enum HumanReport {
         var second = devices + ["\(report.macTable.entries) of \(report.macTable.capacity) MACs"]
         if report.hub { second.append("a hub: relays between peers") }
         out += "  " + second.joined(separator: ", ") + "\n"
+        if let lanes = report.lanes, lanes.count > 1 {
+            let shares = lanes.map { "\($0.framesFromLAN)/\($0.framesFromPeers)" }.joined(separator: ", ")
+            out += "  \(lanes.count) data-plane threads, frames from the LAN/from peers: \(shares)\n"
+        }
         // What no peer is charged with: datagrams from unknown senders, frames from the LAN.
         var gatewayOwn = report.counters
         for peer in report.peers { gatewayOwn.subtract(peer.counters) }
@@ -71,6 +75,13 @@ public enum HumanReport {
             ])
         }
         out += peers.text + (report.hub ? "a hub: frames are relayed between peers\n" : "") + "\n"
+        if let lanes = report.lanes {
+            var table = TextTable(["LANE", "FROM LAN", "TO PEERS", "FROM PEERS", "TO LAN", "DROPS", "MACS"], alignments: Array(repeating: .right, count: 7))
+            for (index, lane) in lanes.enumerated() {
+                table.add(["\(index)", "\(lane.framesFromLAN)", "\(lane.framesToPeers)", "\(lane.framesFromPeers)", "\(lane.framesToLAN)", "\(lane.drops)", "\(lane.macEntries)"])
+            }
+            out += table.text + "\n"
+        }
 
         out += counterTables(report)
         return out

@@ -36,6 +36,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var hub: Bool
     public var macTable: StatusSnapshot.MACTableSummary
     public var reassembly: StatusSnapshot.ReassemblySummary
+    /// Each data-plane thread's frames; nil from a daemon older than the field.
+    public var lanes: [StatusSnapshot.LaneSummary]?
     public var counters: Counters
 
     public init(
@@ -55,6 +57,7 @@ public struct StatusReport: Codable, Equatable, Sendable {
         hub = snapshot.hub
         macTable = snapshot.macTable
         reassembly = snapshot.reassembly
+        lanes = snapshot.lanes
         counters = snapshot.counters
     }
 }

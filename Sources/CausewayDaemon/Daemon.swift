@@ -61,6 +61,7 @@ public enum Daemon {
         let siteKey = identities[0].local.publicKey
         let tapAddress = configuration.tapAddress(siteKey: siteKey)
         let startedAt = Clock.monotonic()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         var logger = Logger(label: "causewayd")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
 
@@ -76,7 +77,9 @@ public enum Daemon {
 
         let attachment: BridgeAttachment
         do {
-            attachment = try BridgeAttachment(configuration: configuration, tapAddress: tapAddress, netlink: try Netlink())
+            attachment = try BridgeAttachment(
+                configuration: configuration, tapAddress: tapAddress, tapQueues: configuration.laneCount(cores: cores), netlink: try Netlink()
+            )
         } catch let error as AttachmentError {
             throw StartupError(description: "\(configPath): \(error)", exitCode: 2)
         } catch {
@@ -113,6 +116,7 @@ public enum Daemon {
             "hub": "\(configuration.hub)", "public-key": "\(siteKey.short)",
             "psk": "\(configuration.presharedKeyFile == nil ? "none" : "yes")", "network-id": "\(configuration.networkID)",
             "control-socket": "\(configuration.controlSocket)",
+            "data-plane-threads": "\(dataPlane.lanes.count)\(configuration.dataPlaneThreads == nil ? " (auto, \(cores) cores)" : "")",
         ])
         if !attachment.migrated.isEmpty {
             logger.notice("moved to \(configuration.bridge) until stop: \(attachment.migrated.joined(separator: ", "))")

@@ -1,41 +1,31 @@
 import CausewayCore
 import CausewayLinux
 import Logging
-import Synchronization
 
-/// The thread that moves frames: it alone drives the data path (CausewayCore's `DataPath`,
-/// which owns the MAC table, the link and path state and the counters) over the TAP and the
-/// UDP socket. The control plane talks to it through an eventfd and takes copies of its
-/// state on request; what happened that an operator should read about is logged here, once
-/// per turn at most, never per frame.
+/// The threads that move frames: one lane (`LaneThread`) per TAP queue, each with its own UDP
+/// socket on the listen port. Lane 0 runs the handshakes and posts the sessions on a board
+/// the other lanes read (LaneBoard). To the rest of the daemon this is one data plane: a
+/// request goes to every lane, and what they answer is added up.
 final class DataPlane: @unchecked Sendable {
-    static let shortestWait = Duration.milliseconds(1)
-    let path: DataPath
-    let tap: TAPDevice
-    let socket: UDPSocket
-    let logger: Logger
-    private let wakeup: EventFD
-
-    // Shared with the control plane.
-    private let stopRequested = Atomic<Bool>(false)
-    private let snapshotRequested = Atomic<Bool>(false)
-    private let macTableRequested = Atomic<Bool>(false)
-    private let published = Mutex<(generation: UInt64, snapshot: StatusSnapshot?)>((0, nil))
-    /// What the bridge saw on its LAN ports (LANWatcher), waiting for the next turn.
-    private let sightings = Mutex<(seen: [BridgeFDB.Sighting], dumpedAt: Moment)?>(nil)
-    private let sightingsWaiting = Atomic<Bool>(false)
-    /// A reload's new peers, waiting for the next turn, and what applying them changed.
-    private let reload = Mutex<(pending: (configuration: Configuration, identities: [SiteIdentity])?, applied: DataPath.PeerChanges?)>((nil, nil))
-    private let reloadWaiting = Atomic<Bool>(false)
-    private var thread: NamedThread?
+    let lanes: [LaneThread]
+    /// Lane 0's data path: the site's keys and the peers' links.
+    var path: DataPath { lanes[0].path }
 
     init(configuration: Configuration, identities: [SiteIdentity], tap: TAPDevice, logger: Logger) throws {
-        self.tap = tap
-        self.logger = logger
-        socket = try UDPSocket(binding: configuration.listen, sendSlotSize: DataPath.sendSlotSize)
-        wakeup = try EventFD()
-        path = DataPath(configuration: configuration, identities: identities, lan: tap, wan: socket)
-        if !path.mergesDatagrams {
+        let count = tap.queues.count
+        let board = count > 1 ? LaneBoard() : nil
+        // Bound in the lanes' order: the steering program counts the port's sockets so.
+        let sockets = try (0..<count).map { _ in
+            try UDPSocket(binding: configuration.listen, sendSlotSize: DataPath.sendSlotSize, sharingPort: count > 1)
+        }
+        if count > 1 { try sockets[0].steerByLane(lanes: count) }
+        lanes = try (0..<count).map { index in
+            try LaneThread(
+                configuration: configuration, identities: identities, queue: tap.queues[index], socket: sockets[index],
+                lane: Lane(index: index, of: count), board: board, logger: logger
+            )
+        }
+        if !tap.acceptsUDPSegmentation {
             logger.info("\(tap.name) takes no UDP segmentation (Linux before 6.2): datagrams from the peer are written to it one by one")
         }
         if path.carrierFailed {
@@ -44,166 +34,50 @@ final class DataPlane: @unchecked Sendable {
     }
 
     func start() {
-        thread = NamedThread(name: "causeway-dataplane") { [self] in run() }
+        for lane in lanes { lane.start() }
     }
 
-    /// Stops the thread and waits for it to leave its loop.
+    /// Stops every lane and waits for each to leave its loop.
     func stop() {
-        stopRequested.store(true, ordering: .releasing)
-        wakeup.signal()
-        thread?.join()
+        for lane in lanes { lane.stop() }
     }
 
-    /// A fresh copy of the data plane's state, or nil when the thread does not answer in
-    /// time. Blocks the calling thread (the control thread), never the data plane. The MAC
-    /// table is copied only when `includingMACTable` (for `macs` and `explain`).
+    /// A fresh copy of the state of every lane, added up; nil when a lane does not answer in
+    /// time. With several lanes each copies its MAC table, since the table the report counts
+    /// is the union of theirs.
     func snapshot(timeout: Duration = .seconds(2), includingMACTable: Bool = false) -> StatusSnapshot? {
-        var before = published.withLock { $0.generation }
-        requestSnapshot(includingMACTable: includingMACTable)
-        let deadline = Clock.monotonic() + timeout
-        while Clock.monotonic() < deadline {
-            let (generation, snapshot) = published.withLock { ($0.generation, $0.snapshot) }
-            if generation != before {
-                guard includingMACTable, snapshot?.table == nil else { return snapshot }
-                // Another caller's request was served first, without the table: ask again.
-                before = generation
-                requestSnapshot(includingMACTable: true)
-            }
-            Clock.sleep(for: .microseconds(200))
+        guard lanes.count > 1 else { return lanes[0].snapshot(timeout: timeout, includingMACTable: includingMACTable) }
+        var taken: [StatusSnapshot] = []
+        for lane in lanes {
+            guard let snapshot = lane.snapshot(timeout: timeout, includingMACTable: true) else { return nil }
+            taken.append(snapshot)
         }
-        return nil
+        return StatusSnapshot.combining(taken, includingMACTable: includingMACTable)
     }
 
-    private func requestSnapshot(includingMACTable: Bool) {
-        if includingMACTable { macTableRequested.store(true, ordering: .releasing) }
-        snapshotRequested.store(true, ordering: .releasing)
-        wakeup.signal()
-    }
-
-    /// Hands over what the bridge saw on its LAN ports (ages as of `dumpedAt`), and wakes the
-    /// data plane: they are taken before the next frames are.
+    /// What the bridge saw on its LAN ports, for every lane: each checks the peer's claims
+    /// against it.
     func deliver(_ seen: [BridgeFDB.Sighting], dumpedAt: Moment) {
-        sightings.withLock { $0 = (seen, dumpedAt) }
-        sightingsWaiting.store(true, ordering: .releasing)
-        wakeup.signal()
+        for lane in lanes { lane.deliver(seen, dumpedAt: dumpedAt) }
     }
 
-    /// Has the data-plane thread apply a reloaded configuration's peers and live settings
-    /// between two turns, and waits for it. Nil when the thread did not take it in time: it is
-    /// then withdrawn, so what runs is what the caller believes runs. Once taken, it is
-    /// applied within the turn, and waited for.
+    /// Applies a reloaded configuration's peers and live settings on every lane, lane 0 first
+    /// (whose sessions the others take), and returns what changed, or nil when a lane did not
+    /// take it in time. Each lane changes its peers the same way, so a peer has the same slot
+    /// on every lane.
     func reconfigure(_ configuration: Configuration, identities: [SiteIdentity], timeout: Duration = .seconds(2)) -> DataPath.PeerChanges? {
-        reload.withLock { $0 = ((configuration, identities), nil) }
-        reloadWaiting.store(true, ordering: .releasing)
-        wakeup.signal()
-        let deadline = Clock.monotonic() + timeout
-        while true {
-            let (applied, withdrawn) = reload.withLock { state -> (DataPath.PeerChanges?, Bool) in
-                if let applied = state.applied { return (applied, false) }
-                guard Clock.monotonic() >= deadline, state.pending != nil else { return (nil, false) }
-                state.pending = nil
-                return (nil, true)
-            }
-            if let applied { return applied }
-            if withdrawn { return nil }
-            Clock.sleep(for: .microseconds(200))
+        var changes: DataPath.PeerChanges?
+        for lane in lanes {
+            guard let applied = lane.reconfigure(configuration, identities: identities, timeout: timeout) else { return nil }
+            if changes == nil { changes = applied }
         }
+        return changes
     }
 
-    /// The last state the thread published; after `stop()`, its final state.
+    /// The last state every lane published, added up; after `stop()`, the final state.
     var latestSnapshot: StatusSnapshot? {
-        published.withLock { $0.snapshot }
-    }
-
-    // MARK: - The loop
-
-    private func run() {
-        var poller = PollSet()
-        let woken = poller.watch(wakeup.descriptor)
-        let fromPeer = poller.watch(socket.descriptor)
-        let fromLAN = poller.watch(tap.descriptor)
-        while !stopRequested.load(ordering: .acquiring) {
-            var now = Clock.monotonic()
-            path.serviceTimers(now: now, wallClock: Clock.wall())
-            path.takeEvents(now: now, log)
-            // At least a millisecond: a deadline that stays in the past must not spin the loop.
-            poller.wait(timeout: max(path.nextDeadline(now: now).since(now), Self.shortestWait))
-            now = Clock.monotonic()
-
-            if poller.isReady(woken) {
-                wakeup.drain()
-            }
-            // Before any frame of this turn: a claim must meet what the bridge saw.
-            if sightingsWaiting.exchange(false, ordering: .acquiringAndReleasing), let delivered = sightings.withLock({ $0.take() }) {
-                for sighting in delivered.seen {
-                    path.noteSeenOnLAN(sighting.address, at: delivered.dumpedAt.earlier(by: sighting.age), now: now)
-                }
-            }
-            if reloadWaiting.exchange(false, ordering: .acquiringAndReleasing), let new = reload.withLock({ $0.pending.take() }) {
-                let changes = path.reconfigure(peers: new.configuration.peers, identities: new.identities, hub: new.configuration.hub)
-                path.applyLiveSettings(new.configuration)
-                reload.withLock { $0.applied = changes }
-            }
-            if snapshotRequested.exchange(false, ordering: .acquiringAndReleasing) {
-                publishSnapshot(now: now, includingMACTable: macTableRequested.exchange(false, ordering: .acquiringAndReleasing))
-            }
-            if poller.isReady(fromPeer) {
-                path.receiveFromPeer(now: now)
-            }
-            if poller.isReady(fromLAN) {
-                path.forwardFromLAN(now: now)
-            }
-        }
-        publishSnapshot(now: Clock.monotonic(), includingMACTable: false)
-    }
-
-    /// Logs what an operator wants in the journal: a peer coming and going, sessions made,
-    /// its path MTU settling, keys that do not match.
-    private func log(_ source: Peer?, _ events: LinkEvents) {
-        guard let source else {
-            if let key = events.strangerKey, let address = events.strangerAddress {
-                logger.warning("a handshake from \(address) carries public key \(key.base64), which no [[peer]] names: if it comes from one of the peers, the public-key this configuration gives it is wrong (compare with `causewayd pubkey` on that gateway)")
-            }
-            return
-        }
-        let peer: Logger.Metadata = ["peer": "\(source.name)", "endpoint": "\(source.address.map { "\($0)" } ?? "-")"]
-        let ours = path.localKey.publicKey.base64
-        if events.handshakeGaveUp {
-            logger.warning("no handshake with \(source.name) for \(source.link.timing.handshakeAttemptTime); trying again in \(source.link.timing.handshakePause) or at the next frame for it. Is it running, and does UDP reach it? Its configuration must name this site's public key \(ours), and this one names it as \(source.publicKey.base64)", metadata: peer)
-        }
-        if events.addressedToAnotherKey {
-            logger.warning("handshakes from \(source.name)'s address are addressed to another public key than this site's: \(source.name)'s configuration must name \(ours) (`causewayd pubkey` here)", metadata: peer)
-        }
-        if events.responseNotAuthenticated {
-            logger.warning("\(source.name)'s responses do not authenticate: the pre-shared keys differ; both sites' preshared-key-file must hold the same key, or neither site names one", metadata: peer)
-        }
-        if events.establishedAsInitiator {
-            logger.debug("session established", metadata: peer.merging(["role": "initiator"]) { $1 })
-        }
-        if events.establishedAsResponder {
-            logger.debug("session established", metadata: peer.merging(["role": "responder"]) { $1 })
-        }
-        switch events.peerUp {
-        case true?:
-            logger.notice("peer up", metadata: peer)
-        case false?:
-            logger.warning("peer down: no authenticated message for \(source.link.timing.peerDownAfter)", metadata: peer)
-        case nil: break
-        }
-        for index in 0..<events.refusedClaimCount {
-            let claim = events.refusedClaims[index]
-            let why = claim.reason == .macFlapping
-                ? "it keeps moving between this LAN and the peer (a loop?); the peer's frames from it are dropped for \(MACTable.dampingTime)"
-                : "it was on this LAN less than \(path.macHoldTime) ago; it stays on the LAN and the peer's frames from it are dropped"
-            logger.warning("the peer claimed MAC \(claim.address): \(why)", metadata: peer)
-        }
-        if let size = events.pathMTUSettled {
-            logger.notice("path MTU \(size): frames up to \(source.pathMTU.largestWholeFrame) bytes cross whole, larger ones as fragments", metadata: peer)
-        }
-    }
-
-    func publishSnapshot(now: Moment, includingMACTable: Bool) {
-        let snapshot = StatusSnapshot(path: path, now: now, includingMACTable: includingMACTable)
-        published.withLock { $0 = ($0.generation &+ 1, snapshot) }
+        let latest = lanes.compactMap(\.latestSnapshot)
+        guard latest.count == lanes.count else { return nil }
+        return lanes.count == 1 ? latest[0] : StatusSnapshot.combining(latest, includingMACTable: false)
     }
 }

@@ -74,7 +74,8 @@ public final class BridgeAttachment: @unchecked Sendable {
     }
 
     /// Sets up the devices; on failure nothing it changed is left behind.
-    public init(configuration: Configuration, tapAddress: MACAddress, netlink: Netlink) throws {
+    /// `tapQueues`: one per data-plane thread (TAPDevice).
+    public init(configuration: Configuration, tapAddress: MACAddress, tapQueues: Int = 1, netlink: Netlink) throws {
         self.netlink = netlink
         bridgeName = configuration.bridge
         undo = []
@@ -107,7 +108,7 @@ public final class BridgeAttachment: @unchecked Sendable {
                 }
             }
 
-            tap = try TAPDevice(name: configuration.tap)
+            tap = try TAPDevice(name: configuration.tap, queueCount: tapQueues)
             try netlink.setAddress(tap.name, tapAddress)
             try netlink.enslave(tap.name, into: bridge)
             // The tunnel is the expensive path: where spanning tree must block one of two

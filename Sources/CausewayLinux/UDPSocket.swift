@@ -2,9 +2,14 @@ import CausewayCore
 import CLinuxShim
 import Glibc
 
-/// The one UDP socket of a daemon: non-blocking, batch I/O with recvmmsg and sendmmsg, UDP
-/// GSO for sends and UDP GRO for receives where the kernel has them. It owns the batches
+/// A daemon's UDP socket, one per lane: non-blocking, batch I/O with recvmmsg and sendmmsg,
+/// UDP GSO for sends and UDP GRO for receives where the kernel has them. It owns the batches
 /// that datagrams are built in and received into, allocated once.
+///
+/// The sockets of several lanes share the port (SO_REUSEPORT), and a program the kernel runs
+/// on each datagram (`steerByLane`) hands it to the lane its sender's lane names. They take
+/// no UDP GRO: a NIC's GRO merges a peer's datagrams by address and port alone, so one merge
+/// could hold several lanes' datagrams, and all of it would reach one lane.
 public final class UDPSocket: @unchecked Sendable {
     /// Datagrams one sendmmsg or recvmmsg call moves at most.
     public static let batchSize = 64
@@ -25,8 +30,9 @@ public final class UDPSocket: @unchecked Sendable {
     /// The latest destination, converted once: every datagram of a batch goes to the peer.
     private var cachedDestination: (endpoint: EndpointAddress, address: SocketAddress)?
 
-    /// Binds `endpoint`; send slots hold `sendSlotSize` bytes each.
-    public init(binding endpoint: SocketEndpoint, sendSlotSize: Int) throws {
+    /// Binds `endpoint`; send slots hold `sendSlotSize` bytes each. `sharingPort`: the port is
+    /// one lane's of several, each with a socket bound to it.
+    public init(binding endpoint: SocketEndpoint, sendSlotSize: Int, sharingPort: Bool = false) throws {
         family = endpoint.isIPv6 ? AF_INET6 : AF_INET
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemCallError("socket", "UDP \(endpoint)") }
@@ -34,18 +40,32 @@ public final class UDPSocket: @unchecked Sendable {
         sendBatch = DatagramBatch(capacity: Self.batchSize, slotSize: sendSlotSize)
         receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.datagramSlotSize)
         do {
+            if sharingPort, cw_udp_share_port(fd) != 0 { throw SystemCallError("setsockopt(SO_REUSEPORT)", "UDP \(endpoint)") }
             try configure(endpoint)
         } catch {
             close(fd)
             throw error
         }
-        coalescesReceives = cw_udp_enable_gro(descriptor) != 0
+        coalescesReceives = !sharingPort && cw_udp_enable_gro(descriptor) != 0
         if coalescesReceives {
             receiveBatch = DatagramBatch(capacity: Self.batchSize, slotSize: Self.coalescedSlotSize)
         }
     }
 
     deinit { close(descriptor) }
+
+    /// Has the kernel hand each datagram for the port to the socket of the lane its sender
+    /// sealed it in (the top byte of a transport message's counter, modulo `lanes`), and
+    /// every other message to the first socket, lane 0's. The sockets of the port's group
+    /// count in the order they were bound, which is the order of the lanes.
+    public func steerByLane(lanes: Int) throws {
+        typealias Type = WireFormat.MessageType
+        let result = cw_udp_steer_by_lane(
+            descriptor, UInt32(lanes), UInt32(WireFormat.typeOffset), UInt32(WireFormat.counterOffset),
+            UInt32(Type.data.rawValue), UInt32(Type.control.rawValue), UInt32(Type.fragment.rawValue)
+        )
+        guard result == 0 else { throw SystemCallError("setsockopt(SO_ATTACH_REUSEPORT_CBPF)", "UDP socket") }
+    }
 
     private func configure(_ endpoint: SocketEndpoint) throws {
         if family == AF_INET6 {

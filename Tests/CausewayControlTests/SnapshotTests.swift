@@ -52,7 +52,7 @@ import Testing
 
         // The snapshot's own JSON (the daemon's final log line) carries no table.
         let object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(full)) as? [String: Any])
-        #expect(Set(object.keys) == ["peers", "hub", "counters", "macTable", "reassembly"])
+        #expect(Set(object.keys) == ["peers", "lanes", "hub", "counters", "macTable", "reassembly"])
     }
 
     @Test func onlyMacsAndExplainNeedTheTable() {

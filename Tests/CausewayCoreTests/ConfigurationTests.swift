@@ -46,6 +46,14 @@ import Testing
         #expect(problem("mac-aging-time = 10\nmac-hold-time = 10\n" + Self.minimal) == nil)
     }
 
+    @Test func dataPlaneThreadsAreANumberOrLeftToTheMachine() throws {
+        #expect(try parse(Self.minimal).dataPlaneThreads == nil)
+        #expect(try parse("data-plane-threads = \"auto\"\n" + Self.minimal).laneCount(cores: 8) == 4)
+        let fixed = try parse("data-plane-threads = 3\n" + Self.minimal)
+        #expect(fixed.laneCount(cores: 1) == 3)
+        #expect(ReloadRules.keysThatCannotChangeLive(from: try parse(Self.minimal), to: fixed) == ["'data-plane-threads'"])
+    }
+
     @Test func anUnsetHoldTimeNeverOutlastsTheAgingTime() throws {
         #expect(try parse("mac-aging-time = 2\n" + Self.minimal).macHoldTime == .seconds(2))
         #expect(try parse(Self.minimal).macHoldTime == Configuration.defaultMACHoldTime)
@@ -107,6 +115,9 @@ import Testing
         ("log-level = \"loud\"", "key 'log-level': 'loud' is not one of"),
         ("migrate-addresses = \"yes\"", "key 'migrate-addresses': expected true or false"),
         ("control-socket = \"\"", "key 'control-socket': is empty"),
+        ("data-plane-threads = 0", "key 'data-plane-threads': 0 is outside 1...16"),
+        ("data-plane-threads = 17", "key 'data-plane-threads': 17 is outside 1...16"),
+        ("data-plane-threads = \"many\"", "key 'data-plane-threads': expected an integer from 1 to 16 or \"auto\", found 'many'"),
         ("control-socket = \"/\(String(repeating: "x", count: 110))\"", "key 'control-socket': '/xxx"),
     ])
     func refusesBadOptionalValues(line: String, message: String) throws {
@@ -232,20 +243,24 @@ import Testing
     }
 
     @Test func refusesMalformedHeaders() {
+        let v = WireFormat.version
         #expect(type([]) == nil)
-        #expect(type([1, 3, 0]) == nil, "shorter than the common header")
+        #expect(type([v, 3, 0]) == nil, "shorter than the common header")
         #expect(type([1, 3, 0, 0] + Array(repeating: 0, count: 64)) == nil, "version 1, the pre-shared-key protocol")
-        #expect(type([2, 9, 0, 0] + Array(repeating: 0, count: 64)) == nil, "unknown type")
-        #expect(type([2, 3, 0, 1] + Array(repeating: 0, count: 64)) == nil, "reserved bits set")
-        #expect(type([2, 3, 0, 0] + Array(repeating: 0, count: 20)) == nil, "data shorter than header and tag")
-        #expect(type([2, 1, 0, 0] + Array(repeating: 0, count: WireFormat.initiationLength - 3)) == nil, "initiation of the wrong size")
-        #expect(type([2, 6, 0, 0] + Array(repeating: 0, count: WireFormat.CookieReply.length - 3)) == nil, "cookie reply of the wrong size")
+        #expect(type([2, 3, 0, 0] + Array(repeating: 0, count: 64)) == nil, "version 2, one counter space for all lanes")
+        #expect(type([v, 9, 0, 0] + Array(repeating: 0, count: 64)) == nil, "unknown type")
+        #expect(type([v, 3, 0, 1] + Array(repeating: 0, count: 64)) == nil, "reserved bits set")
+        #expect(type([v, 3, 0, 0] + Array(repeating: 0, count: 20)) == nil, "data shorter than header and tag")
+        #expect(type([v, 1, 0, 0] + Array(repeating: 0, count: WireFormat.initiationLength - 3)) == nil, "initiation of the wrong size")
+        #expect(type([v, 6, 0, 0] + Array(repeating: 0, count: WireFormat.CookieReply.length - 3)) == nil, "cookie reply of the wrong size")
     }
 
     @Test func acceptsWellFormedHeaders() {
-        #expect(type([2, 3, 0, 0] + Array(repeating: 0, count: WireFormat.dataOverhead - 4)) == .data)
-        #expect(type([2, 1, 0, 0] + Array(repeating: 0, count: WireFormat.initiationLength - 4)) == .handshakeInitiation)
-        #expect(type([2, 6, 0, 0] + Array(repeating: 0, count: WireFormat.CookieReply.length - 4)) == .cookieReply)
+        let v = WireFormat.version
+        #expect(v == 3)
+        #expect(type([v, 3, 0, 0] + Array(repeating: 0, count: WireFormat.dataOverhead - 4)) == .data)
+        #expect(type([v, 1, 0, 0] + Array(repeating: 0, count: WireFormat.initiationLength - 4)) == .handshakeInitiation)
+        #expect(type([v, 6, 0, 0] + Array(repeating: 0, count: WireFormat.CookieReply.length - 4)) == .cookieReply)
     }
 
     @Test func overheadIsThirtySixBytes() {

@@ -265,18 +265,18 @@ struct TwoSites {
     }
 }
 
-func seal(_ session: Session, _ payload: [UInt8], networkID: UInt32 = 1) -> [UInt8] {
+func seal(_ session: Session, _ payload: [UInt8], networkID: UInt32 = 1, lane: Int = 0) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: payload.count + WireFormat.dataOverhead)
     let length = payload.withUnsafeBytes { body in
-        out.withUnsafeMutableBytes { session.seal(.data, networkID: NetworkID(networkID), payload: body, into: $0) }
+        out.withUnsafeMutableBytes { session.seal(.data, networkID: NetworkID(networkID), payload: body, into: $0, lane: lane) }
     }
     return Array(out[0..<length!])
 }
 
-func open(_ session: Session, _ datagram: [UInt8]) -> Result<Session.Opened, DropReason> {
+func open(_ session: Session, _ datagram: [UInt8], lane: Lane = .only) -> Result<Session.Opened, DropReason> {
     var out = [UInt8](repeating: 0, count: 2048)
     return datagram.withUnsafeBytes { bytes in
-        out.withUnsafeMutableBytes { session.open(bytes, type: .data, into: $0) }
+        out.withUnsafeMutableBytes { session.open(bytes, type: .data, into: $0, lane: lane) }
     }
 }
 

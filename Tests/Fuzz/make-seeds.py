@@ -91,8 +91,8 @@ def datagram_seeds():
         "fragments": fragments,
         "control-keepalive": bytes([3]) + record(bytes([1]) + struct.pack("!Q", 123456789)),
         "control-probe": bytes([3]) + record(bytes([3]) + struct.pack("!Q", 1) + bytes(1400)),
-        "raw-initiation-shaped": bytes([0]) + record(bytes([2, 1, 0, 0]) + bytes(144)),
-        "raw-data-shaped": bytes([0]) + record(bytes([2, 3, 0, 0]) + bytes(60)),
+        "raw-initiation-shaped": bytes([0]) + record(bytes([3, 1, 0, 0]) + bytes(144)),
+        "raw-data-shaped": bytes([0]) + record(bytes([3, 3, 0, 0]) + bytes(60)),
     }
 
 

@@ -15,9 +15,21 @@ struct cw_mmsghdr {
     unsigned int msg_len;
 };
 
-/// Creates or attaches the TAP device `name` on the open /dev/net/tun descriptor `fd`.
-/// Returns 0, or -1 with errno set. `actual_name` receives the kernel's name (IFNAMSIZ bytes).
-int cw_tap_attach(int fd, const char *name, char *actual_name);
+/// Creates or attaches the TAP device `name` on the open /dev/net/tun descriptor `fd`; with
+/// `multi_queue`, as one more queue of a multi-queue device (IFF_MULTI_QUEUE). Returns 0, or
+/// -1 with errno set. `actual_name` receives the kernel's name (IFNAMSIZ bytes).
+int cw_tap_attach(int fd, const char *name, char *actual_name, int multi_queue);
+
+/// Lets further sockets bind the same address and port (SO_REUSEPORT), as the lanes' do.
+/// Returns 0, or -1 with errno set.
+int cw_udp_share_port(int fd);
+
+/// Attaches to the port's group of sockets a classic BPF program that hands each datagram to
+/// the socket in the place its sender's lane names: the byte at `lane_offset` modulo `lanes`
+/// for the message types `data`, `control` and `fragment` (type byte at `type_offset`), the
+/// first socket for everything else. Returns 0, or -1 with errno set.
+int cw_udp_steer_by_lane(int fd, unsigned int lanes, unsigned int type_offset, unsigned int lane_offset,
+                         unsigned int data, unsigned int control, unsigned int fragment);
 
 /// Lets the kernel hand the TAP TCP frames of up to 64 KiB and frames with the transport
 /// checksum left to fill in (TUN_F_CSUM, TSO4, TSO6). 1 when it will, 0 when it cannot.

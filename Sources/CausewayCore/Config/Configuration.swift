@@ -39,6 +39,14 @@ public struct Configuration: Sendable, Equatable {
     /// How long after an address was last seen on this LAN a frame from the peer claiming it
     /// is a conflict, not a move.
     public var macHoldTime: Duration
+    /// How many data-plane threads (lanes) move frames, each with its own TAP queue and
+    /// socket; nil ("auto") leaves it to the machine (`laneCount(cores:)`).
+    public var dataPlaneThreads: Int?
+
+    /// The lanes this configuration runs on a machine with `cores` processors.
+    public func laneCount(cores: Int) -> Int {
+        dataPlaneThreads ?? Lane.suggestedCount(cores: cores)
+    }
 
     /// At most this many peers: a session index carries its peer's slot in its low bits.
     public static let maximumPeers = PeerSlots.capacity

@@ -24,6 +24,7 @@ extension Configuration {
         case floodRate = "flood-rate"
         case floodBurst = "flood-burst"
         case macHoldTime = "mac-hold-time"
+        case dataPlaneThreads = "data-plane-threads"
     }
 
     /// The keys of a `[[peer]]` table.
@@ -88,6 +89,7 @@ extension Configuration {
         }
         // Unset, it is the default or the aging time, whichever is shorter.
         macHoldTime = holdTime ?? min(Self.defaultMACHoldTime, macAgingTime)
+        dataPlaneThreads = try reader.threadCount(.dataPlaneThreads)
         controlSocket = try reader.optionalString(.controlSocket).map { path throws(ConfigurationError) in
             guard !path.isEmpty else { throw reader.error(.controlSocket, "is empty") }
             return Self.resolve(path, relativeTo: file)
@@ -219,6 +221,19 @@ struct KeyReader {
     func optionalInteger(_ key: Configuration.Key, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let value = table[key.rawValue] else { return nil }
         guard let number = value.int else { throw error(key, "expected an integer, found \(value.type)") }
+        guard range.contains(number) else { throw error(key, "\(number) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return number
+    }
+
+    /// A number of threads from 1 to `Lane.maximumCount`, or "auto" (nil: the machine's cores
+    /// decide, Lane.suggestedCount), as it is when the key is not there.
+    func threadCount(_ key: Configuration.Key) throws(ConfigurationError) -> Int? {
+        guard let value = table[key.rawValue] else { return nil }
+        let range = 1...Lane.maximumCount
+        if value.string == "auto" { return nil }
+        guard let number = value.int else {
+            throw error(key, "expected an integer from \(range.lowerBound) to \(range.upperBound) or \"auto\", found \(value.string.map { "'\($0)'" } ?? "\(value.type)")")
+        }
         guard range.contains(number) else { throw error(key, "\(number) is outside \(range.lowerBound)...\(range.upperBound)") }
         return number
     }

@@ -24,6 +24,7 @@ public enum ReloadRules {
         (.controlSocket, false, { $0.controlSocket != $1.controlSocket }),
         (.migrateAddresses, false, { $0.migrateAddresses != $1.migrateAddresses }),
         (.macHoldTime, false, { $0.macHoldTime != $1.macHoldTime }),
+        (.dataPlaneThreads, false, { $0.dataPlaneThreads != $1.dataPlaneThreads }),
     ]
 
     public static var liveKeys: [Configuration.Key] { keys.filter(\.live).map(\.key) }

@@ -1,18 +1,18 @@
 /// A sliding window of received message counters (RFC 6479): rejects a counter seen before
-/// or one too far behind the highest seen, in constant time and constant memory.
+/// or one too far behind the highest seen, in constant time and constant memory. Its bitmap is
+/// inline, so a window lives wherever its owner puts it (a session keeps one per sending
+/// lane in memory of its own) and is never shared through a reference.
 public struct ReplayWindow: Sendable {
     static let wordBits = 64
     static let words = 64
     /// Counters this far behind the highest one are still accepted once.
     public static let size = (words - 1) * wordBits
 
-    private var bitmap: [UInt64]
+    private var bitmap = InlineArray<64, UInt64>(repeating: 0)
     private var highest: UInt64 = 0
     private var seenAny = false
 
-    public init() {
-        bitmap = Array(repeating: 0, count: Self.words)
-    }
+    public init() {}
 
     /// Whether `counter` may be accepted; `accept` must follow once the message authenticated.
     public func mayAccept(_ counter: UInt64) -> Bool {

@@ -6,6 +6,7 @@
 extension DataPath {
     /// Reads and forwards what the LAN has, a bounded number of batches per call.
     public func forwardFromLAN(now: Moment) {
+        adoptPosted()
         let batchSize = wan.sendSlotCount
         for _ in 0..<Self.batchesPerTurn {
             var prepared = 0
@@ -83,7 +84,7 @@ extension DataPath {
         case .sendToPeer(let peerSlot):
             let target = peer(inSlot: peerSlot)
             guard let route = target?.route(now: now) else {
-                target?.link.frameWaiting(now: now)
+                if let target { frameWaiting(for: target, now: now) }
                 target?.counters.drop(.noSession, count: segments)
                 return (slot, segments)
             }
@@ -142,7 +143,7 @@ extension DataPath {
             }
             guard peer.canSend(now: now) else {
                 peer.counters.drop(.noSession, count: segments)
-                peer.link.frameWaiting(now: now)
+                frameWaiting(for: peer, now: now)
                 continue
             }
             peer.counters.flooded &+= UInt64(segments)
@@ -183,7 +184,7 @@ extension DataPath {
     private func cutInPlace(
         _ frame: UnsafeMutableRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, slot: Int
     ) -> Int? {
-        guard slot + plan.segments <= wan.sendSlotCount, route.session.canSeal(plan.segments),
+        guard slot + plan.segments <= wan.sendSlotCount, route.session.canSeal(plan.segments, lane: lane.index),
               plan.headersLength + plan.segmentSize <= route.peer.pathMTU.largestWholeFrame
         else { return nil }
         let whole = UnsafeRawBufferPointer(frame)
@@ -245,7 +246,7 @@ extension DataPath {
     /// Seals `payload` as one message into send slot `slot`; returns 1, or 0 when it cannot.
     @inline(__always)
     private func seal(_ type: WireFormat.MessageType, _ payload: UnsafeRawBufferPointer, route: Route, slot: Int) -> Int {
-        guard let length = route.session.seal(type, networkID: networkID, payload: payload, into: wan.sendSlot(slot)) else {
+        guard let length = route.session.seal(type, networkID: networkID, payload: payload, into: wan.sendSlot(slot), lane: lane.index) else {
             route.peer.counters.drop(.oversized)
             return 0
         }
@@ -264,7 +265,9 @@ extension DataPath {
         }
         oversizedFrame.copyMemory(from: frame)
         let (count, pieceLength) = Fragmentation.split(frameLength: frame.count, largestDatagram: route.peer.pathMTU.largestDatagram)
-        nextFrameID &+= 1
+        // The count goes round below the lane's byte.
+        let countBits = ~(UInt32.max << Self.frameIDLaneShift)
+        nextFrameID = (nextFrameID & ~countBits) | ((nextFrameID &+ 1) & countBits)
         var header = FragmentHeader(frameID: nextFrameID, frameLength: UInt16(frame.count), offset: 0)
         var filled = 0
         for index in 0..<count {

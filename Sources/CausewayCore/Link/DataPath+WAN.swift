@@ -5,6 +5,9 @@
 extension DataPath {
     /// Receives and handles what the socket has, a bounded number of datagrams per call.
     public func receiveFromPeer(now: Moment) {
+        adoptPosted()
+        // Sessions a handshake made in this call go to the other lanes before it returns.
+        defer { postIfChanged() }
         // A new turn: handshakes may again cost a few Diffie-Hellmans.
         desk.startTurn()
         // Datagrams handled this turn (one buffer may hold many): a turn is bounded by work,
@@ -38,6 +41,11 @@ extension DataPath {
             counters.drop(.malformed)
             return
         }
+        // Handshakes and control messages are lane 0's, which the kernel steers them to.
+        guard lane.isPrimary || type == .data || type == .fragment else {
+            counters.drop(.wrongLane)
+            return
+        }
         switch type {
         case .handshakeInitiation:
             receiveInitiation(datagram, from: source, now: now)
@@ -52,6 +60,8 @@ extension DataPath {
                 peer.roam(to: source)
                 peer.events.establishedAsInitiator = true
                 noteTransitions(of: peer, now: now)
+                // The other lanes seal with the new session from the peer's first frames on.
+                postIfChanged()
                 // Confirms the new session to the responder, which waits for a first message.
                 sendControl(.keepalive, stamp: now.nanoseconds, to: peer, now: now)
             }
@@ -107,6 +117,8 @@ extension DataPath {
            peerAtSource.keyWarningDue(.addressedToAnotherKey, now: now) {
             peerAtSource.events.addressedToAnotherKey = true
         }
+        // The other lanes open with the answered session before the peer can seal with it.
+        postIfChanged()
         reply?.withUnsafeBytes { _ = sendNow($0, to: source, counting: sender) }
     }
 
@@ -119,7 +131,8 @@ extension DataPath {
         guard let opened = peer.link.receiveTransport(datagram, type: type, now: now, into: frameBuffer, counters: &peer.counters) else {
             return nil
         }
-        peer.roam(to: source)
+        // Where the peer is, is lane 0's to say (LaneBoard).
+        if lane.isPrimary { peer.roam(to: source) }
         if opened.establishedSession {
             peer.events.establishedAsResponder = true
             // Carrier on before the first frame from the peer is written to the LAN.
@@ -214,7 +227,7 @@ extension DataPath {
             let target = peer(inSlot: targetSlot)
             guard let route = target?.route(now: now) else {
                 target?.counters.drop(.noSession)
-                target?.link.frameWaiting(now: now)
+                if let target { frameWaiting(for: target, now: now) }
                 return false
             }
             relaysPrepared = makeRoom(relaysPrepared, now: now)

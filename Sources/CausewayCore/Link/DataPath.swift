@@ -12,6 +12,11 @@
 /// nothing on the per-frame path allocates, logs or locks. Events an operator wants to read
 /// about are collected for `takeEvents`, never logged here.
 ///
+/// A gateway with several data-plane threads has one data path per thread (its `lane`), each
+/// over its own TAP queue and socket. Lane 0's runs handshakes, timers, path MTU discovery and
+/// the carrier, and posts each peer's sessions, address and path MTU on the `board`; the
+/// others take them from there and only move frames.
+///
 /// LAN to WAN is in DataPath+LAN.swift, WAN to LAN in DataPath+WAN.swift, keepalives and
 /// path MTU probes in DataPath+Control.swift.
 public final class DataPath: @unchecked Sendable {
@@ -33,6 +38,14 @@ public final class DataPath: @unchecked Sendable {
     var storm: StormControl
     let overIPv6: Bool
     var refusedClaims = RefusedClaims()
+    /// Which thread of the gateway this is; lane 0 unless the gateway runs several.
+    public let lane: Lane
+    /// Where lane 0 posts what the other lanes take; nil with one lane.
+    let board: LaneBoard?
+    /// What lane 0 posted last, to tell whether anything changed since.
+    private var posted: [LaneBoard.PeerState] = []
+    /// The board's generation another lane took last; nil when it must look again.
+    private var adoptedGeneration: UInt64?
 
     /// The peers by slot (PeerSlots); a removed peer leaves a hole that a new one may fill.
     public private(set) var peerSlots: [Peer?] = []
@@ -85,20 +98,27 @@ public final class DataPath: @unchecked Sendable {
     /// sent into a tunnel that is down, as before carriers followed the peer.
     public private(set) var carrierFailed = false
 
-    /// `identities[i]` is this site's identity towards `configuration.peers[i]`.
-    public init(configuration: Configuration, identities: [SiteIdentity], lan: any FrameDevice, wan: any DatagramSocket) {
+    /// `identities[i]` is this site's identity towards `configuration.peers[i]`. Each lane of a
+    /// gateway with several has its own data path, all of them sharing one `board`.
+    public init(
+        configuration: Configuration, identities: [SiteIdentity], lan: any FrameDevice, wan: any DatagramSocket,
+        lane: Lane = .only, board: LaneBoard? = nil
+    ) {
         // What the frame path assumes of the socket's slots: room for a frame's fragments in
         // one batch, and a frame read into a slot fits `lanFrame` when it must be cut.
         precondition(wan.sendSlotCount >= Reassembler.maximumPieces, "a batch holds every fragment of one frame")
         precondition(wan.sendSlot(0).count == Self.sendSlotSize, "send slots are DataPath.sendSlotSize bytes")
         precondition(identities.count == configuration.peers.count && !identities.isEmpty, "one identity per peer")
+        precondition(lane.count == 1 || board != nil, "lanes share a board")
+        self.lane = lane
+        self.board = board
         self.lan = lan
         self.wan = wan
         networkID = configuration.networkID
         answersTooBig = configuration.icmpTooBig
         macHoldTime = configuration.macHoldTime
         timing = LinkTiming(keepaliveInterval: configuration.keepaliveInterval)
-        storm = StormControl(rate: configuration.floodRate, burst: configuration.floodBurst)
+        storm = Self.stormControl(configuration, lane: lane)
         overIPv6 = configuration.listen.isIPv6
         isHub = configuration.hub
         localKey = identities[0].local
@@ -113,13 +133,28 @@ public final class DataPath: @unchecked Sendable {
         lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
         floodTargets = .allocate(capacity: PeerSlots.capacity)
         mergesDatagrams = lan.acceptsUDPSegmentation
+        // Each lane numbers the frames it splits in its own space: fragments of frames from
+        // two lanes of the peer may meet in one reassembler.
+        nextFrameID = UInt32(lane.index) << Self.frameIDLaneShift
         for (peer, identity) in zip(configuration.peers, identities) { add(peer, identity: identity) }
         // Carrier from the start: the first frames the bridge sends start the handshake, and
         // the first ones from a peer are not lost while the kernel turns a port on (it
         // takes a carrier change up to a second to reach the bridge). It goes off only
-        // once every peer, having been up, falls silent.
-        carrierFailed = lan.setCarrier(true) != .completed(0)
+        // once every peer, having been up, falls silent. The carrier is the device's, so
+        // lane 0's alone.
+        if lane.isPrimary {
+            carrierFailed = lan.setCarrier(true) != .completed(0)
+        }
         carrierUp = true
+    }
+
+    /// Where a lane's number sits in the frame ids it gives split frames.
+    static let frameIDLaneShift: UInt32 = 24
+
+    /// Storm control's meters for one lane: every lane meters its share of the rate and the
+    /// burst, so that all of them together pass what the configuration says.
+    private static func stormControl(_ configuration: Configuration, lane: Lane) -> StormControl {
+        StormControl(rate: lane.share(of: configuration.floodRate), burst: lane.share(of: configuration.floodBurst))
     }
 
     /// A data path with one peer, as two sites have.
@@ -155,7 +190,7 @@ public final class DataPath: @unchecked Sendable {
     @discardableResult
     private func add(_ configuration: PeerConfiguration, identity: SiteIdentity) -> Peer {
         let slot = peerSlots.firstIndex { $0 == nil } ?? peerSlots.count
-        let link = PeerLink(peerID: slot, identity: identity, timing: timing, desk: desk)
+        let link = PeerLink(peerID: slot, identity: identity, timing: timing, desk: desk, lane: lane)
         let peer = Peer(slot: slot, configuration: configuration, link: link, overIPv6: overIPv6, storm: storm)
         if slot == peerSlots.count { peerSlots.append(peer) } else { peerSlots[slot] = peer }
         peers = peerSlots.compactMap { $0 }
@@ -191,6 +226,9 @@ public final class DataPath: @unchecked Sendable {
             }
             peer.configuration = configuration
         }
+        // Another lane's new peers take their sessions from the board at once.
+        adoptedGeneration = nil
+        postIfChanged()
         return changes
     }
 
@@ -200,8 +238,9 @@ public final class DataPath: @unchecked Sendable {
     public func applyLiveSettings(_ configuration: Configuration) {
         answersTooBig = configuration.icmpTooBig
         forwarder.setAgingTime(configuration.macAgingTime)
-        if configuration.floodRate != storm.rate || configuration.floodBurst != storm.burst {
-            storm = StormControl(rate: configuration.floodRate, burst: configuration.floodBurst)
+        let newStorm = Self.stormControl(configuration, lane: lane)
+        if newStorm.rate != storm.rate || newStorm.burst != storm.burst {
+            storm = newStorm
             for peer in peers {
                 peer.stormToPeer = storm
                 peer.stormFromPeer = storm
@@ -223,8 +262,8 @@ public final class DataPath: @unchecked Sendable {
 
     /// When `serviceTimers` next has something to do.
     public func nextDeadline(now: Moment) -> Moment {
-        var deadline = now + timing.keepaliveInterval
-        for peer in peers {
+        var deadline = now + (lane.isPrimary ? timing.keepaliveInterval : Self.sweepInterval)
+        for peer in peers where lane.isPrimary {
             deadline = min(deadline, peer.link.nextDeadline(now: now))
             if peer.link.sendingSession(now: now) != nil {
                 deadline = min(deadline, peer.pathMTU.nextDeadline(now: now, roundTripTime: peer.link.roundTripTime))
@@ -239,6 +278,14 @@ public final class DataPath: @unchecked Sendable {
     /// Does what is due: handshake initiations and retries, keepalives, path MTU probes,
     /// reassembly timeouts and MAC aging.
     public func serviceTimers(now: Moment, wallClock: HandshakeTimestamp) {
+        guard lane.isPrimary else {
+            adoptPosted()
+            expireOld(now: now)
+            return
+        }
+        if board?.takeHandshakeRequest() == true {
+            for peer in peers where peer.link.sendingSession(now: now) == nil { peer.link.frameWaiting(now: now) }
+        }
         for peer in peers {
             let due = peer.link.timersDue(now: now, wallClock: wallClock, canInitiate: peer.address != nil, counters: &peer.counters)
             if due.gaveUp, peer.keyWarningDue(.gaveUp, now: now) { peer.events.handshakeGaveUp = true }
@@ -252,14 +299,61 @@ public final class DataPath: @unchecked Sendable {
                 probePath(peer, now: now)
             }
         }
+        expireOld(now: now)
+        noteTransitions(now: now)
+        postIfChanged()
+    }
+
+    /// How often aged MAC addresses are swept out.
+    static let sweepInterval = Duration.seconds(1)
+
+    /// Split frames that waited too long, and MAC addresses aged out.
+    private func expireOld(now: Moment) {
         if reassembler.framesInProgress > 0 {
             reassembler.expire(now: now, counters: &counters)
         }
-        if now.since(lastSweep) >= .seconds(1) {
+        if now.since(lastSweep) >= Self.sweepInterval {
             lastSweep = now
             forwarder.removeExpired(now: now)
         }
-        noteTransitions(now: now)
+    }
+
+    // MARK: - Lanes
+
+    /// Lane 0 posts its peers' sessions, addresses and path MTUs when any changed since its
+    /// last post: compared in place, so an unchanged turn costs no allocation.
+    func postIfChanged() {
+        guard let board, lane.isPrimary else { return }
+        if posted.count == peers.count {
+            var index = 0
+            while index < peers.count, posted[index].describes(peers[index]) { index += 1 }
+            if index == peers.count { return }
+        }
+        posted = peers.map(LaneBoard.PeerState.init)
+        board.post(posted)
+    }
+
+    /// Another lane takes what lane 0 posted since it last looked: one atomic load when
+    /// nothing was.
+    @inline(__always)
+    func adoptPosted() {
+        guard let board, !lane.isPrimary, board.generation != adoptedGeneration else { return }
+        let (generation, states) = board.read()
+        adoptedGeneration = generation
+        for peer in peers {
+            guard let state = states.first(where: { $0.slot == peer.slot }) else {
+                peer.link.adopt(.none)
+                continue
+            }
+            peer.link.adopt(state.sessions)
+            peer.address = state.address
+            peer.pathMTU = state.pathMTU
+        }
+    }
+
+    /// A frame for `peer` found no session: lane 0 starts handshakes again if they gave up.
+    func frameWaiting(for peer: Peer, now: Moment) {
+        if lane.isPrimary { peer.link.frameWaiting(now: now) } else { board?.askForHandshake() }
     }
 
     // MARK: - The bridge's own knowledge
@@ -276,7 +370,7 @@ public final class DataPath: @unchecked Sendable {
     /// Hands each peer's events since the last call (those an operator wants in the log) to
     /// `report`, then the gateway's own (with no peer), and clears them.
     public func takeEvents(now: Moment, _ report: (Peer?, LinkEvents) -> Void) {
-        noteTransitions(now: now)
+        if lane.isPrimary { noteTransitions(now: now) }
         for peer in peers {
             if peer.link.responseFailedAuthentication {
                 peer.link.responseFailedAuthentication = false

@@ -12,6 +12,10 @@ public struct PeerLink: Sendable {
     /// The peer's slot in the data path's table of peers, which the MAC table names and
     /// every session index of this link carries (PeerSlots).
     public let peerID: Int
+    /// The data-plane thread this copy of the link serves. Lane 0's runs the handshakes and
+    /// owns the sessions; another lane's link only mirrors them (`adopt`), seals in its own
+    /// counter space and opens the sending lanes that are its own.
+    public let lane: Lane
     /// Its intervals; a reload may change the keepalive interval, and with it when the peer
     /// counts as down.
     public internal(set) var timing: LinkTiming
@@ -41,9 +45,10 @@ public struct PeerLink: Sendable {
     public private(set) var roundTripTime: Duration?
 
     /// `desk` is shared by every link of the gateway (HandshakeDesk).
-    public init(peerID: Int = 0, identity: SiteIdentity, timing: LinkTiming, desk: HandshakeDesk = HandshakeDesk()) {
+    public init(peerID: Int = 0, identity: SiteIdentity, timing: LinkTiming, desk: HandshakeDesk = HandshakeDesk(), lane: Lane = .only) {
         precondition(peerID >= 0 && peerID < PeerSlots.capacity, "a peer's slot fits a session index's low bits")
         self.peerID = peerID
+        self.lane = lane
         handshake = HandshakeMachinery(identity: identity, desk: desk)
         self.timing = timing
     }
@@ -70,7 +75,7 @@ public struct PeerLink: Sendable {
     /// in and has not yet).
     public mutating func timersDue(now: Moment, wallClock: HandshakeTimestamp, canInitiate: Bool = true, counters: inout Counters) -> Due {
         var due = Due()
-        if let session = current, now.since(session.createdAt) >= timing.rejectAfter || session.isExhausted {
+        if let session = current, now.since(session.createdAt) >= timing.rejectAfter || session.isExhausted() {
             current = nil
         }
         if let session = previous, now.since(session.createdAt) >= timing.rejectAfter {
@@ -270,13 +275,15 @@ public struct PeerLink: Sendable {
             counters.drop(.expiredSession)
             return nil
         }
-        switch session.open(datagram, type: type, into: out) {
+        switch session.open(datagram, type: type, into: out, lane: lane) {
         case .failure(let reason):
             counters.drop(reason)
             return nil
         case .success(var opened):
             lastReceivedIndex = session.localIndex
-            if session === next {
+            // Only lane 0 makes a session current; another lane opens with `next` until it
+            // adopts what lane 0 made of it.
+            if session === next, lane.isPrimary {
                 next = nil
                 promote(session, now: now, counters: &counters)
                 opened.establishedSession = true
@@ -293,8 +300,19 @@ public struct PeerLink: Sendable {
 
     /// The session to seal outgoing messages with, if one is usable.
     public func sendingSession(now: Moment) -> Session? {
-        guard let session = current, now.since(session.createdAt) < timing.rejectAfter, !session.isExhausted else { return nil }
+        guard let session = current, now.since(session.createdAt) < timing.rejectAfter, !session.isExhausted(lane: lane.index) else { return nil }
         return session
+    }
+
+    /// The sessions as lane 0 holds them, for the other lanes (LaneBoard).
+    public var sessions: LaneBoard.Sessions { LaneBoard.Sessions(current: current, previous: previous, next: next) }
+
+    /// Takes lane 0's sessions: on another lane, the link seals and opens with these.
+    public mutating func adopt(_ sessions: LaneBoard.Sessions) {
+        precondition(!lane.isPrimary, "lane 0 makes its own sessions")
+        current = sessions.current
+        previous = sessions.previous
+        next = sessions.next
     }
 
     /// Whether any key material is held: sessions, or a handshake in flight.

@@ -18,6 +18,11 @@ public enum DropReason: String, CaseIterable, Codable, Error, Sendable {
     case cookieRequired = "cookie-required"
     /// A counter seen before, or too old for the replay window.
     case replay
+    /// A transport message that reached a data-plane thread other than the one its counter's
+    /// lane belongs to (Lane.opens), or names a lane beyond the 16 there can be: the kernel
+    /// steers by that byte, so only a datagram merged with another lane's on the way (a NIC's
+    /// fraglist GRO), or a forgery, gets here. Refused before any cryptography.
+    case wrongLane = "wrong-lane"
     /// Names a session this gateway does not have (never had, or already discarded).
     case unknownSession = "unknown-session"
     /// An authenticated data frame for a network id this gateway does not bridge.

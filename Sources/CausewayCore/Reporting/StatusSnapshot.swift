@@ -67,8 +67,30 @@ public struct StatusSnapshot: Encodable, Sendable {
         public var agingSeconds: Double
     }
 
+    /// One data-plane thread's share of the work (Lane), in the order of the lanes.
+    public struct LaneSummary: Codable, Sendable, Equatable {
+        public var framesFromLAN: UInt64
+        public var framesToPeers: UInt64
+        public var framesFromPeers: UInt64
+        public var framesToLAN: UInt64
+        public var drops: UInt64
+        /// Addresses in this lane's own MAC table.
+        public var macEntries: Int
+
+        public init(counters: Counters, macEntries: Int) {
+            framesFromLAN = counters.framesFromLAN
+            framesToPeers = counters.framesToPeer
+            framesFromPeers = counters.framesFromPeer
+            framesToLAN = counters.framesToLAN
+            drops = counters.drops.total
+            self.macEntries = macEntries
+        }
+    }
+
     /// Every peer, in the configuration's order of slots.
     public var peers: [Peer]
+    /// Every data-plane thread; one unless `data-plane-threads` asks for more.
+    public var lanes: [LaneSummary]
     /// Whether this gateway relays frames between its peers.
     public var hub: Bool
     /// The gateway's totals: its own counts and every peer's.
@@ -84,7 +106,7 @@ public struct StatusSnapshot: Encodable, Sendable {
 
     /// What the snapshot's JSON holds (the daemon logs its final state): the table is left out.
     private enum CodingKeys: String, CodingKey {
-        case peers, hub, counters, macTable, reassembly
+        case peers, lanes, hub, counters, macTable, reassembly
     }
 
     /// Builds the report from the data path's state at `now`; copies the MAC table only when
@@ -113,8 +135,33 @@ public struct StatusSnapshot: Encodable, Sendable {
         )
         self.counters = counters
         macTable = MACTableSummary(entries: table.count, capacity: table.capacity, agingSeconds: table.agingTime.secondsValue)
+        lanes = [LaneSummary(counters: counters, macEntries: table.count)]
         takenAt = now
         self.table = includingMACTable ? table.detachedCopy() : nil
+    }
+
+    /// The gateway's report from each lane's (lane 0's first, each with its MAC table): lane
+    /// 0's view of the peers, with every lane's counters added up, and the union of the lanes'
+    /// MAC tables, kept only when `includingMACTable`. Runs on the control thread.
+    public static func combining(_ lanes: [StatusSnapshot], includingMACTable: Bool) -> StatusSnapshot {
+        precondition(!lanes.isEmpty, "a gateway has a lane")
+        var combined = lanes[0]
+        var table = lanes[0].table
+        for other in lanes.dropFirst() {
+            combined.counters.add(other.counters)
+            for peer in other.peers {
+                guard let index = combined.peers.firstIndex(where: { $0.slot == peer.slot }) else { continue }
+                combined.peers[index].counters.add(peer.counters)
+            }
+            combined.reassembly.framesInProgress += other.reassembly.framesInProgress
+            combined.reassembly.bytesInUse += other.reassembly.bytesInUse
+            combined.reassembly.capacityBytes += other.reassembly.capacityBytes
+            combined.lanes += other.lanes
+            if let otherTable = other.table { table?.absorb(otherTable) }
+        }
+        combined.macTable.entries = table?.count ?? lanes.map(\.macTable.entries).max() ?? 0
+        combined.table = includingMACTable ? table : nil
+        return combined
     }
 
     /// The peer in `slot`, as the MAC table names it.

@@ -225,6 +225,23 @@ public struct MACTable: Sendable {
         return copy
     }
 
+    /// Adds what `other` holds that this table does not, and takes `other`'s entry where it
+    /// was seen later: the union of the tables of a gateway's lanes, each of which keeps its
+    /// own, for a report. What finds no room (past the cap) is left out.
+    public mutating func absorb(_ other: MACTable) {
+        for slot in other.keys.indices where other.keys[slot] != Self.vacantKey {
+            let key = other.keys[slot]
+            guard let (mine, found) = probe(key) else { continue }
+            if found {
+                if other.entries[slot].lastSeen > entries[mine].lastSeen { entries[mine] = other.entries[slot] }
+            } else if count < capacity {
+                keys[mine] = key
+                entries[mine] = other.entries[slot]
+                count += 1
+            }
+        }
+    }
+
     // MARK: - Slots
 
     /// The slot a probe for `key` starts at.

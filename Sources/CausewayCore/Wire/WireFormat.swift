@@ -1,12 +1,15 @@
-/// Version 2 of the wire format (site keys, Noise IKpsk2); docs/protocol.md draws every
-/// message. Version 1 (a pre-shared key alone) is refused as malformed.
+/// Version 3 of the wire format (site keys, Noise IKpsk2, a counter space per sending lane);
+/// docs/protocol.md draws every message. Versions 1 (a pre-shared key alone) and 2 (one
+/// counter space) are refused as malformed.
 ///
 /// Every datagram starts with the same four bytes: version, message type, two reserved
 /// zero bytes. Multi-byte integers are big-endian except the AEAD nonce counter, which
 /// ChaCha20-Poly1305 (RFC 8439) takes little-endian.
 public enum WireFormat {
-    public static let version: UInt8 = 2
+    public static let version: UInt8 = 3
     public static let commonHeaderLength = 4
+    /// Where the message type sits in the common header.
+    public static let typeOffset = 1
     public static let tagLength = 16
     public static let publicKeyLength = 32
     public static let timestampLength = 12
@@ -17,6 +20,8 @@ public enum WireFormat {
     public static let responseLength = Response.length
     /// version, type, reserved(2), receiver index(4), counter(8)
     public static let transportHeaderLength = commonHeaderLength + 4 + 8
+    /// Where a transport message's counter starts; its first byte is the sending lane.
+    public static let counterOffset = 8
     /// The transport header, then network id(3) and a reserved zero byte.
     public static let dataHeaderLength = transportHeaderLength + 4
     /// What a data frame costs on top of the Ethernet frame it carries.
@@ -35,7 +40,7 @@ public enum WireFormat {
         guard datagram.count >= commonHeaderLength,
               datagram[0] == version,
               datagram[2] == 0, datagram[3] == 0,
-              let type = MessageType(rawValue: datagram[1])
+              let type = MessageType(rawValue: datagram[typeOffset])
         else { return nil }
         if type.isFixedLength ? datagram.count != type.minimumLength : datagram.count < type.minimumLength {
             return nil
@@ -45,7 +50,7 @@ public enum WireFormat {
 
     static func writeCommonHeader(_ type: MessageType, into out: UnsafeMutableRawBufferPointer) {
         out[0] = version
-        out[1] = type.rawValue
+        out[typeOffset] = type.rawValue
         out[2] = 0
         out[3] = 0
     }

@@ -39,18 +39,32 @@ final class MemoryNetwork {
             lost += 1
             return .completed(datagram.count)
         }
-        // A plain loop: this runs inside the allocation test's window.
-        var index = 0
-        while index < sockets.count {
-            let receiver = sockets[index]
-            index += 1
-            if receiver.address == destination, receiver.enqueue(datagram, from: source) {
+        // Sockets at one address are one port's lanes: the datagram goes to the one the
+        // kernel's steering program picks (UDPSocket.steerByLane), counted in the order they
+        // were made. Plain loops: this runs inside the allocation test's window.
+        var group = 0
+        for receiver in sockets where receiver.address == destination { group += 1 }
+        var chosen = group > 1 ? Self.steeredLane(datagram, lanes: group) : 0
+        for receiver in sockets where receiver.address == destination {
+            if chosen == 0 {
+                guard receiver.enqueue(datagram, from: source) else { break }
                 delivered += 1
                 return .completed(datagram.count)
             }
+            chosen -= 1
         }
         lost += 1
         return .completed(datagram.count)
+    }
+
+    /// What UDPSocket's steering program computes: a transport message's sending lane (its
+    /// counter's top byte) modulo the lanes; lane 0 for the rest and for what is too short.
+    static func steeredLane(_ datagram: UnsafeRawBufferPointer, lanes: Int) -> Int {
+        guard datagram.count > WireFormat.counterOffset,
+              let type = WireFormat.MessageType(rawValue: datagram[WireFormat.typeOffset]),
+              type == .data || type == .control || type == .fragment
+        else { return 0 }
+        return Int(datagram[WireFormat.counterOffset]) % lanes
     }
 }
 
