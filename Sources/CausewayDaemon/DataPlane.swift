@@ -13,7 +13,7 @@ final class DataPlane: @unchecked Sendable {
 
     init(configuration: Configuration, identities: [SiteIdentity], tap: TAPDevice, logger: Logger) throws {
         let count = tap.queues.count
-        let board = count > 1 ? LaneBoard() : nil
+        let board = count > 1 ? LaneBoard(laneCount: count) : nil
         // Bound in the lanes' order: the steering program counts the port's sockets so.
         let sockets = try (0..<count).map { _ in
             try UDPSocket(binding: configuration.listen, sendSlotSize: DataPath.sendSlotSize, sharingPort: count > 1)

@@ -7,7 +7,7 @@ import Synchronization
 /// lock is taken by a post and by a copy, never per frame.
 ///
 /// A lane also asks lane 0 here for a handshake, when it has frames for a peer without a
-/// session.
+/// session, and tells the other lanes what addresses it learned (LearnRing).
 public final class LaneBoard: Sendable {
     /// A peer's sessions, as PeerLink holds them.
     public struct Sessions: Sendable {
@@ -48,8 +48,33 @@ public final class LaneBoard: Sendable {
     private let posted = Mutex<(generation: UInt64, peers: [PeerState])>((0, []))
     private let latestGeneration = Atomic<UInt64>(0)
     private let handshakeWanted = Atomic<Bool>(false)
+    public let laneCount: Int
+    /// `rings[from * laneCount + to]`: what lane `from` learned, for lane `to`.
+    private let rings: [LearnRing]
+    /// Addresses a full ring refused.
+    private let ringsOverflowed = Atomic<UInt64>(0)
 
-    public init() {}
+    public init(laneCount: Int) {
+        self.laneCount = laneCount
+        rings = (0..<laneCount * laneCount).map { _ in LearnRing() }
+    }
+
+    /// Tells every other lane what `lane` learned.
+    func share(_ learned: LearnedAddress, from lane: Int) {
+        for other in 0..<laneCount where other != lane {
+            if !rings[lane * laneCount + other].push(learned) { ringsOverflowed.add(1, ordering: .relaxed) }
+        }
+    }
+
+    /// What the other lanes learned for `lane` since it last looked.
+    func takeShared(for lane: Int, _ body: (LearnedAddress) -> Void) {
+        for other in 0..<laneCount where other != lane {
+            rings[other * laneCount + lane].drain(body)
+        }
+    }
+
+    /// How many learned addresses a full ring refused since start.
+    public var sharesRefused: UInt64 { ringsOverflowed.load(ordering: .relaxed) }
 
     /// Moves each time lane 0 posts.
     public var generation: UInt64 { latestGeneration.load(ordering: .acquiring) }

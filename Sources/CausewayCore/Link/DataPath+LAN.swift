@@ -6,7 +6,7 @@
 extension DataPath {
     /// Reads and forwards what the LAN has, a bounded number of batches per call.
     public func forwardFromLAN(now: Moment) {
-        adoptPosted()
+        catchUpWithOtherLanes(now: now)
         let batchSize = wan.sendSlotCount
         for _ in 0..<Self.batchesPerTurn {
             var prepared = 0

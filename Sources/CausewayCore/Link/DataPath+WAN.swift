@@ -5,7 +5,7 @@
 extension DataPath {
     /// Receives and handles what the socket has, a bounded number of datagrams per call.
     public func receiveFromPeer(now: Moment) {
-        adoptPosted()
+        catchUpWithOtherLanes(now: now)
         // Sessions a handshake made in this call go to the other lanes before it returns.
         defer { postIfChanged() }
         // A new turn: handshakes may again cost a few Diffie-Hellmans.

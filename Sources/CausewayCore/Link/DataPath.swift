@@ -44,7 +44,7 @@ public final class DataPath: @unchecked Sendable {
     let board: LaneBoard?
     /// What lane 0 posted last, to tell whether anything changed since.
     private var posted: [LaneBoard.PeerState] = []
-    /// The board's generation another lane took last; nil when it must look again.
+    /// The board's generation this lane (not lane 0) took last; nil when it must look again.
     private var adoptedGeneration: UInt64?
 
     /// The peers by slot (PeerSlots); a removed peer leaves a hole that a new one may fill.
@@ -123,7 +123,9 @@ public final class DataPath: @unchecked Sendable {
         isHub = configuration.hub
         localKey = identities[0].local
         psk = identities[0].psk
-        forwarder = Forwarder(table: MACTable(capacity: configuration.macTableSize, agingTime: configuration.macAgingTime))
+        forwarder = Forwarder(
+            table: MACTable(capacity: configuration.macTableSize, agingTime: configuration.macAgingTime), sharingWith: board, lane: lane.index
+        )
         frameBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
         oversizedFrame = .allocate(byteCount: Self.bufferSize, alignment: 16)
         fragmentBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
@@ -279,7 +281,7 @@ public final class DataPath: @unchecked Sendable {
     /// reassembly timeouts and MAC aging.
     public func serviceTimers(now: Moment, wallClock: HandshakeTimestamp) {
         guard lane.isPrimary else {
-            adoptPosted()
+            catchUpWithOtherLanes(now: now)
             expireOld(now: now)
             return
         }
@@ -333,11 +335,15 @@ public final class DataPath: @unchecked Sendable {
         board.post(posted)
     }
 
-    /// Another lane takes what lane 0 posted since it last looked: one atomic load when
-    /// nothing was.
+    /// Takes what the other lanes learned and, on a lane other than 0, what lane 0 posted
+    /// since it last looked: an atomic load per ring, and one for the post, when nothing was.
     @inline(__always)
-    func adoptPosted() {
-        guard let board, !lane.isPrimary, board.generation != adoptedGeneration else { return }
+    func catchUpWithOtherLanes(now: Moment) {
+        guard let board else { return }
+        board.takeShared(for: lane.index) { learned in
+            forwarder.learnFromOtherLane(learned, now: now, holdTime: macHoldTime)
+        }
+        guard !lane.isPrimary, board.generation != adoptedGeneration else { return }
         let (generation, states) = board.read()
         adoptedGeneration = generation
         for peer in peers {

@@ -13,14 +13,20 @@ public struct Forwarder: Sendable {
     }
 
     public private(set) var table: MACTable
+    /// With several lanes: where this lane's learning goes for the others (LaneBoard).
+    private let sharing: (board: LaneBoard, lane: Int)?
 
-    public init(table: MACTable) {
+    public init(table: MACTable, sharingWith board: LaneBoard? = nil, lane: Int = 0) {
         self.table = table
+        sharing = board.map { ($0, lane) }
+        if sharing != nil { self.table.shareInterval = table.agingTime / 4 }
     }
 
     /// Decides for a frame that the bridge handed to the TAP.
     public mutating func frameFromLAN(_ header: EthernetHeader, now: Moment, counters: inout Counters) -> Decision {
-        Self.count(table.learn(header.source, at: .local, vlan: header.vlan, now: now), into: &counters)
+        let outcome = table.learn(header.source, at: .local, vlan: header.vlan, now: now)
+        Self.count(outcome, into: &counters)
+        share(outcome, header.source, .local, vlan: header.vlan)
         let location = header.destination.isGroup ? nil : table.lookup(header.destination, now: now)?.location
         return Self.decision(for: header.destination, learnedAt: location)
     }
@@ -47,12 +53,32 @@ public struct Forwarder: Sendable {
     ) -> DropReason? {
         let outcome = table.learn(header.source, at: .remote(peer: peer), vlan: header.vlan, now: now, holdTime: holdTime)
         Self.count(outcome, into: &counters)
+        share(outcome, header.source, .remote(peer: peer), vlan: header.vlan)
         switch outcome {
         case .conflict: return .macConflict
         case .damped: return .macFlapping
         case .tableFull: return .macUnlearnable
-        case .ignored, .learned, .refreshed, .moved: return nil
+        case .ignored, .learned, .refreshed, .refreshedToShare, .moved: return nil
         }
+    }
+
+    /// Passes on to the other lanes an address this lane learned, moved, or keeps seeing.
+    @inline(__always)
+    private func share(_ outcome: MACTable.LearnOutcome, _ address: MACAddress, _ location: MACLocation, vlan: UInt16?) {
+        guard let sharing else { return }
+        switch outcome {
+        case .learned, .moved, .refreshedToShare:
+            sharing.board.share(LearnedAddress(address: address, location: location, vlan: vlan), from: sharing.lane)
+        case .refreshed, .tableFull, .ignored, .conflict, .damped:
+            break
+        }
+    }
+
+    /// Takes what another lane learned, under the same rules as its own frames: a claim of
+    /// the peer's on an address this lane saw on the LAN within `holdTime` stays refused, and
+    /// nothing is counted (the lane that saw the frame counted it).
+    public mutating func learnFromOtherLane(_ learned: LearnedAddress, now: Moment, holdTime: Duration) {
+        _ = table.learn(learned.address, at: learned.location, vlan: learned.vlan, now: now, holdTime: holdTime)
     }
 
     /// Where a hub sends a frame that came from the peer in slot `source`: to this LAN, to
@@ -108,7 +134,7 @@ public struct Forwarder: Sendable {
         switch outcome {
         case .moved: counters.macMoves &+= 1
         case .tableFull: counters.macTableFull &+= 1
-        case .learned, .refreshed, .ignored, .conflict, .damped: break
+        case .learned, .refreshed, .refreshedToShare, .ignored, .conflict, .damped: break
         }
     }
 }

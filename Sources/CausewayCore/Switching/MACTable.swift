@@ -32,6 +32,8 @@ public struct MACTable: Sendable {
         var flapWindowStart = Moment.zero
         /// Until then, the peer's claims on this address are refused (a loop made it flap).
         var dampedUntil = Moment.zero
+        /// When the other lanes were last told of this address (`shareInterval`).
+        var sharedAt = Moment.zero
 
         /// What a vacant slot holds; never read as an entry.
         static let vacant = Entry(location: .local, vlan: nil, learnedAt: .zero, lastSeen: .zero)
@@ -39,6 +41,8 @@ public struct MACTable: Sendable {
 
     public enum LearnOutcome: Sendable, Equatable {
         case refreshed
+        /// Refreshed, and the other lanes were last told of it `shareInterval` ago or more.
+        case refreshedToShare
         case learned
         /// The address was known at another location and now lives here.
         case moved(from: MACLocation)
@@ -63,6 +67,10 @@ public struct MACTable: Sendable {
     /// How long an address stays without being seen again.
     /// How long an address is kept without traffic from it; a reload may change it.
     public var agingTime: Duration
+    /// With several lanes, each keeping its own table: how often an address a lane keeps
+    /// seeing is passed on again, so that the other lanes' entries do not age out while it
+    /// is alive. Nil with one lane.
+    public var shareInterval: Duration?
     /// Addresses held, including any aged out since the last `removeExpired`.
     public private(set) var count = 0
 
@@ -98,7 +106,8 @@ public struct MACTable: Sendable {
         guard !address.isGroup else { return .ignored }
         // A run crowded past `maximumProbe` counts as full: refused, as at the cap.
         guard let (slot, found) = probe(address.rawValue) else { return .tableFull }
-        let fresh = Entry(location: location, vlan: vlan, learnedAt: now, lastSeen: now)
+        var fresh = Entry(location: location, vlan: vlan, learnedAt: now, lastSeen: now)
+        fresh.sharedAt = now
         if found {
             // An aged-out entry not yet swept still holds its slot: learned afresh, in place.
             guard !isExpired(entries[slot], now: now) else {
@@ -112,9 +121,14 @@ public struct MACTable: Sendable {
             }
             entries[slot].lastSeen = now
             entries[slot].vlan = vlan
-            guard previous != location else { return .refreshed }
+            guard previous != location else {
+                guard let shareInterval, now.since(entries[slot].sharedAt) >= shareInterval else { return .refreshed }
+                entries[slot].sharedAt = now
+                return .refreshedToShare
+            }
             entries[slot].location = location
             entries[slot].learnedAt = now
+            entries[slot].sharedAt = now
             noteMove(slot, now: now)
             return .moved(from: previous)
         }

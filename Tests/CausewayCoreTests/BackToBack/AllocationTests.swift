@@ -69,6 +69,42 @@ import Testing
         #expect(allocations == 0, "\(allocations) allocations for \(rounds * (toB.count + toA.count + 32)) frames")
     }
 
+    @Test(.enabled(if: optimized, "a debug build allocates in unspecialized generics; make test runs this in release"))
+    func framesCrossTwoLanesEachWayWithoutOneAllocation() throws {
+        let sites = try LanedSites(lanesA: 2, lanesB: 2)
+        try sites.establish()
+        let rounds = 20
+        let toB = [
+            Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1000),
+            Hosts.frame(from: Hosts.a1, to: .broadcast, length: 60),
+            Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 3000),
+        ]
+        // A new host each round on each lane: learned, and passed on to the other lane.
+        let fromNewHosts = (0...rounds).map { round in
+            (0..<2).map { lane in Hosts.frame(from: MACAddress([2, 0, 0, 0x1A, UInt8(round), UInt8(lane)]), to: Hosts.a1, length: 200) }
+        }
+        for round in 0...rounds {
+            if round == 1 { cw_allocations_begin() }
+            for lane in 0..<2 {
+                for frame in toB { sites.lansA[lane].inject(frame) }
+                sites.lansB[lane].inject(fromNewHosts[round][lane])
+            }
+            sites.turn()
+            sites.turn()
+            if round == 0 {
+                _ = LanedSites.taken(sites.lansA)
+                _ = LanedSites.taken(sites.lansB)
+            }
+        }
+        let allocations = cw_allocations_end()
+        let atB = LanedSites.taken(sites.lansB).map(\.count), atA = LanedSites.taken(sites.lansA).map(\.count)
+        #expect(atB == [3 * rounds, 3 * rounds])
+        #expect(atA == [rounds, rounds])
+        // What lane 0 learned, lane 1 holds too.
+        #expect(sites.a[1].forwarder.table.lookup(MACAddress([2, 0, 0, 0x1A, UInt8(rounds), 0]), now: sites.now) != nil)
+        #expect(allocations == 0, "\(allocations) allocations for \(rounds * 16) frames")
+    }
+
     @Test func theCounterSeesAnAllocation() {
         cw_allocations_begin()
         let array = [UInt8](repeating: 1, count: 100)
