@@ -11,8 +11,8 @@
 # summary table and a chart, all as ratios to kernel VXLAN.
 #
 #   Benchmarks/run.sh [CANDIDATE...]
-#       candidates: vxlan causeway causeway_status wireguard_vxlan openvpn tinc vtun n2n
-#   environment: DURATION (10) RUNS (2) PINGS (1000) UDP_RATE (144M) BENCH_OUT (.build/bench)
+#       candidates: vxlan causeway causeway_lanes causeway_status wireguard_vxlan openvpn tinc vtun n2n
+#   environment: DURATION (10) RUNS (2) PINGS (1000) UDP_RATE (144M) LANES (2) BENCH_OUT (.build/bench)
 #
 # Results: BENCH_OUT/DATE-TIME/ (run-N.json, summary.json, report.txt, chart.png, each run's raw
 # iperf3, ping and /proc readings in run-N/TUNNEL/); BENCH_OUT/latest points to the newest.
@@ -63,11 +63,18 @@ setup_vxlan() {
     NOTE="WAN MTU raised to 1550; no encryption"
 }
 
+# setup_causeway [TOML LINES...]: both gateways, with the extra lines in both configurations.
 setup_causeway() {
-    write_config a; write_config b
+    write_config a "$@"; write_config b "$@"
     daemon_start a; daemon_start b
     tunnel_daemon a "${DAEMON_PID[a]}"; tunnel_daemon b "${DAEMON_PID[b]}"
-    NOTE="ChaCha20-Poly1305; WAN MTU 1500"
+    NOTE="ChaCha20-Poly1305; WAN MTU 1500${1:+; $*}"
+}
+
+# Causeway with LANES data-plane threads on each gateway (2 unless set): a TAP queue and a
+# socket per thread. On a machine of few cores the threads share them with the hosts.
+setup_causeway_lanes() {
+    setup_causeway "data-plane-threads = ${LANES:-2}"
 }
 
 # Causeway again, with its MAC table full (4,200 addresses sent from host A's LAN) and a
@@ -278,7 +285,7 @@ measure() (
 )
 
 candidates=("$@")
-[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway causeway_status wireguard_vxlan openvpn tinc vtun n2n)
+[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway causeway_lanes causeway_status wireguard_vxlan openvpn tinc vtun n2n)
 OUT=$BENCH_OUT/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 ln -sfn "$(basename "$OUT")" "$BENCH_OUT/latest"

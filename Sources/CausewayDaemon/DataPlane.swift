@@ -13,16 +13,23 @@ final class DataPlane: @unchecked Sendable {
 
     init(configuration: Configuration, identities: [SiteIdentity], tap: TAPDevice, logger: Logger) throws {
         let count = tap.queues.count
-        let board = count > 1 ? LaneBoard(laneCount: count) : nil
+        if count > 1 {
+            // A shared port takes any socket of the same user that asks: first make sure no
+            // one holds it, as binding it alone would.
+            _ = try UDPSocket(binding: configuration.listen, sendSlotSize: WireFormat.maximumDatagramLength)
+        }
         // Bound in the lanes' order: the steering program counts the port's sockets so.
         let sockets = try (0..<count).map { _ in
             try UDPSocket(binding: configuration.listen, sendSlotSize: DataPath.sendSlotSize, sharingPort: count > 1)
         }
         if count > 1 { try sockets[0].steerByLane(lanes: count) }
-        lanes = try (0..<count).map { index in
-            try LaneThread(
+        // Lane 0 is woken when another lane asks it for something (LaneBoard.Request).
+        let wakeups = try (0..<count).map { _ in try EventFD() }
+        let board = count > 1 ? LaneBoard(laneCount: count, wakePrimary: { [primary = wakeups[0]] in primary.signal() }) : nil
+        lanes = (0..<count).map { index in
+            LaneThread(
                 configuration: configuration, identities: identities, queue: tap.queues[index], socket: sockets[index],
-                lane: Lane(index: index, of: count), board: board, logger: logger
+                wakeup: wakeups[index], lane: Lane(index: index, of: count), board: board, logger: logger
             )
         }
         if !tap.acceptsUDPSegmentation {

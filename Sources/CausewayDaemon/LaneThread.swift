@@ -31,13 +31,13 @@ final class LaneThread: @unchecked Sendable {
 
     /// `socket` is bound already, in the lanes' order.
     init(
-        configuration: Configuration, identities: [SiteIdentity], queue: TAPQueue, socket: UDPSocket, lane: Lane, board: LaneBoard?,
-        logger: Logger
-    ) throws {
+        configuration: Configuration, identities: [SiteIdentity], queue: TAPQueue, socket: UDPSocket, wakeup: EventFD, lane: Lane,
+        board: LaneBoard?, logger: Logger
+    ) {
         self.queue = queue
         self.socket = socket
         self.logger = logger
-        wakeup = try EventFD()
+        self.wakeup = wakeup
         path = DataPath(configuration: configuration, identities: identities, lan: queue, wan: socket, lane: lane, board: board)
     }
 

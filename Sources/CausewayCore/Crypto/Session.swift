@@ -117,6 +117,9 @@ public final class Session: @unchecked Sendable {
         /// This message was the first under a session this side answered, which it made
         /// the current one: the handshake completed here, as the responder.
         public internal(set) var establishedSession = false
+        /// On a lane other than 0: this message opened under the session lane 0 answered and
+        /// holds as `next`, of this local index, which only lane 0 may make current.
+        public internal(set) var openedUnderNext: UInt32?
     }
 
     /// Authenticates and decrypts a transport datagram (already checked by

@@ -7,6 +7,9 @@ public struct LearnedAddress: Sendable {
     public let address: MACAddress
     public let location: MACLocation
     public let vlan: UInt16?
+    /// For an address behind a peer: which peer of its slot (Peer.incarnation), so that
+    /// what was learned of a peer a reload removed never lands on the next one in its slot.
+    public let incarnation: UInt64
 }
 
 /// A fixed ring from one lane to another: one thread pushes, one thread takes, no lock. Full,

@@ -54,6 +54,8 @@ extension DataPath {
     func sendControl(
         _ kind: ControlKind, stamp: UInt64, probedSize: Int? = nil, datagramLength: Int? = nil, to peer: Peer, now: Moment
     ) -> IOResult {
+        // Sealed in lane 0's counter space, which only lane 0's thread moves.
+        precondition(lane.isPrimary, "control messages are lane 0's")
         guard let route = peer.route(now: now) else { return .wouldBlock }
         let overhead = WireFormat.transportHeaderLength + WireFormat.tagLength
         var length = probedSize == nil ? Self.controlStampLength : Self.probeHeaderLength

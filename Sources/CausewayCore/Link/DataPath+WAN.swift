@@ -124,15 +124,17 @@ extension DataPath {
 
     @inline(__always)
     private func open(_ datagram: UnsafeRawBufferPointer, type: WireFormat.MessageType, from source: EndpointAddress, now: Moment) -> (Peer, Session.Opened)? {
-        guard let peer = peer(named: Session.receiverIndex(of: datagram)) else {
+        let index = Session.receiverIndex(of: datagram)
+        catchUpIfPostedSince(forSessionIndex: index)
+        guard let peer = peer(named: index) else {
             counters.drop(.unknownSession)
             return nil
         }
         guard let opened = peer.link.receiveTransport(datagram, type: type, now: now, into: frameBuffer, counters: &peer.counters) else {
             return nil
         }
-        // Where the peer is, is lane 0's to say (LaneBoard).
-        if lane.isPrimary { peer.roam(to: source) }
+        // Where the peer is, is lane 0's to say: another lane tells lane 0 (LaneBoard).
+        if lane.isPrimary { peer.roam(to: source) } else { noteOpened(opened, from: peer, source: source, now: now) }
         if opened.establishedSession {
             peer.events.establishedAsResponder = true
             // Carrier on before the first frame from the peer is written to the LAN.
@@ -177,7 +179,7 @@ extension DataPath {
             return
         }
         let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
-        if let refusal = forwarder.frameFromPeer(header, peer: peer.slot, now: now, holdTime: macHoldTime, counters: &peer.counters) {
+        if let refusal = forwarder.frameFromPeer(header, peer: peer.slot, incarnation: peer.incarnation, now: now, holdTime: macHoldTime, counters: &peer.counters) {
             peer.counters.drop(refusal)
             if refusal != .macUnlearnable { noteRefusedClaim(header.source, refusal, by: peer, now: now) }
             return

@@ -35,7 +35,9 @@ public final class DataPath: @unchecked Sendable {
     var answersTooBig: Bool
     public let macHoldTime: Duration
     var timing: LinkTiming
-    var storm: StormControl
+    /// Storm control's rate and burst, for the meters of each new peer (on lane 0, which
+    /// makes them for every lane).
+    var floodLimits: (rate: Int, burst: Int)
     let overIPv6: Bool
     var refusedClaims = RefusedClaims()
     /// Which thread of the gateway this is; lane 0 unless the gateway runs several.
@@ -43,9 +45,11 @@ public final class DataPath: @unchecked Sendable {
     /// Where lane 0 posts what the other lanes take; nil with one lane.
     let board: LaneBoard?
     /// What lane 0 posted last, to tell whether anything changed since.
-    private var posted: [LaneBoard.PeerState] = []
+    var posted: [LaneBoard.PeerState] = []
     /// The board's generation this lane (not lane 0) took last; nil when it must look again.
-    private var adoptedGeneration: UInt64?
+    var adoptedGeneration: UInt64?
+    /// Lane 0's number for the next peer it adds (Peer.incarnation).
+    private var nextIncarnation: UInt64 = 1
 
     /// The peers by slot (PeerSlots); a removed peer leaves a hole that a new one may fill.
     public private(set) var peerSlots: [Peer?] = []
@@ -118,7 +122,7 @@ public final class DataPath: @unchecked Sendable {
         answersTooBig = configuration.icmpTooBig
         macHoldTime = configuration.macHoldTime
         timing = LinkTiming(keepaliveInterval: configuration.keepaliveInterval)
-        storm = Self.stormControl(configuration, lane: lane)
+        floodLimits = (configuration.floodRate, configuration.floodBurst)
         overIPv6 = configuration.listen.isIPv6
         isHub = configuration.hub
         localKey = identities[0].local
@@ -138,7 +142,10 @@ public final class DataPath: @unchecked Sendable {
         // Each lane numbers the frames it splits in its own space: fragments of frames from
         // two lanes of the peer may meet in one reassembler.
         nextFrameID = UInt32(lane.index) << Self.frameIDLaneShift
-        for (peer, identity) in zip(configuration.peers, identities) { add(peer, identity: identity) }
+        // Lane 0 makes the peers; the others mirror them from its post, slot for slot.
+        if lane.isPrimary {
+            for (peer, identity) in zip(configuration.peers, identities) { add(peer, identity: identity) }
+        }
         // Carrier from the start: the first frames the bridge sends start the handshake, and
         // the first ones from a peer are not lost while the kernel turns a port on (it
         // takes a carrier change up to a second to reach the bridge). It goes off only
@@ -148,16 +155,12 @@ public final class DataPath: @unchecked Sendable {
             carrierFailed = lan.setCarrier(true) != .completed(0)
         }
         carrierUp = true
+        postIfChanged()
+        catchUpWithOtherLanes(now: .zero)
     }
 
     /// Where a lane's number sits in the frame ids it gives split frames.
     static let frameIDLaneShift: UInt32 = 24
-
-    /// Storm control's meters for one lane: every lane meters its share of the rate and the
-    /// burst, so that all of them together pass what the configuration says.
-    private static func stormControl(_ configuration: Configuration, lane: Lane) -> StormControl {
-        StormControl(rate: lane.share(of: configuration.floodRate), burst: lane.share(of: configuration.floodBurst))
-    }
 
     /// A data path with one peer, as two sites have.
     public convenience init(configuration: Configuration, identity: SiteIdentity, lan: any FrameDevice, wan: any DatagramSocket) {
@@ -189,33 +192,51 @@ public final class DataPath: @unchecked Sendable {
         peers.reduce(into: counters) { $0.add($1.counters) }
     }
 
-    @discardableResult
-    private func add(_ configuration: PeerConfiguration, identity: SiteIdentity) -> Peer {
+    /// Lane 0 adds a peer in the first free slot, with meters every lane will share.
+    private func add(_ configuration: PeerConfiguration, identity: SiteIdentity) {
         let slot = peerSlots.firstIndex { $0 == nil } ?? peerSlots.count
-        let link = PeerLink(peerID: slot, identity: identity, timing: timing, desk: desk, lane: lane)
-        let peer = Peer(slot: slot, configuration: configuration, link: link, overIPv6: overIPv6, storm: storm)
-        if slot == peerSlots.count { peerSlots.append(peer) } else { peerSlots[slot] = peer }
+        let storm = (StormControl(rate: floodLimits.rate, burst: floodLimits.burst), StormControl(rate: floodLimits.rate, burst: floodLimits.burst))
+        place(Peer(
+            slot: slot, incarnation: nextIncarnation, configuration: configuration,
+            link: PeerLink(peerID: slot, identity: identity, timing: timing, desk: desk, lane: lane), overIPv6: overIPv6, storm: storm
+        ))
+        nextIncarnation += 1
+    }
+
+    /// Puts `peer` in its slot, in place of whoever held it.
+    func place(_ peer: Peer) {
+        while peerSlots.count <= peer.slot { peerSlots.append(nil) }
+        peerSlots[peer.slot] = peer
         peers = peerSlots.compactMap { $0 }
-        return peer
+    }
+
+    /// Takes `peer` out, with what was learned behind it; what it did stays in the totals.
+    func remove(_ peer: Peer) {
+        peerSlots[peer.slot] = nil
+        forwarder.forget(peer: peer.slot)
+        reassembler.forget(peer: peer.slot)
+        counters.add(peer.counters)
+        peers = peerSlots.compactMap { $0 }
     }
 
     /// Applies a new list of peers (a reload): a peer is its public key, so one whose key
     /// stays keeps its sessions, addresses learned and counters, and takes a new name or
     /// endpoint; one whose key is gone is removed with what was learned from it; a new key
     /// is a new peer. `identities[i]` belongs to `newPeers[i]`. Returns what changed.
+    ///
+    /// On another lane than 0 only `hub` applies here: its peers follow lane 0's post.
     public func reconfigure(peers newPeers: [PeerConfiguration], identities: [SiteIdentity], hub: Bool) -> PeerChanges {
         precondition(identities.count == newPeers.count && !newPeers.isEmpty, "one identity per peer")
         var changes = PeerChanges()
         isHub = hub
+        guard lane.isPrimary else {
+            adoptedGeneration = nil
+            return changes
+        }
         for peer in peers where !newPeers.contains(where: { $0.publicKey == peer.publicKey }) {
-            peerSlots[peer.slot] = nil
-            forwarder.forget(peer: peer.slot)
-            reassembler.forget(peer: peer.slot)
-            // What it did stays in the gateway's totals.
-            counters.add(peer.counters)
+            remove(peer)
             changes.removed.append(peer.name)
         }
-        peers = peerSlots.compactMap { $0 }
         for (configuration, identity) in zip(newPeers, identities) {
             guard let peer = peer(withKey: configuration.publicKey) else {
                 add(configuration, identity: identity)
@@ -228,28 +249,27 @@ public final class DataPath: @unchecked Sendable {
             }
             peer.configuration = configuration
         }
-        // Another lane's new peers take their sessions from the board at once.
-        adoptedGeneration = nil
         postIfChanged()
         return changes
     }
 
     /// Applies the settings a reload may change besides the peers: the keepalive interval,
-    /// MAC aging, storm control's rate and burst (each peer's meters start full again), and
-    /// whether too-big frames are answered with ICMP.
+    /// MAC aging, storm control's rate and burst (each peer's meters start full again; lane
+    /// 0 makes them, the others take them from its post), and whether too-big frames are
+    /// answered with ICMP.
     public func applyLiveSettings(_ configuration: Configuration) {
         answersTooBig = configuration.icmpTooBig
         forwarder.setAgingTime(configuration.macAgingTime)
-        let newStorm = Self.stormControl(configuration, lane: lane)
-        if newStorm.rate != storm.rate || newStorm.burst != storm.burst {
-            storm = newStorm
+        if lane.isPrimary, (configuration.floodRate, configuration.floodBurst) != floodLimits {
+            floodLimits = (configuration.floodRate, configuration.floodBurst)
             for peer in peers {
-                peer.stormToPeer = storm
-                peer.stormFromPeer = storm
+                peer.stormToPeer = StormControl(rate: floodLimits.rate, burst: floodLimits.burst)
+                peer.stormFromPeer = StormControl(rate: floodLimits.rate, burst: floodLimits.burst)
             }
         }
         timing.keepaliveInterval = configuration.keepaliveInterval
         for peer in peers { peer.link.timing = timing }
+        postIfChanged()
     }
 
     /// What a reload changed, by peer name.
@@ -280,13 +300,11 @@ public final class DataPath: @unchecked Sendable {
     /// Does what is due: handshake initiations and retries, keepalives, path MTU probes,
     /// reassembly timeouts and MAC aging.
     public func serviceTimers(now: Moment, wallClock: HandshakeTimestamp) {
+        // The other lanes' requests, and what they heard, before the timers judge a peer.
+        catchUpWithOtherLanes(now: now)
         guard lane.isPrimary else {
-            catchUpWithOtherLanes(now: now)
             expireOld(now: now)
             return
-        }
-        if board?.takeHandshakeRequest() == true {
-            for peer in peers where peer.link.sendingSession(now: now) == nil { peer.link.frameWaiting(now: now) }
         }
         for peer in peers {
             let due = peer.link.timersDue(now: now, wallClock: wallClock, canInitiate: peer.address != nil, counters: &peer.counters)
@@ -318,48 +336,6 @@ public final class DataPath: @unchecked Sendable {
             lastSweep = now
             forwarder.removeExpired(now: now)
         }
-    }
-
-    // MARK: - Lanes
-
-    /// Lane 0 posts its peers' sessions, addresses and path MTUs when any changed since its
-    /// last post: compared in place, so an unchanged turn costs no allocation.
-    func postIfChanged() {
-        guard let board, lane.isPrimary else { return }
-        if posted.count == peers.count {
-            var index = 0
-            while index < peers.count, posted[index].describes(peers[index]) { index += 1 }
-            if index == peers.count { return }
-        }
-        posted = peers.map(LaneBoard.PeerState.init)
-        board.post(posted)
-    }
-
-    /// Takes what the other lanes learned and, on a lane other than 0, what lane 0 posted
-    /// since it last looked: an atomic load per ring, and one for the post, when nothing was.
-    @inline(__always)
-    func catchUpWithOtherLanes(now: Moment) {
-        guard let board else { return }
-        board.takeShared(for: lane.index) { learned in
-            forwarder.learnFromOtherLane(learned, now: now, holdTime: macHoldTime)
-        }
-        guard !lane.isPrimary, board.generation != adoptedGeneration else { return }
-        let (generation, states) = board.read()
-        adoptedGeneration = generation
-        for peer in peers {
-            guard let state = states.first(where: { $0.slot == peer.slot }) else {
-                peer.link.adopt(.none)
-                continue
-            }
-            peer.link.adopt(state.sessions)
-            peer.address = state.address
-            peer.pathMTU = state.pathMTU
-        }
-    }
-
-    /// A frame for `peer` found no session: lane 0 starts handshakes again if they gave up.
-    func frameWaiting(for peer: Peer, now: Moment) {
-        if lane.isPrimary { peer.link.frameWaiting(now: now) } else { board?.askForHandshake() }
     }
 
     // MARK: - The bridge's own knowledge

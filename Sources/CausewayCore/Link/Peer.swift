@@ -8,15 +8,27 @@ public final class Peer: @unchecked Sendable {
     /// Its index in the data path's table of peers: what the MAC table names and every
     /// session index of the link carries.
     public let slot: Int
+    /// Which peer of all that ever held `slot`: lane 0 numbers each new peer, and the other
+    /// lanes mirror its peers by slot and incarnation (LaneBoard).
+    public let incarnation: UInt64
     public internal(set) var configuration: PeerConfiguration
     public internal(set) var link: PeerLink
     /// Where the peer is reached now: configured, then wherever its authenticated messages
     /// come from; nil for a peer that only calls in, until it has.
     public internal(set) var address: EndpointAddress?
     public internal(set) var pathMTU: PathMTUDiscovery
-    /// Flooded frames towards the peer, and flooded frames from it towards the LAN.
+    /// Flooded frames towards the peer, and flooded frames from it towards the LAN: meters
+    /// every lane of the gateway shares.
     var stormToPeer: StormControl
     var stormFromPeer: StormControl
+    /// On a lane other than 0: what it last asked lane 0 to take from this peer's messages,
+    /// so that it asks once (LaneBoard.Request).
+    var confirmationAsked: UInt32?
+    var roamAsked: EndpointAddress?
+    /// When lanes other than 0 last heard from the peer, for lane 0 (shared by every lane),
+    /// and when this lane last said so.
+    var heard: HeardAt
+    var heardNotedAt = Moment.zero
     /// What happened with this peer alone; the gateway's totals add up every peer's.
     public internal(set) var counters = Counters()
     var events = LinkEvents()
@@ -37,14 +49,19 @@ public final class Peer: @unchecked Sendable {
     /// Who the peer is: the key its handshakes prove.
     public var publicKey: PublicKey { link.identity.peer }
 
-    init(slot: Int, configuration: PeerConfiguration, link: PeerLink, overIPv6: Bool, storm: StormControl) {
+    init(
+        slot: Int, incarnation: UInt64, configuration: PeerConfiguration, link: PeerLink, overIPv6: Bool,
+        storm: (toPeer: StormControl, fromPeer: StormControl), heard: HeardAt = HeardAt()
+    ) {
+        self.heard = heard
         self.slot = slot
+        self.incarnation = incarnation
         self.configuration = configuration
         self.link = link
         address = configuration.endpoint.map(EndpointAddress.init)
         pathMTU = PathMTUDiscovery(overIPv6: overIPv6)
-        stormToPeer = storm
-        stormFromPeer = storm
+        stormToPeer = storm.toPeer
+        stormFromPeer = storm.fromPeer
     }
 
     /// An authenticated message moves the peer's address: it may have roamed behind a new

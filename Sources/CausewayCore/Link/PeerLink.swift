@@ -282,15 +282,41 @@ public struct PeerLink: Sendable {
         case .success(var opened):
             lastReceivedIndex = session.localIndex
             // Only lane 0 makes a session current; another lane opens with `next` until it
-            // adopts what lane 0 made of it.
-            if session === next, lane.isPrimary {
-                next = nil
-                promote(session, now: now, counters: &counters)
-                opened.establishedSession = true
+            // adopts what lane 0 made of it, and tells lane 0 it may (DataPath.noteOpened).
+            if session === next {
+                if lane.isPrimary {
+                    next = nil
+                    promote(session, now: now, counters: &counters)
+                    opened.establishedSession = true
+                } else {
+                    opened.openedUnderNext = session.localIndex
+                }
             }
             lastAuthenticatedReceive = now
             return opened
         }
+    }
+
+    /// Lane 0 takes another lane's word that the peer's message opened under `next`, whose
+    /// local index is `localIndex`: the session becomes current as if the message had come
+    /// here. True when it did.
+    public mutating func confirmNext(localIndex: UInt32, now: Moment, counters: inout Counters) -> Bool {
+        guard lane.isPrimary, let session = next, session.localIndex == localIndex else { return false }
+        next = nil
+        promote(session, now: now, counters: &counters)
+        lastAuthenticatedReceive = now
+        return true
+    }
+
+    /// Lane 0 takes another lane's word that a message of the peer's authenticated at
+    /// `moment`: the peer is up, as if the message had come here.
+    public mutating func heardOnAnotherLane(at moment: Moment) {
+        if lastAuthenticatedReceive.map({ moment > $0 }) ?? true { lastAuthenticatedReceive = moment }
+    }
+
+    /// Whether a session with this local index is held.
+    public func holdsSession(localIndex: UInt32) -> Bool {
+        session(withLocalIndex: localIndex) != nil
     }
 
     /// Takes the round-trip time from an echoed keepalive.

@@ -26,7 +26,7 @@ public struct Forwarder: Sendable {
     public mutating func frameFromLAN(_ header: EthernetHeader, now: Moment, counters: inout Counters) -> Decision {
         let outcome = table.learn(header.source, at: .local, vlan: header.vlan, now: now)
         Self.count(outcome, into: &counters)
-        share(outcome, header.source, .local, vlan: header.vlan)
+        share(outcome, LearnedAddress(address: header.source, location: .local, vlan: header.vlan, incarnation: 0))
         let location = header.destination.isGroup ? nil : table.lookup(header.destination, now: now)?.location
         return Self.decision(for: header.destination, learnedAt: location)
     }
@@ -48,12 +48,13 @@ public struct Forwarder: Sendable {
     /// An address seen here within `holdTime`, one that flaps, or one the full table cannot
     /// take keeps the frame off the LAN, so the far side can neither move a host of ours to
     /// the tunnel nor fill this LAN's bridges with addresses.
+    /// `incarnation` tells the other lanes which peer of the slot it was (Peer.incarnation).
     public mutating func frameFromPeer(
-        _ header: EthernetHeader, peer: Int, now: Moment, holdTime: Duration, counters: inout Counters
+        _ header: EthernetHeader, peer: Int, incarnation: UInt64 = 0, now: Moment, holdTime: Duration, counters: inout Counters
     ) -> DropReason? {
         let outcome = table.learn(header.source, at: .remote(peer: peer), vlan: header.vlan, now: now, holdTime: holdTime)
         Self.count(outcome, into: &counters)
-        share(outcome, header.source, .remote(peer: peer), vlan: header.vlan)
+        share(outcome, LearnedAddress(address: header.source, location: .remote(peer: peer), vlan: header.vlan, incarnation: incarnation))
         switch outcome {
         case .conflict: return .macConflict
         case .damped: return .macFlapping
@@ -64,11 +65,11 @@ public struct Forwarder: Sendable {
 
     /// Passes on to the other lanes an address this lane learned, moved, or keeps seeing.
     @inline(__always)
-    private func share(_ outcome: MACTable.LearnOutcome, _ address: MACAddress, _ location: MACLocation, vlan: UInt16?) {
+    private func share(_ outcome: MACTable.LearnOutcome, _ learned: @autoclosure () -> LearnedAddress) {
         guard let sharing else { return }
         switch outcome {
         case .learned, .moved, .refreshedToShare:
-            sharing.board.share(LearnedAddress(address: address, location: location, vlan: vlan), from: sharing.lane)
+            sharing.board.share(learned(), from: sharing.lane)
         case .refreshed, .tableFull, .ignored, .conflict, .damped:
             break
         }
@@ -103,6 +104,7 @@ public struct Forwarder: Sendable {
     /// Ages addresses out after `agingTime` from now on, those held already included.
     public mutating func setAgingTime(_ agingTime: Duration) {
         table.agingTime = agingTime
+        if sharing != nil { table.shareInterval = agingTime / 4 }
     }
 
     public mutating func forget(peer: Int) {

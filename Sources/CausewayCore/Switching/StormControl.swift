@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Storm control: the frames every host on a LAN must look at — broadcast, multicast and
 /// unicast to an unknown address, which the bridges flood — metered by class, each with a
 /// token bucket of its own. A storm on one site then costs the other site at most the rate,
@@ -5,7 +7,10 @@
 /// Unicast to a learned address is never metered, and neither are link-local control frames
 /// (01:80:c2:00:00:0x: spanning tree's BPDUs among them), so bridges running STP on both
 /// sides always see a loop through the link and can block it.
-public struct StormControl: Sendable {
+///
+/// One meter serves every lane of a gateway (Lane): the buckets are atomics, so however the
+/// kernel spreads flooded frames over the lanes, together they pass the configured rate.
+public final class StormControl: Sendable {
     /// Which bucket a flooded frame takes a token from.
     public enum FloodClass: Sendable, Equatable {
         case broadcast, multicast, unknownUnicast
@@ -21,9 +26,9 @@ public struct StormControl: Sendable {
     }
 
     private let enabled: Bool
-    private var broadcast: RateLimiter
-    private var multicast: RateLimiter
-    private var unknownUnicast: RateLimiter
+    private let broadcast: SharedTokenBucket
+    private let multicast: SharedTokenBucket
+    private let unknownUnicast: SharedTokenBucket
 
     /// What it was made with: frames per second in each class, and the burst.
     public let rate: Int
@@ -34,9 +39,9 @@ public struct StormControl: Sendable {
         self.rate = rate
         self.burst = burst
         enabled = rate > 0
-        broadcast = RateLimiter(perSecond: Double(rate), burst: Double(burst))
-        multicast = broadcast
-        unknownUnicast = broadcast
+        broadcast = SharedTokenBucket(perSecond: rate, burst: burst)
+        multicast = SharedTokenBucket(perSecond: rate, burst: burst)
+        unknownUnicast = SharedTokenBucket(perSecond: rate, burst: burst)
     }
 
     /// The class of a flooded frame to `destination`: a group address is broadcast or
@@ -56,12 +61,40 @@ public struct StormControl: Sendable {
 
     /// Whether a flooded frame to `destination` may pass now; takes its class's token.
     @inline(__always)
-    public mutating func admit(_ destination: MACAddress, now: Moment) -> Bool {
+    public func admit(_ destination: MACAddress, now: Moment) -> Bool {
         guard enabled, !Self.isLinkLocalControl(destination) else { return true }
         switch Self.floodClass(of: destination) {
         case .broadcast: return broadcast.allow(now: now)
         case .multicast: return multicast.allow(now: now)
         case .unknownUnicast: return unknownUnicast.allow(now: now)
+        }
+    }
+}
+
+/// A token bucket several threads take from without a lock: `burst` at once, refilled at
+/// `perSecond`. It keeps one number, the moment the bucket would be full again (the
+/// theoretical arrival time of GCRA), moved forward by one token's time with a
+/// compare-and-exchange for each frame let through.
+final class SharedTokenBucket: Sendable {
+    /// Nanoseconds one token stands for.
+    private let interval: UInt64
+    /// How far ahead of now the full-again moment may run: a burst's worth, less one token.
+    private let tolerance: UInt64
+    private let fullAgainAt = Atomic<UInt64>(0)
+
+    init(perSecond: Int, burst: Int) {
+        interval = 1_000_000_000 / UInt64(max(perSecond, 1))
+        tolerance = interval * UInt64(max(burst, 1) - 1)
+    }
+
+    func allow(now: Moment) -> Bool {
+        var seen = fullAgainAt.load(ordering: .relaxed)
+        while true {
+            let start = max(seen, now.nanoseconds)
+            guard start - now.nanoseconds <= tolerance else { return false }
+            let (exchanged, original) = fullAgainAt.compareExchange(expected: seen, desired: start + interval, ordering: .relaxed)
+            if exchanged { return true }
+            seen = original
         }
     }
 }
