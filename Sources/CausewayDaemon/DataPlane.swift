@@ -68,15 +68,15 @@ final class DataPlane: @unchecked Sendable {
         for lane in lanes { lane.deliver(seen, dumpedAt: dumpedAt) }
     }
 
-    /// Applies a reloaded configuration's peers and live settings on every lane, lane 0 first
-    /// (whose sessions the others take), and returns what changed, or nil when a lane did not
-    /// take it in time. Each lane changes its peers the same way, so a peer has the same slot
-    /// on every lane.
+    /// Applies a reloaded configuration on every lane and returns what changed in the peers,
+    /// or nil when lane 0 did not take it in time (then nothing changed). Lane 0 applies the
+    /// peers and posts them; the other lanes mirror its peers from the post and apply the
+    /// live settings here (a lane that does not take them in time is logged, and keeps its
+    /// old ones until the next reload).
     func reconfigure(_ configuration: Configuration, identities: [SiteIdentity], timeout: Duration = .seconds(2)) -> DataPath.PeerChanges? {
-        var changes: DataPath.PeerChanges?
-        for lane in lanes {
-            guard let applied = lane.reconfigure(configuration, identities: identities, timeout: timeout) else { return nil }
-            if changes == nil { changes = applied }
+        guard let changes = lanes[0].reconfigure(configuration, identities: identities, timeout: timeout) else { return nil }
+        for lane in lanes.dropFirst() where lane.reconfigure(configuration, identities: identities, timeout: timeout) == nil {
+            lane.logger.warning("data-plane thread \(lane.path.lane.index) did not take the reload's settings within \(timeout); its peers follow lane 0 all the same")
         }
         return changes
     }

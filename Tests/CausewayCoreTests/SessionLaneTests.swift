@@ -78,10 +78,7 @@ import Testing
         #expect(refused == nil)
     }
 
-    @Test func lanesShareRatesAndTheMachineSuggestsHalfItsCores() {
-        #expect(Lane(index: 0, of: 3).share(of: 2000) == 666)
-        #expect(Lane(index: 0, of: 4).share(of: 2) == 1, "a rate never becomes off")
-        #expect(Lane(index: 0, of: 4).share(of: 0) == 0)
+    @Test func theMachineSuggestsHalfItsCoresUpToEight() {
         #expect(Lane.suggestedCount(cores: 1) == 1)
         #expect(Lane.suggestedCount(cores: 2) == 1)
         #expect(Lane.suggestedCount(cores: 8) == 4)

@@ -1,10 +1,11 @@
 /// One of a gateway's data-plane threads ("lanes") and how many there are. Each lane has its
 /// own TAP queue and UDP socket; the kernel keeps a flow on one queue, and a datagram reaches
-/// the lane its sender's lane number (the top byte of its counter) names, so a flow is never
-/// reordered and no state on the frame path has two writers. Lane 0 (the primary) runs
-/// handshakes, timers and path MTU discovery and publishes each peer's sessions to the others
-/// (LaneBoard); every lane switches and seals frames with its own MAC table, storm meters and
-/// counter space.
+/// the lane its sender's lane number (the top byte of its counter) names, so a flow crosses on
+/// one lane at each end and no state on the frame path has two writers. (Between gateways of
+/// different lane counts a flow may move once, after its first reply: the TAP hands a flow to
+/// the queue its frames were last written to.) Lane 0 (the primary) runs handshakes, timers
+/// and path MTU discovery and posts the peers and their sessions for the others (LaneBoard);
+/// every lane switches and seals frames with its own MAC table and counter space.
 public struct Lane: Sendable, Equatable, CustomStringConvertible {
     /// The most lanes a gateway runs, and the most sending lanes a session keeps replay
     /// windows for.
@@ -30,12 +31,6 @@ public struct Lane: Sendable, Equatable, CustomStringConvertible {
     @inline(__always)
     public func opens(senderLane: Int) -> Bool {
         senderLane % count == index
-    }
-
-    /// Every lane's share of a rate all lanes together must keep to (storm control), at
-    /// least 1 so that a rate never turns into "off".
-    public func share(of total: Int) -> Int {
-        total == 0 ? 0 : max(1, total / count)
     }
 
     /// How many lanes a machine with `cores` processors runs when the configuration leaves it
