@@ -34,9 +34,9 @@ public struct Lane: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// How many lanes a machine with `cores` processors runs when the configuration leaves it
-    /// to the machine: half of them, up to 8. Each frame a lane moves costs the kernel about
-    /// as much again (the bridge, the TAP, the UDP stack, the LAN's own hosts on a gateway
-    /// that is also a host), and on 2 cores a second lane measured no faster (docs/performance.md).
+    /// to the machine: half of them, up to 8, leaving the rest to the kernel's side of the
+    /// frames (the NIC, the bridge, the TAP, UDP). On 2 cores a second lane measured 13–32 %
+    /// slower (docs/performance.md, "More than one core"); above 2 it is not measured.
     public static func suggestedCount(cores: Int) -> Int {
         min(max(1, cores / 2), 8)
     }

@@ -9,7 +9,8 @@ nonisolated(unsafe) var link = FuzzLink()
 /// the bytes are: 0 the datagram itself (the wire decoder, handshakes, a session's open); 1, 2
 /// and 3 a payload that A's session seals as a data, fragment or control message, so that
 /// fuzzed frames, fragment sequences and control messages get past authentication to the
-/// frame parsers, the reassembler and the control handler. The rest of the kind byte moves
+/// frame parsers, the reassembler and the control handler; bits 4 and 5 name the lane A
+/// seals it in (B keeps a replay window per sending lane). The rest of the kind byte moves
 /// the clock (milliseconds) before B receives.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -28,7 +29,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         if let type {
             let length = link.sendingSession.seal(type, networkID: FuzzLink.configurationA.networkID,
-                                                  payload: bytes, into: sealed)
+                                                  payload: bytes, into: sealed, lane: Int(kind >> 4) & 3)
             if let length { link.wanB.enqueue(UnsafeRawBufferPointer(rebasing: sealed[0..<length]), from: FuzzLink.addressA) }
         } else {
             link.wanB.enqueue(bytes, from: FuzzLink.addressA)
