@@ -6,6 +6,7 @@
 #include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -142,3 +143,5 @@ int cw_udp_steer_by_lane(int fd, unsigned int lanes, unsigned int type_offset, u
     struct sock_fprog program = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program));
 }
+
+int cw_name_this_thread(const char *name) { return pthread_setname_np(pthread_self(), name); }

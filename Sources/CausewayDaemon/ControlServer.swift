@@ -64,7 +64,7 @@ final class ControlServer: @unchecked Sendable {
     }
 
     func start() {
-        thread = NamedThread(name: "causeway-control") { [self] in run() }
+        thread = NamedThread(name: "cw-control") { [self] in run() }
     }
 
     /// Stops serving, closes every client and removes the socket file.

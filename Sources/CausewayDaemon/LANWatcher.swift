@@ -27,7 +27,7 @@ final class LANWatcher: @unchecked Sendable {
     }
 
     func start() {
-        thread = NamedThread(name: "causeway-lanwatch") { [self] in run() }
+        thread = NamedThread(name: "cw-lanwatch") { [self] in run() }
     }
 
     func stop() {

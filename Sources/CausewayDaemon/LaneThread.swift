@@ -42,7 +42,7 @@ final class LaneThread: @unchecked Sendable {
     }
 
     func start() {
-        thread = NamedThread(name: "causeway-lane\(path.lane.index)") { [self] in run() }
+        thread = NamedThread(name: "cw-lane\(path.lane.index)") { [self] in run() }
     }
 
     /// Stops the thread and waits for it to leave its loop.

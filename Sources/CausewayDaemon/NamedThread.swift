@@ -1,3 +1,4 @@
+import CausewayLinux
 import Foundation
 
 /// A dedicated, named thread whose end can be waited for. The data plane, the control
@@ -6,9 +7,12 @@ import Foundation
 final class NamedThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Starts `body` at once on a new thread called `name`.
+    /// Starts `body` at once on a new thread called `name` (15 bytes at most are kept), as
+    /// `top -H` and /proc/PID/task/TID/comm show it.
     init(name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread { [finished] in
+            // Foundation's `name` does not reach the kernel's thread name on Linux.
+            ThreadName.set(name)
             body()
             finished.signal()
         }

@@ -28,7 +28,7 @@ final class Supervisor: @unchecked Sendable {
     }
 
     func start() {
-        thread = NamedThread(name: "causeway-supervisor") { [self] in run() }
+        thread = NamedThread(name: "cw-supervisor") { [self] in run() }
     }
 
     func stop() {

@@ -60,7 +60,8 @@ flood_from() {
 
 test_a_handshake_flood_does_not_keep_the_link_down() {
     # Capture one of B's initiations on the wire, to replay it during the flood.
-    capture "$NS_GA" wan0 "udp and src host $WAN_B and dst port $PORT and udp[8:2] = 0x0201"
+    # Version 3, type 1: WireFormat.version and MessageType.handshakeInitiation.
+    capture "$NS_GA" wan0 "udp and src host $WAN_B and dst port $PORT and udp[8:2] = 0x0301"
     start_both
     kill "$CAPTURE_PID"; wait "$CAPTURE_PID" 2>/dev/null || true
     python3 "$HERE/frames.py" udp-payload "$WORKDIR/cap-wan0.pcap" > "$WORKDIR/initiation.hex" || fail "no initiation captured"

@@ -53,6 +53,8 @@ test_lanes_keep_every_flow_in_order_and_every_byte() {
     wait_for 15 ping_ok "$NS_HA" "$LAN_B" || fail "host A never reached host B"
     expect "causewayd logs its threads" grep -q 'data-plane-threads=2' "$WORKDIR/causewayd-a.log"
     expect "the TAP has two queues" [ "$(ip netns exec "$NS_GA" ls /sys/class/net/cw0/queues | grep -c '^tx-')" = 2 ]
+    expect "each lane is a thread of its own, named (top -H shows it)" \
+        [ "$(cat /proc/"${DAEMON_PID[a]}"/task/*/comm | grep -c '^cw-lane[01]$')" = 2 ]
     flows_in_order "$NS_HA" "$NS_HB" "$LAN_B"
     flows_in_order "$NS_HB" "$NS_HA" "$LAN_A"
     transfers_identical "$NS_HA" "$NS_HB" "$LAN_B"

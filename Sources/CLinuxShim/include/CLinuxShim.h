@@ -20,6 +20,10 @@ struct cw_mmsghdr {
 /// -1 with errno set. `actual_name` receives the kernel's name (IFNAMSIZ bytes).
 int cw_tap_attach(int fd, const char *name, char *actual_name, int multi_queue);
 
+/// Names the calling thread as `top -H` and /proc/PID/task/TID/comm show it (15 bytes at
+/// most, NUL-terminated). Returns 0, or an errno.
+int cw_name_this_thread(const char *name);
+
 /// Lets further sockets bind the same address and port (SO_REUSEPORT), as the lanes' do.
 /// Returns 0, or -1 with errno set.
 int cw_udp_share_port(int fd);
