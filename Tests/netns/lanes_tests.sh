@@ -62,6 +62,13 @@ test_lanes_keep_every_flow_in_order_and_every_byte() {
     every_lane_carried a 2
     every_lane_carried b 2
     expect "status names the threads" sh -c "'$CAUSEWAYCTL' status --socket '$WORKDIR/site-a.sock' | grep -q '2 data-plane threads'"
+    # A reload reaches every lane; the number of lanes takes a restart.
+    sed -i 's/^data-plane-threads = .*/data-plane-threads = 3/' "$WORKDIR/site-a.toml"
+    local refused; refused=$(ctl a reload 2>&1)
+    expect "a new thread count is refused until a restart ($refused)" grep -q "'data-plane-threads'" <<<"$refused"
+    sed -i -e 's/^data-plane-threads = .*/data-plane-threads = 2/' -e 's/^keepalive-interval = .*/keepalive-interval = 2/' "$WORKDIR/site-a.toml"
+    expect "a live setting reloads on every lane" [ "$(ctl a reload)" = "reloaded: no peer changed; now in effect: keepalive-interval" ]
+    expect "and the link carries on" ping_ok "$NS_HA" "$LAN_B" >/dev/null
     # The lanes share the port with each other only: a second gateway on it is refused.
     sed -e 's/^tap = .*/tap = "cw9"/' -e 's/^bridge = .*/bridge = "br9"/' -e 's/^control-socket = .*/control-socket = "site-x.sock"/' \
         "$WORKDIR/site-a.toml" > "$WORKDIR/site-x.toml"
