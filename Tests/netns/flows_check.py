@@ -23,6 +23,8 @@ import sys
 import threading
 import time
 
+from udp_check import datagrams
+
 HEADER = struct.Struct("!HI")  # flow, sequence
 
 
@@ -46,30 +48,20 @@ def udp_receive(port: int, seconds: float) -> None:
     seen: dict[int, set[int]] = {}
     highest: dict[int, int] = {}
     received = damaged = duplicates = reordered = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        s.bind(("0.0.0.0", port))
-        s.settimeout(0.2)
-        print("listening", flush=True)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                data = s.recv(65536)
-            except socket.timeout:
-                continue
-            received += 1
-            flow, sequence = HEADER.unpack_from(data)
-            if data != datagram(flow, sequence, len(data)):
-                damaged += 1
-                continue
-            numbers = seen.setdefault(flow, set())
-            if sequence in numbers:
-                duplicates += 1
-                continue
-            numbers.add(sequence)
-            if sequence < highest.get(flow, -1):
-                reordered += 1
-            highest[flow] = max(highest.get(flow, -1), sequence)
+    for data in datagrams(port, seconds, buffer=4 << 20):
+        received += 1
+        flow, sequence = HEADER.unpack_from(data)
+        if data != datagram(flow, sequence, len(data)):
+            damaged += 1
+            continue
+        numbers = seen.setdefault(flow, set())
+        if sequence in numbers:
+            duplicates += 1
+            continue
+        numbers.add(sequence)
+        if sequence < highest.get(flow, -1):
+            reordered += 1
+        highest[flow] = max(highest.get(flow, -1), sequence)
     print(json.dumps({
         "flows": len(seen), "received": received, "damaged": damaged, "duplicates": duplicates,
         "reordered": reordered, "lowest": min((len(n) for n in seen.values()), default=0),

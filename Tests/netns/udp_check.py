@@ -37,24 +37,32 @@ def send(host: str, port: int, count: int, size: int, interval: float, burst: in
                 time.sleep(interval)
 
 
-def receive(port: int, seconds: float, ipv6: bool) -> None:
-    received = intact = 0
-    sequences = set()
+def datagrams(port: int, seconds: float, ipv6: bool = False, buffer: int = 0):
+    """Each datagram that reaches PORT within SECONDS, once "listening" is printed (a
+    receive buffer of BUFFER bytes if given)."""
     with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if buffer:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer)
         s.bind(("::" if ipv6 else "0.0.0.0", port))
         s.settimeout(0.2)
         print("listening", flush=True)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                data = s.recv(65536)
+                yield s.recv(65536)
             except socket.timeout:
                 continue
-            received += 1
-            sequence = struct.unpack("!I", data[:4])[0]
-            if data == payload(sequence, len(data)):
-                intact += 1
-                sequences.add(sequence)
+
+
+def receive(port: int, seconds: float, ipv6: bool) -> None:
+    received = intact = 0
+    sequences = set()
+    for data in datagrams(port, seconds, ipv6):
+        received += 1
+        sequence = struct.unpack("!I", data[:4])[0]
+        if data == payload(sequence, len(data)):
+            intact += 1
+            sequences.add(sequence)
     print(json.dumps({"received": received, "intact": intact, "damaged": received - intact, "distinct": len(sequences)}))
 
 

@@ -6,7 +6,7 @@
 /// the queue its frames were last written to.) Lane 0 (the primary) runs handshakes, timers
 /// and path MTU discovery and posts the peers and their sessions for the others (LaneBoard);
 /// every lane switches and seals frames with its own MAC table and counter space.
-public struct Lane: Sendable, Equatable, CustomStringConvertible {
+public struct Lane: Sendable, Equatable {
     /// The most lanes a gateway runs, and the most sending lanes a session keeps replay
     /// windows for.
     public static let maximumCount = 16
@@ -40,6 +40,4 @@ public struct Lane: Sendable, Equatable, CustomStringConvertible {
     public static func suggestedCount(cores: Int) -> Int {
         min(max(1, cores / 2), 8)
     }
-
-    public var description: String { "lane \(index) of \(count)" }
 }

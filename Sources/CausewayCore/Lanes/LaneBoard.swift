@@ -80,8 +80,6 @@ public final class LaneBoard: Sendable {
     public let laneCount: Int
     /// `rings[from * laneCount + to]`: what lane `from` learned, for lane `to`.
     private let rings: [LearnRing]
-    /// Addresses a full ring refused.
-    private let ringsOverflowed = Atomic<UInt64>(0)
 
     public init(laneCount: Int, wakePrimary: @escaping @Sendable () -> Void = {}) {
         self.laneCount = laneCount
@@ -143,10 +141,10 @@ public final class LaneBoard: Sendable {
 
     // MARK: - Between all lanes
 
-    /// Tells every other lane what `lane` learned.
+    /// Tells every other lane what `lane` learned (a full ring drops it: LearnRing).
     func share(_ learned: LearnedAddress, from lane: Int) {
         for other in 0..<laneCount where other != lane {
-            if !rings[lane * laneCount + other].push(learned) { ringsOverflowed.add(1, ordering: .relaxed) }
+            rings[lane * laneCount + other].push(learned)
         }
     }
 
@@ -156,7 +154,4 @@ public final class LaneBoard: Sendable {
             rings[other * laneCount + lane].drain(body)
         }
     }
-
-    /// How many learned addresses a full ring refused since start.
-    public var sharesRefused: UInt64 { ringsOverflowed.load(ordering: .relaxed) }
 }

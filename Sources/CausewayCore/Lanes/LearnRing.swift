@@ -32,6 +32,7 @@ final class LearnRing: @unchecked Sendable {
     }
 
     /// The producing lane: false when the ring is full.
+    @discardableResult
     func push(_ learned: LearnedAddress) -> Bool {
         let next = written.load(ordering: .relaxed)
         guard next - taken.load(ordering: .acquiring) < Self.capacity else { return false }

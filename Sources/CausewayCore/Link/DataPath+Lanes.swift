@@ -111,8 +111,9 @@ extension DataPath {
     /// the batch began (a rekey, as the peer starts using it), the lane catches up first.
     @inline(__always)
     func catchUpIfPostedSince(forSessionIndex index: UInt32) {
-        guard let board, !lane.isPrimary, board.generation != adoptedGeneration,
-              peer(inSlot: PeerSlots.slot(ofIndex: index))?.link.holdsSession(localIndex: index) != true
+        guard let board, !lane.isPrimary,
+              peer(inSlot: PeerSlots.slot(ofIndex: index))?.link.holdsSession(localIndex: index) != true,
+              board.generation != adoptedGeneration
         else { return }
         mirrorPost(of: board)
     }

@@ -195,12 +195,17 @@ public final class DataPath: @unchecked Sendable {
     /// Lane 0 adds a peer in the first free slot, with meters every lane will share.
     private func add(_ configuration: PeerConfiguration, identity: SiteIdentity) {
         let slot = peerSlots.firstIndex { $0 == nil } ?? peerSlots.count
-        let storm = (StormControl(rate: floodLimits.rate, burst: floodLimits.burst), StormControl(rate: floodLimits.rate, burst: floodLimits.burst))
         place(Peer(
             slot: slot, incarnation: nextIncarnation, configuration: configuration,
-            link: PeerLink(peerID: slot, identity: identity, timing: timing, desk: desk, lane: lane), overIPv6: overIPv6, storm: storm
+            link: PeerLink(peerID: slot, identity: identity, timing: timing, desk: desk, lane: lane), overIPv6: overIPv6,
+            storm: newStormMeters()
         ))
         nextIncarnation += 1
+    }
+
+    /// A peer's two storm meters (to it, from it), full, at the configured rate and burst.
+    private func newStormMeters() -> (toPeer: StormControl, fromPeer: StormControl) {
+        (StormControl(rate: floodLimits.rate, burst: floodLimits.burst), StormControl(rate: floodLimits.rate, burst: floodLimits.burst))
     }
 
     /// Puts `peer` in its slot, in place of whoever held it.
@@ -263,8 +268,7 @@ public final class DataPath: @unchecked Sendable {
         if lane.isPrimary, (configuration.floodRate, configuration.floodBurst) != floodLimits {
             floodLimits = (configuration.floodRate, configuration.floodBurst)
             for peer in peers {
-                peer.stormToPeer = StormControl(rate: floodLimits.rate, burst: floodLimits.burst)
-                peer.stormFromPeer = StormControl(rate: floodLimits.rate, burst: floodLimits.burst)
+                (peer.stormToPeer, peer.stormFromPeer) = newStormMeters()
             }
         }
         timing.keepaliveInterval = configuration.keepaliveInterval
