@@ -11,7 +11,7 @@
 # summary table and a chart, all as ratios to kernel VXLAN.
 #
 #   Benchmarks/run.sh [CANDIDATE...]
-#       candidates: vxlan causeway causeway_lanes causeway_status wireguard_vxlan openvpn tinc vtun n2n
+#       candidates: vxlan causeway causeway_chacha causeway_lanes causeway_status wireguard_vxlan openvpn tinc vtun n2n
 #   environment: DURATION (10) RUNS (2) PINGS (1000) UDP_RATE (144M) LANES (2) BENCH_OUT (.build/bench)
 #
 # Results: BENCH_OUT/DATE-TIME/ (run-N.json, summary.json, report.txt, chart.png, each run's raw
@@ -68,7 +68,15 @@ setup_causeway() {
     write_config a "$@"; write_config b "$@"
     daemon_start a; daemon_start b
     tunnel_daemon a "${DAEMON_PID[a]}"; tunnel_daemon b "${DAEMON_PID[b]}"
-    NOTE="ChaCha20-Poly1305; WAN MTU 1500${1:+; $*}"
+    local cipher="cipher auto: AES-256-GCM where both have AES instructions"
+    [[ " $* " != *"cipher ="* ]] || cipher=
+    NOTE="${cipher:+$cipher; }WAN MTU 1500${1:+; $*}"
+}
+
+# Causeway with ChaCha20-Poly1305, the cipher of gateways without AES instructions (and of
+# every gateway before version 4): what the cipher alone changes.
+setup_causeway_chacha() {
+    setup_causeway 'cipher = "chacha20-poly1305"'
 }
 
 # Causeway with LANES data-plane threads on each gateway (2 unless set): a TAP queue and a
@@ -285,7 +293,7 @@ measure() (
 )
 
 candidates=("$@")
-[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway causeway_lanes causeway_status wireguard_vxlan openvpn tinc vtun n2n)
+[ ${#candidates[@]} -gt 0 ] || candidates=(vxlan causeway causeway_chacha causeway_lanes causeway_status wireguard_vxlan openvpn tinc vtun n2n)
 OUT=$BENCH_OUT/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 ln -sfn "$(basename "$OUT")" "$BENCH_OUT/latest"

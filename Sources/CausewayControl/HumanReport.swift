@@ -29,7 +29,8 @@ public enum HumanReport {
         for peer in report.peers {
             out += "\npeer \(peer.name): \(peer.up ? "up" : "down")\n"
             out += "  endpoint: \(peer.endpoint ?? "(calls in)")\n"
-            out += "  latest handshake: \(peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never")\n"
+            out += "  latest handshake: \(peer.secondsSinceLatestHandshake.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never")"
+                + (peer.cipher.map { ", cipher \($0.rawValue)" } ?? "") + "\n"
             out += "  transfer: \(HumanBytes.format(peer.counters.bytesFromPeer)) received, \(HumanBytes.format(peer.counters.bytesToPeer)) sent\n"
             let rtt = peer.roundTripSeconds.map { HumanDuration.format(seconds: $0) } ?? "-"
             out += "  rtt: \(rtt), path MTU: \(peer.pathMTU)\(peer.pathMTUSearching ? " (probing)" : "")\n"
@@ -62,7 +63,7 @@ public enum HumanReport {
         }
         out += devices.text + "\n"
 
-        var peers = TextTable(["PEER", "ENDPOINT", "KEY", "STATE", "HANDSHAKE", "LAST RECEIVE", "RTT", "SESSION AGE", "PATH MTU", "WHOLE FRAMES"])
+        var peers = TextTable(["PEER", "ENDPOINT", "KEY", "STATE", "HANDSHAKE", "LAST RECEIVE", "RTT", "SESSION AGE", "CIPHER", "PATH MTU", "WHOLE FRAMES"])
         for peer in report.peers {
             peers.add([
                 peer.name, peer.endpoint ?? "(calls in)", shortKey(peer.publicKey), peer.up ? "up" : "down",
@@ -70,6 +71,7 @@ public enum HumanReport {
                 peer.secondsSinceLastReceive.map { HumanDuration.format(seconds: $0) + " ago" } ?? "never",
                 peer.roundTripSeconds.map { HumanDuration.format(seconds: $0) } ?? "-",
                 peer.sessionAgeSeconds.map { HumanDuration.format(seconds: $0) } ?? "no session",
+                peer.cipher?.rawValue ?? "-",
                 "\(peer.pathMTU)\(peer.pathMTUSearching ? " (probing)" : "")",
                 "up to \(peer.largestWholeFrame) B",
             ])

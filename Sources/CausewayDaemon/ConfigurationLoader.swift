@@ -15,7 +15,7 @@ public enum ConfigurationLoader {
     }
 
     /// This site's identity towards each peer, in the configuration's order: its private key,
-    /// the peer's public key, the optional pre-shared key. Errors name the file, the key and
+    /// the peer's public key, the optional pre-shared key, the ciphers it accepts. Errors name the file, the key and
     /// the fix, never key material.
     public static func loadIdentities(for configuration: Configuration, configPath: String) throws(ConfigurationError) -> [SiteIdentity] {
         let privateKey = try readKey(configuration.privateKeyFile, key: Configuration.Key.privateKeyFile.rawValue, configPath: configPath) { text throws(KeyParseError) in
@@ -26,10 +26,11 @@ public enum ConfigurationLoader {
                 try PreSharedKey(base64: text)
             }
         } ?? .none
+        let ciphers = CipherOffer(setting: configuration.cipher)
         var identities: [SiteIdentity] = []
         for (index, peer) in configuration.peers.enumerated() {
             do {
-                identities.append(try SiteIdentity(local: privateKey, peer: peer.publicKey, psk: psk))
+                identities.append(try SiteIdentity(local: privateKey, peer: peer.publicKey, psk: psk, ciphers: ciphers))
             } catch {
                 let key = configuration.peers.count == 1 ? "peer.public-key" : "peer[\(index + 1)].public-key"
                 throw ConfigurationError(file: configPath, key: key, problem: "'\(peer.publicKey.base64)' (peer '\(peer.name)') \(error)")

@@ -117,6 +117,7 @@ public enum Daemon {
             "psk": "\(configuration.presharedKeyFile == nil ? "none" : "yes")", "network-id": "\(configuration.networkID)",
             "control-socket": "\(configuration.controlSocket)",
             "data-plane-threads": "\(dataPlane.lanes.count)\(configuration.dataPlaneThreads == nil ? " (auto, \(cores) cores)" : "")",
+            "cipher": "\(configuration.cipher?.rawValue ?? "auto"): accepts \(CipherOffer(setting: configuration.cipher))",
         ])
         if !attachment.migrated.isEmpty {
             logger.notice("moved to \(configuration.bridge) until stop: \(attachment.migrated.joined(separator: ", "))")

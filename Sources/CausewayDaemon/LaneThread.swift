@@ -175,6 +175,9 @@ final class LaneThread: @unchecked Sendable {
         if events.responseNotAuthenticated {
             logger.warning("\(source.name)'s responses do not authenticate: the pre-shared keys differ; both sites' preshared-key-file must hold the same key, or neither site names one", metadata: peer)
         }
+        if let theirs = events.noCommonCipher {
+            logger.warning("\(source.name)'s handshakes accept \(theirs), none of what this gateway's cipher setting accepts (\(source.link.identity.ciphers)): set cipher to the same value on both sites, or leave it out (auto) on both", metadata: peer)
+        }
         if events.establishedAsInitiator {
             logger.debug("session established", metadata: peer.merging(["role": "initiator"]) { $1 })
         }

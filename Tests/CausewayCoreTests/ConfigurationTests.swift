@@ -54,6 +54,15 @@ import Testing
         #expect(ReloadRules.keysThatCannotChangeLive(from: try parse(Self.minimal), to: fixed) == ["'data-plane-threads'"])
     }
 
+    @Test func theCipherIsAutoOrOneSuiteAndOnlyARestartChangesIt() throws {
+        #expect(try parse(Self.minimal).cipher == nil)
+        #expect(try parse("cipher = \"auto\"\n" + Self.minimal).cipher == nil)
+        let pinned = try parse("cipher = \"chacha20-poly1305\"\n" + Self.minimal)
+        #expect(pinned.cipher == .chacha20Poly1305)
+        #expect(try parse("cipher = \"aes-256-gcm\"\n" + Self.minimal).cipher == .aes256GCM)
+        #expect(ReloadRules.keysThatCannotChangeLive(from: try parse(Self.minimal), to: pinned) == ["'cipher'"])
+    }
+
     @Test func anUnsetHoldTimeNeverOutlastsTheAgingTime() throws {
         #expect(try parse("mac-aging-time = 2\n" + Self.minimal).macHoldTime == .seconds(2))
         #expect(try parse(Self.minimal).macHoldTime == Configuration.defaultMACHoldTime)
@@ -115,6 +124,7 @@ import Testing
         ("log-level = \"loud\"", "key 'log-level': 'loud' is not one of"),
         ("migrate-addresses = \"yes\"", "key 'migrate-addresses': expected true or false"),
         ("control-socket = \"\"", "key 'control-socket': is empty"),
+        ("cipher = \"aes-128-gcm\"", "key 'cipher': 'aes-128-gcm' is not one of auto, chacha20-poly1305, aes-256-gcm"),
         ("data-plane-threads = 0", "key 'data-plane-threads': 0 is outside 1...16"),
         ("data-plane-threads = 17", "key 'data-plane-threads': 17 is outside 1...16"),
         ("data-plane-threads = \"many\"", "key 'data-plane-threads': expected an integer from 1 to 16 or \"auto\", found 'many'"),
@@ -257,7 +267,7 @@ import Testing
 
     @Test func acceptsWellFormedHeaders() {
         let v = WireFormat.version
-        #expect(v == 3)
+        #expect(v == 4)
         #expect(type([v, 3, 0, 0] + Array(repeating: 0, count: WireFormat.dataOverhead - 4)) == .data)
         #expect(type([v, 1, 0, 0] + Array(repeating: 0, count: WireFormat.initiationLength - 4)) == .handshakeInitiation)
         #expect(type([v, 6, 0, 0] + Array(repeating: 0, count: WireFormat.CookieReply.length - 4)) == .cookieReply)

@@ -130,10 +130,65 @@ struct TwoSites {
         #expect(seal(a, [9, 9, 9]) != seal(b, [9, 9, 9]), "same counter, same plaintext: only fresh keys differ")
     }
 
-    @Test func theMessagesHaveWireGuardsSizes() {
-        #expect(WireFormat.Initiation.length == 148)
-        #expect(WireFormat.Response.length == 92)
+    @Test func theMessagesHaveWireGuardsSizesAndAnOfferByte() {
+        #expect(WireFormat.Initiation.length == 148 + 1)
+        #expect(WireFormat.Response.length == 92 + 1)
         #expect(WireFormat.CookieReply.length == 64)
+    }
+
+    @Test(arguments: [
+        (CipherOffer(byte: 0x83), CipherOffer(byte: 0x83), CipherSuite.aes256GCM),
+        (CipherOffer(byte: 0x83), CipherOffer(byte: 0x03), CipherSuite.chacha20Poly1305),
+        (CipherOffer(byte: 0x01), CipherOffer(byte: 0x83), CipherSuite.chacha20Poly1305),
+        (CipherOffer(byte: 0x02), CipherOffer(byte: 0x03), CipherSuite.aes256GCM),
+    ])
+    func bothSidesSealWithTheCipherTheirOffersAgreeOn(initiator: CipherOffer, responder: CipherOffer, expected: CipherSuite) throws {
+        let (a, b) = try sites.establish(
+            initiator: SiteIdentity(local: sites.a, peer: sites.b.publicKey, ciphers: initiator),
+            responder: SiteIdentity(local: sites.b, peer: sites.a.publicKey, ciphers: responder)
+        )
+        #expect(a.suite == expected && b.suite == expected)
+        #expect(try roundTrip(from: Session(keys: a, createdAt: now), to: Session(keys: b, createdAt: now), payload: [7, 7]) == [7, 7])
+    }
+
+    @Test func aResponderWithNoCipherInCommonRefusesBeforeMakingKeys() throws {
+        let initiator = try SiteIdentity(local: sites.a, peer: sites.b.publicKey, ciphers: .only(.aes256GCM))
+        let responder = try SiteIdentity(local: sites.b, peer: sites.a.publicKey, ciphers: .only(.chacha20Poly1305))
+        #expect(throws: Handshake.Failure.noCommonCipher(theirs: .only(.aes256GCM))) {
+            _ = try sites.establish(initiator: initiator, responder: responder)
+        }
+    }
+}
+
+@Suite struct CipherOfferTests {
+    @Test func everyPairOfOffersAgreesTheSameWhicheverSideAsks() {
+        for one in 0...255 {
+            for other in 0...255 {
+                let a = CipherOffer(byte: UInt8(one)), b = CipherOffer(byte: UInt8(other))
+                #expect(CipherOffer.agree(a, b) == CipherOffer.agree(b, a))
+            }
+        }
+    }
+
+    @Test func aesIsChosenOnlyWhereBothSidesHaveAESInstructions() {
+        let both = [CipherSuite.chacha20Poly1305, .aes256GCM]
+        let fast = CipherOffer(accepting: both, aesHardware: true), slow = CipherOffer(accepting: both, aesHardware: false)
+        #expect(CipherOffer.agree(fast, fast) == .aes256GCM)
+        #expect(CipherOffer.agree(fast, slow) == .chacha20Poly1305)
+        #expect(CipherOffer.agree(slow, slow) == .chacha20Poly1305)
+    }
+
+    @Test func aNamedCipherIsAllThatSideAccepts() {
+        #expect(CipherOffer.agree(.only(.chacha20Poly1305), .automatic) == .chacha20Poly1305)
+        #expect(CipherOffer.agree(.only(.aes256GCM), .automatic) == .aes256GCM)
+        #expect(CipherOffer.agree(.only(.aes256GCM), .only(.chacha20Poly1305)) == nil)
+        #expect(CipherOffer(setting: nil) == .automatic)
+        #expect(CipherOffer(setting: .aes256GCM).accepted == [.aes256GCM])
+    }
+
+    @Test func suitesAVersionDoesNotKnowNeverMatch() {
+        #expect(CipherOffer.agree(CipherOffer(byte: 0x7C), .automatic) == nil)
+        #expect(CipherOffer(byte: 0x7C).accepted.isEmpty)
     }
 }
 
@@ -191,38 +246,52 @@ struct TwoSites {
     }
 }
 
-/// The data path's cipher against swift-crypto's ChaChaPoly, the reference the protocol
-/// document names: the same ciphertext and tag, the nonce's high counter bits included.
+/// The data path's ciphers against swift-crypto's ChaChaPoly and AES.GCM, the references the
+/// protocol document names: the same ciphertext and tag, the nonce's high counter bits and
+/// byte order included.
 @Suite struct TransportCipherTests {
     let key = SymmetricKey(size: .bits256)
     let header: [UInt8] = [4, 0, 0, 0, 9, 9, 9, 9]
     let plaintext: [UInt8] = Array("a frame crossing the WAN".utf8)
 
-    /// Four zero bytes, then the counter little-endian: Noise's nonce for ChaChaPoly.
-    func referenceNonce(_ counter: UInt64) throws -> ChaChaPoly.Nonce {
-        try ChaChaPoly.Nonce(data: [0, 0, 0, 0] + withUnsafeBytes(of: counter.littleEndian, Array.init))
+    /// Four zero bytes, then the counter: little-endian for ChaChaPoly, big-endian for AESGCM,
+    /// as Noise lays out each cipher's nonce.
+    static func referenceNonce(_ counter: UInt64, _ suite: CipherSuite) -> [UInt8] {
+        [0, 0, 0, 0] + withUnsafeBytes(of: suite == .aes256GCM ? counter.bigEndian : counter.littleEndian, Array.init)
     }
 
-    @Test(arguments: [0, 1, 0x0102_0304_0506_0708] as [UInt64])
-    func sealsWhatChaChaPolyOpens(counter: UInt64) throws {
+    /// swift-crypto's own AEAD of `suite`: ciphertext then tag.
+    func referenceSeal(_ suite: CipherSuite, counter: UInt64) throws -> [UInt8] {
+        let nonce = Self.referenceNonce(counter, suite)
+        switch suite {
+        case .chacha20Poly1305:
+            let box = try ChaChaPoly.seal(plaintext, using: key, nonce: ChaChaPoly.Nonce(data: nonce), authenticating: header)
+            return Array(box.ciphertext) + Array(box.tag)
+        case .aes256GCM:
+            let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: header)
+            return Array(box.ciphertext) + Array(box.tag)
+        }
+    }
+
+    static let counters: [UInt64] = [0, 1, 0x0102_0304_0506_0708]
+
+    @Test(arguments: CipherSuite.allCases, counters)
+    func sealsWhatSwiftCryptoSeals(suite: CipherSuite, counter: UInt64) throws {
         var sealed = [UInt8](repeating: 0, count: plaintext.count + WireFormat.tagLength)
         let done = plaintext.withUnsafeBytes { input in
             header.withUnsafeBytes { ad in
-                sealed.withUnsafeMutableBytes { TransportCipher(key: key).seal(input, counter: counter, authenticating: ad, into: $0) }
+                sealed.withUnsafeMutableBytes { TransportCipher(key: key, suite: suite).seal(input, counter: counter, authenticating: ad, into: $0) }
             }
         }
         #expect(done)
-        let box = try ChaChaPoly.SealedBox(
-            nonce: referenceNonce(counter), ciphertext: sealed.prefix(plaintext.count), tag: sealed.suffix(WireFormat.tagLength)
-        )
-        #expect(try Array(ChaChaPoly.open(box, using: key, authenticating: header)) == plaintext)
+        #expect(sealed == (try referenceSeal(suite, counter: counter)))
     }
 
-    @Test func opensWhatChaChaPolySeals() throws {
-        let box = try ChaChaPoly.seal(plaintext, using: key, nonce: referenceNonce(1 << 40), authenticating: header)
-        let sealed = Array(box.ciphertext) + Array(box.tag)
+    @Test(arguments: CipherSuite.allCases)
+    func opensWhatSwiftCryptoSeals(suite: CipherSuite) throws {
+        let sealed = try referenceSeal(suite, counter: 1 << 40)
         var opened = [UInt8](repeating: 0, count: plaintext.count)
-        let cipher = TransportCipher(key: key)
+        let cipher = TransportCipher(key: key, suite: suite)
         func open(counter: UInt64, header: [UInt8]) -> Bool {
             sealed.withUnsafeBytes { input in
                 header.withUnsafeBytes { ad in
@@ -243,7 +312,7 @@ struct TwoSites {
         let associated = hex("50515253c0c1c2c3c4c5c6c7")
         let message = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
         var sealed = [UInt8](repeating: 0, count: message.count + WireFormat.tagLength)
-        let cipher = TransportCipher(key: key, extendedNonce: true)
+        let cipher = TransportCipher(extendedNonceKey: key)
         let done = message.withUnsafeBytes { input in
             nonce.withUnsafeBytes { n in
                 associated.withUnsafeBytes { ad in sealed.withUnsafeMutableBytes { cipher.seal(input, nonce: n, authenticating: ad, into: $0) } }
@@ -258,7 +327,7 @@ struct TwoSites {
         var sealed = [UInt8](repeating: 0, count: plaintext.count + WireFormat.tagLength - 1)
         let done = plaintext.withUnsafeBytes { input in
             header.withUnsafeBytes { ad in
-                sealed.withUnsafeMutableBytes { TransportCipher(key: key).seal(input, counter: 0, authenticating: ad, into: $0) }
+                sealed.withUnsafeMutableBytes { TransportCipher(key: key, suite: .aes256GCM).seal(input, counter: 0, authenticating: ad, into: $0) }
             }
         }
         #expect(!done)

@@ -5,8 +5,8 @@ import Testing
 
 /// Causeway's handshake against known answers from an independent Noise implementation
 /// (Python's noiseprotocol, through Tests/noise/interop.py, which `make test` also reruns
-/// against the same file): the same transcript and the same transport keys, with Causeway
-/// as initiator and as responder.
+/// against the same file): the same transcript, the same transport keys and the same agreed
+/// transport cipher with its nonce, with Causeway as initiator and as responder.
 @Suite struct HandshakeVectorTests {
     struct Vectors: Decodable {
         let `protocol`: String
@@ -22,6 +22,11 @@ import Testing
         let responder_ephemeral_private: String
         let psk: String
         let initiation_payload: String
+        let initiator_offer: UInt8
+        let responder_offer: UInt8
+        let response_payload: String
+        let transport_cipher: String
+        let transport_counter: UInt64
         let initiation: String
         let response: String
         let initiator_to_responder_key: String
@@ -47,8 +52,8 @@ import Testing
             let psk = try! PreSharedKey(bytes: hex(vector.psk))
             let initiatorKey = HandshakeVectorTests.key(vector.initiator_static_private)
             let responderKey = HandshakeVectorTests.key(vector.responder_static_private)
-            initiator = try! SiteIdentity(local: initiatorKey, peer: responderKey.publicKey, psk: psk)
-            responder = try! SiteIdentity(local: responderKey, peer: initiatorKey.publicKey, psk: psk)
+            initiator = try! SiteIdentity(local: initiatorKey, peer: responderKey.publicKey, psk: psk, ciphers: CipherOffer(byte: vector.initiator_offer))
+            responder = try! SiteIdentity(local: responderKey, peer: initiatorKey.publicKey, psk: psk, ciphers: CipherOffer(byte: vector.responder_offer))
         }
     }
 
@@ -56,12 +61,14 @@ import Testing
         #expect(Self.file.protocol == Handshake.protocolName)
         #expect(hex(Self.file.prologue) == Handshake.prologue)
         #expect(Self.file.vectors.count == 2)
+        // Between them the vectors agree on each cipher once.
+        #expect(Set(Self.file.vectors.map(\.transport_cipher)) == Set(CipherSuite.allCases.map(\.rawValue)))
     }
 
     @Test(arguments: file.vectors)
     func asInitiatorCausewayWritesTheSameInitiationAndDerivesTheSameKeys(_ vector: Vector) throws {
         let sides = Sides(vector)
-        let timestamp = try #require(HandshakeTimestamp(bytes: hex(vector.initiation_payload)))
+        let timestamp = try #require(HandshakeTimestamp(bytes: Array(hex(vector.initiation_payload).prefix(WireFormat.timestampLength))))
         let (pending, initiation) = Handshake.initiate(
             sides.initiator, localIndex: 7, timestamp: timestamp, now: .zero, ephemeral: Self.key(vector.initiator_ephemeral_private)
         )
@@ -71,7 +78,8 @@ import Testing
         let keys = try response.withUnsafeBytes { try Handshake.complete(pending, response: $0, sides.initiator) }
         #expect(keys.sending.bytes == hex(vector.initiator_to_responder_key))
         #expect(keys.receiving.bytes == hex(vector.responder_to_initiator_key))
-        #expect(Self.transport(keys.sending, hex(vector.transport_plaintext)) == hex(vector.initiator_transport_ciphertext))
+        #expect(keys.suite.rawValue == vector.transport_cipher)
+        #expect(Self.transport(keys.sending, keys.suite, vector) == hex(vector.initiator_transport_ciphertext))
     }
 
     @Test(arguments: file.vectors)
@@ -79,12 +87,13 @@ import Testing
         let sides = Sides(vector)
         let initiation = Self.frame(.handshakeInitiation, noise: hex(vector.initiation), indices: [7], length: WireFormat.Initiation.length)
         let opened = try initiation.withUnsafeBytes { try Handshake.open(initiation: $0, sides.responder) }
-        #expect(opened.timestamp.bytes == hex(vector.initiation_payload))
+        #expect(opened.timestamp.bytes + [opened.offer.byte] == hex(vector.initiation_payload))
         let answer = try Handshake.respond(to: opened, sides.responder, localIndex: 9, ephemeral: Self.key(vector.responder_ephemeral_private))
         #expect(Array(answer.response[WireFormat.Response.ephemeral..<WireFormat.Response.mac1]) == hex(vector.response))
         #expect(answer.keys.receiving.bytes == hex(vector.initiator_to_responder_key))
         #expect(answer.keys.sending.bytes == hex(vector.responder_to_initiator_key))
-        #expect(Self.transport(answer.keys.sending, hex(vector.transport_plaintext)) == hex(vector.responder_transport_ciphertext))
+        #expect(answer.keys.suite.rawValue == vector.transport_cipher)
+        #expect(Self.transport(answer.keys.sending, answer.keys.suite, vector) == hex(vector.responder_transport_ciphertext))
     }
 
     /// Noise bytes in Causeway's frame: header, indices, then zero mac fields.
@@ -94,11 +103,16 @@ import Testing
         return message
     }
 
-    /// The first transport message of a key: counter 0, no associated data.
-    static func transport(_ key: SymmetricKey, _ plaintext: [UInt8]) -> [UInt8] {
+    /// The vector's transport message under `key`: its counter, no associated data.
+    static func transport(_ key: SymmetricKey, _ suite: CipherSuite, _ vector: Vector) -> [UInt8] {
+        let plaintext = hex(vector.transport_plaintext)
         var sealed = [UInt8](repeating: 0, count: plaintext.count + WireFormat.tagLength)
         _ = plaintext.withUnsafeBytes { input in
-            sealed.withUnsafeMutableBytes { TransportCipher(key: key).seal(input, counter: 0, authenticating: UnsafeRawBufferPointer(start: nil, count: 0), into: $0) }
+            sealed.withUnsafeMutableBytes {
+                TransportCipher(key: key, suite: suite).seal(
+                    input, counter: vector.transport_counter, authenticating: UnsafeRawBufferPointer(start: nil, count: 0), into: $0
+                )
+            }
         }
         return sealed
     }

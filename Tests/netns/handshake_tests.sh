@@ -60,8 +60,8 @@ flood_from() {
 
 test_a_handshake_flood_does_not_keep_the_link_down() {
     # Capture one of B's initiations on the wire, to replay it during the flood.
-    # Version 3, type 1: WireFormat.version and MessageType.handshakeInitiation.
-    capture "$NS_GA" wan0 "udp and src host $WAN_B and dst port $PORT and udp[8:2] = 0x0301"
+    # Version 4, type 1: WireFormat.version and MessageType.handshakeInitiation.
+    capture "$NS_GA" wan0 "udp and src host $WAN_B and dst port $PORT and udp[8:2] = 0x0401"
     start_both
     kill "$CAPTURE_PID"; wait "$CAPTURE_PID" 2>/dev/null || true
     python3 "$HERE/frames.py" udp-payload "$WORKDIR/cap-wan0.pcap" > "$WORKDIR/initiation.hex" || fail "no initiation captured"
@@ -160,4 +160,41 @@ test_key_rotation_on_one_site() {
     expect "B knows A by its new key" [ "$(json_get "$(daemon_status b)" 's["peers"][0]["publicKey"]')" = "$("$CAUSEWAYD" pubkey "$WORKDIR/site-a-new.key")" ]
     local handshake; handshake=$(json_get "$(daemon_status a)" 's["peers"][0]["secondsSinceLatestHandshake"]')
     expect "A shows a recent handshake ($handshake s ago)" python3 -c "import sys; sys.exit(0 if $handshake < 10 else 1)"
+}
+
+# cipher_of SITE: the transport cipher of the site's current session with its peer.
+cipher_of() { json_get "$(daemon_status "$1")" 's["peers"][0].get("cipher")'; }
+
+test_the_transport_cipher_is_agreed_in_the_handshake() {
+    # One side names ChaCha20-Poly1305, the other is left at auto: both seal with it.
+    write_config a 'cipher = "chacha20-poly1305"'; write_config b
+    daemon_start a; daemon_start b
+    expect "the sites talk with one side's cipher named" wait_for 15 ping_ok "$NS_HA" "$LAN_B"
+    expect "A seals with chacha20-poly1305 ($(cipher_of a))" [ "$(cipher_of a)" = chacha20-poly1305 ]
+    expect "B seals with chacha20-poly1305 ($(cipher_of b))" [ "$(cipher_of b)" = chacha20-poly1305 ]
+    expect "status says the cipher" grep -q "cipher chacha20-poly1305" <<<"$(ctl b status)"
+    daemon_stop a; daemon_stop b
+
+    # Both at auto: AES-256-GCM exactly where this processor has AES instructions (BoringSSL
+    # asks for AES-NI and carry-less multiplication), as both gateways run on it.
+    write_config a; write_config b
+    daemon_start a; daemon_start b
+    local expected=chacha20-poly1305
+    grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo && expected=aes-256-gcm
+    expect "the sites talk at auto" wait_for 15 ping_ok "$NS_HA" "$LAN_B"
+    expect "auto agrees on $expected ($(cipher_of a), $(cipher_of b))" [ "$(cipher_of a)/$(cipher_of b)" = "$expected/$expected" ]
+    daemon_stop a; daemon_stop b
+
+    # Two named ciphers that differ: every handshake is refused once it opened, and each
+    # side says what the other accepts.
+    write_config a 'cipher = "aes-256-gcm"'; write_config b 'cipher = "chacha20-poly1305"'
+    daemon_start a; daemon_start b
+    at_least() { [ "$(drops_of "$1" "$2")" -ge "$3" ]; }
+    expect "B refuses A's initiations" wait_for 10 at_least b no-common-cipher 1
+    expect "A refuses B's initiations" wait_for 10 at_least a no-common-cipher 1
+    expect "no session at A" [ "$(counter_of a sessionsEstablished)" = 0 ]
+    expect "no session at B" [ "$(counter_of b sessionsEstablished)" = 0 ]
+    expect_not "no traffic crosses" ping_ok "$NS_HA" "$LAN_B" -c 2 >/dev/null
+    expect "B's log names what A accepts" wait_for 5 grep -q "site-a's handshakes accept aes-256-gcm" "$WORKDIR/causewayd-b.log"
+    expect "A's log names what B accepts" wait_for 5 grep -q "site-b's handshakes accept chacha20-poly1305" "$WORKDIR/causewayd-a.log"
 }

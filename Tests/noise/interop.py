@@ -4,7 +4,9 @@
 # Causeway's handshake is Noise_IKpsk2_25519_ChaChaPoly_SHA256. This script runs the same
 # pattern with the Python `noiseprotocol` package, as initiator AND as responder, from fixed
 # static and ephemeral keys, and records the transcript (both messages), the handshake hash,
-# the two transport keys after Split and one transport message each way. The Swift unit
+# the two transport keys after Split and one transport message each way, sealed with the
+# transport cipher the two cipher offers agree on (ChaCha20-Poly1305 or AES-256-GCM, each
+# with its Noise nonce) at a counter whose top byte names a sending lane. The Swift unit
 # tests check our implementation against that file, so a mistake in our transcript or key
 # schedule cannot hide behind our own code agreeing with itself.
 #
@@ -22,7 +24,7 @@ import warnings
 
 try:
     from noise.connection import Keypair, NoiseConnection
-    from noise.backends.default.ciphers import ChaCha20Cipher
+    from noise.backends.default.ciphers import AESGCMCipher, ChaCha20Cipher
 except ImportError as error:
     print(
         "interop.py: cannot import the noiseprotocol package ({}).\n"
@@ -33,8 +35,28 @@ except ImportError as error:
     sys.exit(2)
 
 PROTOCOL = "Noise_IKpsk2_25519_ChaChaPoly_SHA256"
-PROLOGUE = b"causeway/2"
+PROLOGUE = b"causeway/4"
 TRANSPORT_PLAINTEXT = b"causeway transport check"
+# Lane 1's sixth message: the nonce layouts of the two ciphers differ in byte order, which a
+# counter of 0 would not show.
+TRANSPORT_COUNTER = (1 << 56) | 5
+
+# A cipher offer is one byte: bit 0 accepts ChaCha20-Poly1305, bit 1 AES-256-GCM, bit 7 says
+# the gateway has AES instructions. Both sides pick AES-256-GCM when both accept it and both
+# have AES instructions, else ChaCha20-Poly1305 (Sources/CausewayCore/Crypto/CipherSuite.swift).
+CHACHA, AES, AES_HARDWARE = 0x01, 0x02, 0x80
+TRANSPORT_CIPHERS = {"chacha20-poly1305": ChaCha20Cipher, "aes-256-gcm": AESGCMCipher}
+
+
+def agree(one, other):
+    shared = one & other
+    if shared & AES and shared & CHACHA:
+        return "aes-256-gcm" if one & other & AES_HARDWARE else "chacha20-poly1305"
+    if shared & AES:
+        return "aes-256-gcm"
+    if shared & CHACHA:
+        return "chacha20-poly1305"
+    return None
 
 
 def label_key(label):
@@ -52,12 +74,16 @@ VECTORS = [
     {
         "name": "with-psk",
         "psk": label_key("causeway test psk"),
-        "initiation_payload": timestamp(0x65000000, 42),  # 00000000 65000000 0000002a
+        "timestamp": timestamp(0x65000000, 42),  # 00000000 65000000 0000002a
+        "initiator_offer": CHACHA | AES | AES_HARDWARE,
+        "responder_offer": CHACHA | AES | AES_HARDWARE,
     },
     {
         "name": "without-psk",
         "psk": bytes(32),
-        "initiation_payload": timestamp(0x65000001, 7),   # 00000000 65000001 00000007
+        "timestamp": timestamp(0x65000001, 7),   # 00000000 65000001 00000007
+        "initiator_offer": CHACHA | AES,
+        "responder_offer": CHACHA | AES | AES_HARDWARE,
     },
 ]
 
@@ -129,7 +155,9 @@ def connection(initiator, static_private, ephemeral_private, remote_static_publi
 
 def compute_vector(spec):
     psk = spec["psk"]
-    payload = spec["initiation_payload"]
+    payload = spec["timestamp"] + bytes([spec["initiator_offer"]])
+    response_payload = bytes([spec["responder_offer"]])
+    transport_cipher = agree(spec["initiator_offer"], spec["responder_offer"])
     k = KEYS
     initiator_static_public = x25519_public(k["initiator_static_private"])
     responder_static_public = x25519_public(k["responder_static_private"])
@@ -146,7 +174,7 @@ def compute_vector(spec):
           "library's responder static public differs from RFC 7748")
 
     initiation = bytes(initiator.write_message(payload))
-    check(len(initiation) == 32 + 48 + 28, "initiation is {} bytes".format(len(initiation)))
+    check(len(initiation) == 32 + 48 + 29, "initiation is {} bytes".format(len(initiation)))
     check(initiation[:32] == initiator_ephemeral_public,
           "initiation does not start with the fixed initiator ephemeral")
     received_payload = bytes(responder.read_message(initiation))
@@ -154,11 +182,11 @@ def compute_vector(spec):
     check(responder.noise_protocol.handshake_state.rs.public_bytes == initiator_static_public,
           "responder learnt a different initiator static key")
 
-    response = bytes(responder.write_message(b""))
-    check(len(response) == 32 + 16, "response is {} bytes".format(len(response)))
+    response = bytes(responder.write_message(response_payload))
+    check(len(response) == 32 + 17, "response is {} bytes".format(len(response)))
     check(response[:32] == responder_ephemeral_public,
           "response does not start with the fixed responder ephemeral")
-    check(bytes(initiator.read_message(response)) == b"", "initiator read a non-empty response payload")
+    check(bytes(initiator.read_message(response)) == response_payload, "initiator read a different response payload")
     check(initiator.handshake_finished and responder.handshake_finished, "handshake did not finish")
 
     handshake_hash = initiator.get_handshake_hash()
@@ -176,20 +204,29 @@ def compute_vector(spec):
     check(initiator_to_responder_key != responder_to_initiator_key, "both directions share a key")
     check(i_send.n == 0 and r_send.n == 0, "transport nonces do not start at 0")
 
-    initiator_ciphertext = initiator.encrypt(TRANSPORT_PLAINTEXT)
-    responder_ciphertext = responder.encrypt(TRANSPORT_PLAINTEXT)
-    check(responder.decrypt(initiator_ciphertext) == TRANSPORT_PLAINTEXT, "responder cannot decrypt")
-    check(initiator.decrypt(responder_ciphertext) == TRANSPORT_PLAINTEXT, "initiator cannot decrypt")
-    # The same, from the extracted keys alone: nonce = 4 zero bytes || counter 0 (64-bit LE),
-    # empty associated data.
-    for key, ciphertext in ((initiator_to_responder_key, initiator_ciphertext),
-                            (responder_to_initiator_key, responder_ciphertext)):
-        cipher = ChaCha20Cipher()
-        cipher.initialize(key)
-        check(cipher.format_nonce(0) == bytes(12), "unexpected nonce layout")
-        check(cipher.encrypt(key, 0, b"", TRANSPORT_PLAINTEXT) == ciphertext,
+    # The library's own first transport message (ChaChaPoly, counter 0) follows from the
+    # extracted keys: they are the keys Split made.
+    for connection_, peer_, key in ((initiator, responder, initiator_to_responder_key),
+                                    (responder, initiator, responder_to_initiator_key)):
+        first = connection_.encrypt(TRANSPORT_PLAINTEXT)
+        check(peer_.decrypt(first) == TRANSPORT_PLAINTEXT, "the library cannot decrypt its own transport message")
+        chacha = ChaCha20Cipher()
+        chacha.initialize(key)
+        check(chacha.encrypt(key, 0, b"", TRANSPORT_PLAINTEXT) == first,
               "transport ciphertext does not follow from the extracted key")
+
+    # The agreed cipher's message at TRANSPORT_COUNTER, from the extracted keys: nonce = 4 zero
+    # bytes || the counter (little-endian for ChaChaPoly, big-endian for AESGCM), empty
+    # associated data.
+    check(transport_cipher is not None, "the offers share no cipher")
+    ciphertexts = []
+    for key in (initiator_to_responder_key, responder_to_initiator_key):
+        cipher = TRANSPORT_CIPHERS[transport_cipher]()
+        cipher.initialize(key)
+        ciphertext = cipher.encrypt(key, TRANSPORT_COUNTER, b"", TRANSPORT_PLAINTEXT)
         check(len(ciphertext) == len(TRANSPORT_PLAINTEXT) + 16, "transport ciphertext length")
+        ciphertexts.append(ciphertext)
+    initiator_ciphertext, responder_ciphertext = ciphertexts
 
     return {
         "name": spec["name"],
@@ -204,6 +241,11 @@ def compute_vector(spec):
         "psk": psk.hex(),
         "prologue": PROLOGUE.hex(),
         "initiation_payload": payload.hex(),
+        "initiator_offer": spec["initiator_offer"],
+        "responder_offer": spec["responder_offer"],
+        "response_payload": response_payload.hex(),
+        "transport_cipher": transport_cipher,
+        "transport_counter": TRANSPORT_COUNTER,
         "initiation": initiation.hex(),
         "response": response.hex(),
         "handshake_hash": handshake_hash.hex(),

@@ -42,6 +42,9 @@ public struct Configuration: Sendable, Equatable {
     /// How many data-plane threads (lanes) move frames, each with its own TAP queue and
     /// socket; nil ("auto") leaves it to the machine (`laneCount(cores:)`).
     public var dataPlaneThreads: Int?
+    /// The one transport cipher handshakes may agree on; nil ("auto") accepts both and
+    /// prefers AES-256-GCM where both gateways have AES instructions (CipherOffer).
+    public var cipher: CipherSuite?
 
     /// The lanes this configuration runs on a machine with `cores` processors.
     public func laneCount(cores: Int) -> Int {

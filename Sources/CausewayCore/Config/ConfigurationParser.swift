@@ -25,6 +25,7 @@ extension Configuration {
         case floodBurst = "flood-burst"
         case macHoldTime = "mac-hold-time"
         case dataPlaneThreads = "data-plane-threads"
+        case cipher
     }
 
     /// The keys of a `[[peer]]` table.
@@ -90,6 +91,13 @@ extension Configuration {
         // Unset, it is the default or the aging time, whichever is shorter.
         macHoldTime = holdTime ?? min(Self.defaultMACHoldTime, macAgingTime)
         dataPlaneThreads = try reader.threadCount(.dataPlaneThreads)
+        cipher = try reader.optionalString(.cipher).flatMap { text throws(ConfigurationError) in
+            if text == "auto" { return nil }
+            guard let suite = CipherSuite(rawValue: text) else {
+                throw reader.error(.cipher, "'\(text)' is not one of auto, \(CipherSuite.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return suite
+        }
         controlSocket = try reader.optionalString(.controlSocket).map { path throws(ConfigurationError) in
             guard !path.isEmpty else { throw reader.error(.controlSocket, "is empty") }
             return Self.resolve(path, relativeTo: file)

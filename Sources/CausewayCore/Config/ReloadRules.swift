@@ -25,6 +25,7 @@ public enum ReloadRules {
         (.migrateAddresses, false, { $0.migrateAddresses != $1.migrateAddresses }),
         (.macHoldTime, false, { $0.macHoldTime != $1.macHoldTime }),
         (.dataPlaneThreads, false, { $0.dataPlaneThreads != $1.dataPlaneThreads }),
+        (.cipher, false, { $0.cipher != $1.cipher }),
     ]
 
     public static var liveKeys: [Configuration.Key] { keys.filter(\.live).map(\.key) }

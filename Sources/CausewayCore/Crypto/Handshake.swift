@@ -7,14 +7,17 @@ public struct SessionKeys: Sendable {
     public let sending: SymmetricKey
     public let receiving: SymmetricKey
     public let isInitiator: Bool
+    /// The transport cipher both sides' offers agreed on.
+    public let suite: CipherSuite
 }
 
 /// The Noise IKpsk2 handshake over Curve25519, ChaCha20-Poly1305 and SHA-256, the pattern
 /// of WireGuard:
 ///
 ///     <- s                         the initiator knows the responder's static key
-///     -> e, es, s, ss              initiation: ephemeral, sealed static, sealed timestamp
-///     <- e, ee, se, psk            response:   ephemeral, sealed empty
+///     -> e, es, s, ss              initiation: ephemeral, sealed static, sealed payload
+///                                  (timestamp, cipher offer)
+///     <- e, ee, se, psk            response:   ephemeral, sealed payload (cipher offer)
 ///
 /// The initiator's static key travels encrypted (identity hiding); ee gives forward
 /// secrecy; es and se prove each side holds its private key; the optional pre-shared key is
@@ -22,13 +25,17 @@ public struct SessionKeys: Sendable {
 /// responder's static key and names the initiator's, a response answers one ephemeral, so a
 /// gateway's own message echoed back never opens as its peer's.
 ///
+/// Each side's payload carries its cipher offer; both pick the transport cipher from the two
+/// (`CipherOffer.agree`), so the choice is authenticated with everything else, and the
+/// responder refuses an initiation with which it shares no cipher before it makes any key.
+///
 /// The clear fields around the Noise bytes (header, indices, mac1, mac2) are not hashed, as
 /// in WireGuard, so the transcript is exactly Noise's and an independent implementation
 /// checks it (Tests/noise/interop.py). What guards those fields is the mac1, and the index
 /// lookup that a wrong index fails.
 public enum Handshake {
     static let protocolName = "Noise_IKpsk2_25519_ChaChaPoly_SHA256"
-    static let prologue = Array("causeway/2".utf8)
+    static let prologue = Array("causeway/4".utf8)
 
     public enum Failure: Error, Sendable, Equatable {
         /// A sealed field did not open: not made with the keys this link expects.
@@ -37,6 +44,8 @@ public enum Handshake {
         case unknownPeer
         /// Not of the expected form, or a key that yields an all-zero shared secret.
         case malformed
+        /// Authenticated, but the peer's cipher offer shares no cipher with ours.
+        case noCommonCipher(theirs: CipherOffer)
     }
 
     /// An initiation in flight: what the initiator keeps until the response arrives.
@@ -52,6 +61,8 @@ public enum Handshake {
     public struct OpenedInitiation: Sendable {
         public let remoteIndex: UInt32
         public let timestamp: HandshakeTimestamp
+        /// The initiator's cipher offer.
+        public let offer: CipherOffer
         fileprivate let remoteEphemeral: Curve25519.KeyAgreement.PublicKey
         fileprivate let state: NoiseSymmetricState
     }
@@ -78,20 +89,20 @@ public enum Handshake {
         message += ephemeralPublic
         message += state.encryptAndHash(identity.local.publicKey.bytes)
         state.mixKey(identity.staticShared)
-        message += state.encryptAndHash(timestamp.bytes)
+        message += state.encryptAndHash(timestamp.bytes + [identity.ciphers.byte])
         message += [UInt8](repeating: 0, count: 2 * WireFormat.macLength)
         return (Initiator(localIndex: localIndex, startedAt: now, ephemeral: ephemeral, state: state), message)
     }
 
     /// Checks an initiation's Noise part: one Diffie-Hellman (es), then the sealed static key
-    /// must be the peer's and the timestamp must open.
+    /// must be the peer's and the payload (timestamp, cipher offer) must open.
     public static func open(initiation: UnsafeRawBufferPointer, _ identity: SiteIdentity) throws(Failure) -> OpenedInitiation {
         try open(initiation: initiation, local: identity.local) { $0 == identity.peer.bytes ? identity : nil }
     }
 
     /// Checks an initiation's Noise part for a gateway with many peers: one Diffie-Hellman
     /// (es) opens the sender's static key, `identityOf` names the peer it belongs to (nil: none
-    /// of ours), and the timestamp must open under that peer's static-static secret.
+    /// of ours), and the payload must open under that peer's static-static secret.
     static func open(
         initiation: UnsafeRawBufferPointer, local: PrivateKey, identityOf: ([UInt8]) -> SiteIdentity?
     ) throws(Failure) -> OpenedInitiation {
@@ -103,28 +114,31 @@ public enum Handshake {
         let remoteEphemeral = try agreementKey(remoteEphemeralBytes)
         guard let es = local.sharedSecret(with: remoteEphemeral) else { throw .malformed }
         state.mixKey(es)
-        let timestampBytes: [UInt8]
+        let payload: [UInt8]
         do {
-            let remoteStatic = try state.decryptAndHash(initiation[Field.sealedStatic..<Field.sealedTimestamp])
+            let remoteStatic = try state.decryptAndHash(initiation[Field.sealedStatic..<Field.sealedPayload])
             guard let identity = identityOf(remoteStatic) else { throw Failure.unknownPeer }
             state.mixKey(identity.staticShared)
-            timestampBytes = try state.decryptAndHash(initiation[Field.sealedTimestamp..<Field.mac1])
+            payload = try state.decryptAndHash(initiation[Field.sealedPayload..<Field.mac1])
         } catch let failure as Failure {
             throw failure
         } catch {
             throw .authentication
         }
-        guard let timestamp = HandshakeTimestamp(bytes: timestampBytes) else { throw .malformed }
+        guard let timestamp = HandshakeTimestamp(bytes: Array(payload[..<WireFormat.timestampLength])) else { throw .malformed }
         return OpenedInitiation(
             remoteIndex: initiation.loadBigEndian(at: Field.senderIndex, as: UInt32.self),
-            timestamp: timestamp, remoteEphemeral: remoteEphemeral, state: state
+            timestamp: timestamp, offer: CipherOffer(byte: payload[WireFormat.timestampLength]),
+            remoteEphemeral: remoteEphemeral, state: state
         )
     }
 
-    /// Answers an opened initiation: a fresh ephemeral, ee and se, the pre-shared key.
+    /// Answers an opened initiation: a fresh ephemeral, ee and se, the pre-shared key, and
+    /// our cipher offer. Refused, before any of it, when the offers share no cipher.
     public static func respond(
         to initiation: OpenedInitiation, _ identity: SiteIdentity, localIndex: UInt32, ephemeral: PrivateKey = .random()
     ) throws(Failure) -> Answer {
+        guard let suite = CipherOffer.agree(identity.ciphers, initiation.offer) else { throw .noCommonCipher(theirs: initiation.offer) }
         var state = initiation.state
         var response = header(.handshakeResponse) + bigEndianBytes(localIndex) + bigEndianBytes(initiation.remoteIndex)
         let ephemeralPublic = ephemeral.publicKey.bytes
@@ -134,12 +148,12 @@ public enum Handshake {
         // se: the responder's ephemeral with the initiator's static, checked non-zero once.
         state.mixKey(ephemeral.sharedSecret(with: identity.peerAgreementKey)!)
         state.mixKeyAndHash(identity.psk.bytes)
-        response += ephemeralPublic + state.encryptAndHash([])
+        response += ephemeralPublic + state.encryptAndHash([identity.ciphers.byte])
         response += [UInt8](repeating: 0, count: 2 * WireFormat.macLength)
         let (initiatorToResponder, responderToInitiator) = state.split()
         let keys = SessionKeys(
             localIndex: localIndex, remoteIndex: initiation.remoteIndex,
-            sending: responderToInitiator, receiving: initiatorToResponder, isInitiator: false
+            sending: responderToInitiator, receiving: initiatorToResponder, isInitiator: false, suite: suite
         )
         return Answer(keys: keys, response: response)
     }
@@ -151,7 +165,7 @@ public enum Handshake {
               response.loadBigEndian(at: Field.receiverIndex, as: UInt32.self) == initiator.localIndex
         else { throw .malformed }
         var state = initiator.state
-        let remoteEphemeralBytes = Array(response[Field.ephemeral..<Field.sealedEmpty])
+        let remoteEphemeralBytes = Array(response[Field.ephemeral..<Field.sealedPayload])
         mixEphemeral(remoteEphemeralBytes, into: &state)
         let remoteEphemeral = try agreementKey(remoteEphemeralBytes)
         guard let ee = initiator.ephemeral.sharedSecret(with: remoteEphemeral),
@@ -160,15 +174,18 @@ public enum Handshake {
         state.mixKey(ee)
         state.mixKey(se)
         state.mixKeyAndHash(identity.psk.bytes)
+        let theirs: CipherOffer
         do {
-            _ = try state.decryptAndHash(response[Field.sealedEmpty..<Field.mac1])
+            theirs = CipherOffer(byte: try state.decryptAndHash(response[Field.sealedPayload..<Field.mac1])[0])
         } catch {
             throw .authentication
         }
+        // The responder agreed already; only one that does not follow the protocol gets here.
+        guard let suite = CipherOffer.agree(identity.ciphers, theirs) else { throw .noCommonCipher(theirs: theirs) }
         let (initiatorToResponder, responderToInitiator) = state.split()
         return SessionKeys(
             localIndex: initiator.localIndex, remoteIndex: response.loadBigEndian(at: Field.senderIndex, as: UInt32.self),
-            sending: initiatorToResponder, receiving: responderToInitiator, isInitiator: true
+            sending: initiatorToResponder, receiving: responderToInitiator, isInitiator: true, suite: suite
         )
     }
 

@@ -94,6 +94,7 @@ extension Handshake.Failure {
         case .authentication: .authentication
         case .unknownPeer: .unknownPeer
         case .malformed: .malformed
+        case .noCommonCipher: .noCommonCipher
         }
     }
 }

@@ -106,6 +106,6 @@ struct NoiseSymmetricState: Sendable {
     /// the handshake's messages (transport messages go through TransportCipher).
     static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
         // Twelve bytes is always a valid ChaChaPoly nonce.
-        TransportCipher.withNonce(counter) { try! ChaChaPoly.Nonce(data: $0) }
+        TransportCipher.withNonce(counter, bigEndian: false) { try! ChaChaPoly.Nonce(data: $0) }
     }
 }

@@ -33,6 +33,8 @@ public final class Session: @unchecked Sendable {
     public let remoteIndex: UInt32
     public let isInitiator: Bool
     public let createdAt: Moment
+    /// The transport cipher the handshake agreed on.
+    public let suite: CipherSuite
     private let sending: TransportCipher
     private let receiving: TransportCipher
 
@@ -50,8 +52,9 @@ public final class Session: @unchecked Sendable {
         localIndex = keys.localIndex
         remoteIndex = keys.remoteIndex
         isInitiator = keys.isInitiator
-        sending = TransportCipher(key: keys.sending)
-        receiving = TransportCipher(key: keys.receiving)
+        suite = keys.suite
+        sending = TransportCipher(key: keys.sending, suite: keys.suite)
+        receiving = TransportCipher(key: keys.receiving, suite: keys.suite)
         self.createdAt = createdAt
         laneStates = .allocate(byteCount: Self.laneStride * Lane.maximumCount, alignment: 64)
         for lane in 0..<Lane.maximumCount {

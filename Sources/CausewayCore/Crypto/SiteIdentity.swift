@@ -1,11 +1,13 @@
 @preconcurrency import Crypto
 
-/// This site's key pair, the peer's public key and the optional pre-shared key, with what
-/// the handshake derives from them once: the static-static secret and the MAC keys.
+/// This site's key pair, the peer's public key, the optional pre-shared key and the transport
+/// ciphers this site accepts, with what the handshake derives from them once: the
+/// static-static secret and the MAC keys.
 public struct SiteIdentity: Sendable {
     public let local: PrivateKey
     public let peer: PublicKey
     public let psk: PreSharedKey
+    public let ciphers: CipherOffer
     let peerAgreementKey: Curve25519.KeyAgreement.PublicKey
     /// DH(our static, the peer's static): the `ss` term, the same for every handshake.
     let staticShared: SymmetricKey
@@ -25,11 +27,12 @@ public struct SiteIdentity: Sendable {
         }
     }
 
-    public init(local: PrivateKey, peer: PublicKey, psk: PreSharedKey = .none) throws(Problem) {
+    public init(local: PrivateKey, peer: PublicKey, psk: PreSharedKey = .none, ciphers: CipherOffer = .automatic) throws(Problem) {
         guard peer != local.publicKey else { throw .peerIsSelf }
         self.local = local
         self.peer = peer
         self.psk = psk
+        self.ciphers = ciphers
         peerAgreementKey = peer.agreementKey
         guard let shared = local.sharedSecret(with: peerAgreementKey) else { throw .weakPeerKey }
         staticShared = shared
@@ -55,8 +58,8 @@ struct HandshakeMACKeys: Sendable {
     init(local: PublicKey, peer: PublicKey) {
         mac1ToUs = Self.derive("mac1----", local)
         mac1ToPeer = Self.derive("mac1----", peer)
-        cookieFromUs = TransportCipher(key: Self.derive("cookie--", local), extendedNonce: true)
-        cookieFromPeer = TransportCipher(key: Self.derive("cookie--", peer), extendedNonce: true)
+        cookieFromUs = TransportCipher(extendedNonceKey: Self.derive("cookie--", local))
+        cookieFromPeer = TransportCipher(extendedNonceKey: Self.derive("cookie--", peer))
     }
 
     static func derive(_ label: String, _ key: PublicKey) -> SymmetricKey {

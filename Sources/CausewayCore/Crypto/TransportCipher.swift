@@ -1,26 +1,39 @@
 @preconcurrency import Crypto
-// swift-crypto's ChaChaPoly returns every result in a new Data: an allocation and a copy
-// per frame. Its own BoringSSL, through the AEAD context API, seals and opens in the
-// caller's buffers with the key schedule done once. The same primitive, fewer copies.
+// swift-crypto's ChaChaPoly and AES.GCM return every result in a new Data: an allocation
+// and a copy per frame. Its own BoringSSL, through the AEAD context API, seals and opens in
+// the caller's buffers with the key schedule done once. The same primitives, fewer copies.
 import CCryptoBoringSSL
 
-/// ChaCha20-Poly1305 under one transport key, with the Noise nonce (four zero bytes, then
-/// the 64-bit counter little-endian), sealing into and opening from buffers the caller owns.
-/// With `extendedNonce`, XChaCha20-Poly1305 (24-byte random nonces), for cookie replies.
+/// One transport key of a `CipherSuite`, with the Noise nonce of that cipher (four zero
+/// bytes, then the 64-bit counter: little-endian for ChaCha20-Poly1305, big-endian for
+/// AES-GCM), sealing into and opening from buffers the caller owns. With `extendedNonce`,
+/// XChaCha20-Poly1305 (24-byte random nonces), for cookie replies.
 final class TransportCipher: @unchecked Sendable {
     private let context: UnsafeMutablePointer<EVP_AEAD_CTX>
+    private let counterIsBigEndian: Bool
     static let extendedNonceLength = 24
 
-    init(key: SymmetricKey, extendedNonce: Bool = false) {
+    init(key: SymmetricKey, suite: CipherSuite) {
+        let aead = switch suite {
+        case .chacha20Poly1305: CCryptoBoringSSL_EVP_aead_chacha20_poly1305()
+        case .aes256GCM: CCryptoBoringSSL_EVP_aead_aes_256_gcm()
+        }
+        context = Self.context(aead, key: key)
+        counterIsBigEndian = suite == .aes256GCM
+    }
+
+    init(extendedNonceKey key: SymmetricKey) {
+        context = Self.context(CCryptoBoringSSL_EVP_aead_xchacha20_poly1305(), key: key)
+        counterIsBigEndian = false
+    }
+
+    private static func context(_ aead: OpaquePointer?, key: SymmetricKey) -> UnsafeMutablePointer<EVP_AEAD_CTX> {
         let made = key.withUnsafeBytes { bytes in
-            CCryptoBoringSSL_EVP_AEAD_CTX_new(
-                extendedNonce ? CCryptoBoringSSL_EVP_aead_xchacha20_poly1305() : CCryptoBoringSSL_EVP_aead_chacha20_poly1305(),
-                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, WireFormat.tagLength
-            )
+            CCryptoBoringSSL_EVP_AEAD_CTX_new(aead, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, WireFormat.tagLength)
         }
         // Fails only for a key of the wrong size; the handshake makes 32-byte keys.
-        guard let made else { preconditionFailure("ChaCha20-Poly1305 takes a 32-byte key") }
-        context = made
+        guard let made else { preconditionFailure("every suite here takes a 32-byte key") }
+        return made
     }
 
     deinit {
@@ -34,7 +47,7 @@ final class TransportCipher: @unchecked Sendable {
         _ plaintext: UnsafeRawBufferPointer, counter: UInt64, authenticating header: UnsafeRawBufferPointer,
         into out: UnsafeMutableRawBufferPointer
     ) -> Bool {
-        Self.withNonce(counter) { run(CCryptoBoringSSL_EVP_AEAD_CTX_seal, plaintext, nonce: $0, header: header, out: out) }
+        Self.withNonce(counter, bigEndian: counterIsBigEndian) { run(CCryptoBoringSSL_EVP_AEAD_CTX_seal, plaintext, nonce: $0, header: header, out: out) }
     }
 
     /// Authenticates `sealed` (ciphertext, then tag) and writes the plaintext to `out`.
@@ -43,7 +56,7 @@ final class TransportCipher: @unchecked Sendable {
         _ sealed: UnsafeRawBufferPointer, counter: UInt64, authenticating header: UnsafeRawBufferPointer,
         into out: UnsafeMutableRawBufferPointer
     ) -> Bool {
-        Self.withNonce(counter) { run(CCryptoBoringSSL_EVP_AEAD_CTX_open, sealed, nonce: $0, header: header, out: out) }
+        Self.withNonce(counter, bigEndian: counterIsBigEndian) { run(CCryptoBoringSSL_EVP_AEAD_CTX_open, sealed, nonce: $0, header: header, out: out) }
     }
 
     /// Seals with an explicit nonce (the extended cipher's random 24 bytes).
@@ -81,13 +94,12 @@ final class TransportCipher: @unchecked Sendable {
         ) == 1
     }
 
-    /// The twelve nonce bytes for `counter`, as Noise lays them out.
+    /// The twelve nonce bytes for `counter`, as Noise lays them out for this cipher.
     @inline(__always)
-    static func withNonce<Result>(_ counter: UInt64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        var nonce: (UInt32, UInt32, UInt32) = (
-            0, UInt32(truncatingIfNeeded: counter).littleEndian, UInt32(truncatingIfNeeded: counter >> 32).littleEndian
-        )
-        return withUnsafeBytes(of: &nonce) { body($0) }
+    static func withNonce<Result>(_ counter: UInt64, bigEndian: Bool, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        // Sixteen bytes, the last twelve used: four of the first word's zeros, then the counter.
+        var nonce: (UInt64, UInt64) = (0, bigEndian ? counter.bigEndian : counter.littleEndian)
+        return withUnsafeBytes(of: &nonce) { body(UnsafeRawBufferPointer(rebasing: $0[4..<16])) }
     }
 }
 

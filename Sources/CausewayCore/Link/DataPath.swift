@@ -362,6 +362,10 @@ public final class DataPath: @unchecked Sendable {
                 peer.link.responseFailedAuthentication = false
                 if peer.keyWarningDue(.responseNotAuthenticated, now: now) { peer.events.responseNotAuthenticated = true }
             }
+            if let theirs = peer.link.refusedCipherOffer {
+                peer.link.refusedCipherOffer = nil
+                if peer.keyWarningDue(.noCommonCipher, now: now) { peer.events.noCommonCipher = theirs }
+            }
             guard !peer.events.isEmpty else { continue }
             report(peer, peer.events)
             peer.events = LinkEvents()
@@ -462,6 +466,9 @@ public struct LinkEvents: Sendable {
     public var addressedToAnotherKey = false
     /// The peer's responses do not authenticate: the pre-shared keys differ.
     public var responseNotAuthenticated = false
+    /// The peer's handshake authenticated, but its cipher offer (this) shares no transport
+    /// cipher with this gateway's `cipher`.
+    public var noCommonCipher: CipherOffer?
     /// An initiation that opened carried this public key, which no peer has: if it is one of
     /// the peers, this site names a wrong key for it. Reported with no peer.
     public var strangerKey: PublicKey?
@@ -476,6 +483,6 @@ public struct LinkEvents: Sendable {
     /// Nothing to log.
     public var isEmpty: Bool {
         !establishedAsInitiator && !establishedAsResponder && peerUp == nil && pathMTUSettled == nil && refusedClaimCount == 0
-            && !handshakeGaveUp && !addressedToAnotherKey && !responseNotAuthenticated && strangerKey == nil
+            && !handshakeGaveUp && !addressedToAnotherKey && !responseNotAuthenticated && noCommonCipher == nil && strangerKey == nil
     }
 }

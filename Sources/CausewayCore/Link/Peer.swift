@@ -43,7 +43,7 @@ public final class Peer: @unchecked Sendable {
     private var misaddressed = (count: 0, since: Moment.zero)
     static let misaddressedBeforeWarning = 3
 
-    enum KeyWarning: Hashable { case gaveUp, addressedToAnotherKey, responseNotAuthenticated }
+    enum KeyWarning: Hashable { case gaveUp, addressedToAnotherKey, responseNotAuthenticated, noCommonCipher }
 
     public var name: String { configuration.name }
     /// Who the peer is: the key its handshakes prove.

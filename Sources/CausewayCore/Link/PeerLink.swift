@@ -38,6 +38,9 @@ public struct PeerLink: Sendable {
     /// site keys right, the pre-shared keys differ. Set for the data path to report; cleared
     /// by it.
     public internal(set) var responseFailedAuthentication = false
+    /// The peer's latest handshake authenticated but shares no transport cipher with this
+    /// gateway: its offer, for the data path to report; cleared by it.
+    public internal(set) var refusedCipherOffer: CipherOffer?
     /// When the latest handshake completed, either role.
     public private(set) var latestHandshake: Moment?
     private var lastKeepaliveSent: Moment?
@@ -170,6 +173,7 @@ public struct PeerLink: Sendable {
             answer = try Handshake.respond(to: opened, identity, localIndex: freshIndex())
         } catch {
             counters.drop(error.dropReason)
+            if case .noCommonCipher(let theirs) = error { refusedCipherOffer = theirs }
             return nil
         }
         handshake.lastAcceptedInitiation = opened.timestamp
@@ -209,6 +213,7 @@ public struct PeerLink: Sendable {
         } catch {
             counters.drop(error.dropReason)
             if error == .authentication { responseFailedAuthentication = true }
+            if case .noCommonCipher(let theirs) = error { refusedCipherOffer = theirs }
             return false
         }
         handshake.pending = nil

@@ -4,7 +4,7 @@ public struct DropCounts: Sendable, Equatable {
     /// Exactly `DropReason.allCases.count` slots; DropCountsTests fails when a reason is added
     /// without growing this.
     @usableFromInline
-    var storage = InlineArray<28, UInt64>(repeating: 0)
+    var storage = InlineArray<29, UInt64>(repeating: 0)
 
     /// Every count zero.
     public init() {}

@@ -2,7 +2,8 @@
 public enum DropReason: String, CaseIterable, Codable, Error, Sendable {
     /// Too short, an unknown version or message type, or a length that does not fit.
     case malformed
-    /// Failed ChaCha20-Poly1305 authentication, or a handshake that did not prove its keys.
+    /// Failed AEAD authentication (a transport message or a sealed handshake field), or a
+    /// handshake that did not prove its keys.
     case authentication
     /// A handshake message whose mac1 is not keyed by our public key: sent by someone who
     /// does not know it, or junk. Costs us two HMACs (ours, and the echo check), no
@@ -14,6 +15,9 @@ public enum DropReason: String, CaseIterable, Codable, Error, Sendable {
     /// A handshake initiation that authenticated but names a static key other than the
     /// configured peer's.
     case unknownPeer = "unknown-peer"
+    /// A handshake initiation of a configured peer whose cipher offer shares no transport
+    /// cipher with this gateway's: the two sites' `cipher` settings name different ciphers.
+    case noCommonCipher = "no-common-cipher"
     /// Under load, a handshake message without a valid cookie (mac2); a cookie reply went back.
     case cookieRequired = "cookie-required"
     /// A counter seen before, or too old for the replay window.

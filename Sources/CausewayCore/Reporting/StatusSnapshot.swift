@@ -24,6 +24,8 @@ public struct StatusSnapshot: Encodable, Sendable {
         /// From the last keepalive and its reply; seconds, like every time in the report.
         public var roundTripSeconds: Double?
         public var sessionAgeSeconds: Double?
+        /// The transport cipher of the current session; nil without one.
+        public var cipher: CipherSuite?
         /// The largest IP packet known to cross to the peer without fragmentation.
         public var pathMTU: Int
         /// The largest Ethernet frame that crosses in one datagram; larger ones are split.
@@ -46,6 +48,7 @@ public struct StatusSnapshot: Encodable, Sendable {
             secondsSinceLastReceive = link.lastAuthenticatedReceive.map { now.since($0).secondsValue }
             roundTripSeconds = link.roundTripTime.map { $0.secondsValue }
             sessionAgeSeconds = link.current.map { now.since($0.createdAt).secondsValue }
+            cipher = link.current?.suite
             self.pathMTU = pathMTU.confirmed
             largestWholeFrame = pathMTU.largestWholeFrame
             pathMTUSearching = pathMTU.isSearching

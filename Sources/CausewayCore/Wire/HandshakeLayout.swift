@@ -4,8 +4,10 @@ extension WireFormat {
         public static let senderIndex = commonHeaderLength
         public static let ephemeral = senderIndex + 4
         public static let sealedStatic = ephemeral + publicKeyLength
-        public static let sealedTimestamp = sealedStatic + publicKeyLength + tagLength
-        public static let mac1 = sealedTimestamp + timestampLength + tagLength
+        /// The timestamp, then the initiator's cipher offer.
+        public static let sealedPayload = sealedStatic + publicKeyLength + tagLength
+        public static let payloadLength = timestampLength + CipherOffer.length
+        public static let mac1 = sealedPayload + payloadLength + tagLength
         public static let mac2 = mac1 + macLength
         public static let length = mac2 + macLength
     }
@@ -14,8 +16,10 @@ extension WireFormat {
         public static let senderIndex = commonHeaderLength
         public static let receiverIndex = senderIndex + 4
         public static let ephemeral = receiverIndex + 4
-        public static let sealedEmpty = ephemeral + publicKeyLength
-        public static let mac1 = sealedEmpty + tagLength
+        /// The responder's cipher offer.
+        public static let sealedPayload = ephemeral + publicKeyLength
+        public static let payloadLength = CipherOffer.length
+        public static let mac1 = sealedPayload + payloadLength + tagLength
         public static let mac2 = mac1 + macLength
         public static let length = mac2 + macLength
     }

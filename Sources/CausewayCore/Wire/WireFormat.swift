@@ -1,12 +1,13 @@
-/// Version 3 of the wire format (site keys, Noise IKpsk2, a counter space per sending lane);
-/// docs/protocol.md draws every message. Versions 1 (a pre-shared key alone) and 2 (one
-/// counter space) are refused as malformed.
+/// Version 4 of the wire format (site keys, Noise IKpsk2, a counter space per sending lane, a
+/// transport cipher agreed in the handshake); docs/protocol.md draws every message. Versions
+/// 1 (a pre-shared key alone), 2 (one counter space) and 3 (ChaCha20-Poly1305 always) are
+/// refused as malformed.
 ///
 /// Every datagram starts with the same four bytes: version, message type, two reserved
-/// zero bytes. Multi-byte integers are big-endian except the AEAD nonce counter, which
-/// ChaCha20-Poly1305 (RFC 8439) takes little-endian.
+/// zero bytes. Multi-byte integers are big-endian; inside the AEAD nonce the counter is
+/// little-endian for ChaCha20-Poly1305, as Noise lays it out.
 public enum WireFormat {
-    public static let version: UInt8 = 3
+    public static let version: UInt8 = 4
     public static let commonHeaderLength = 4
     /// Where the message type sits in the common header.
     public static let typeOffset = 1

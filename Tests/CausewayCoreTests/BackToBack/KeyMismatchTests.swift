@@ -42,10 +42,39 @@ import Testing
         #expect(!(a + b).contains { $0.strangerKey != nil || $0.addressedToAnotherKey }, "the site keys are right")
     }
 
+    @Test func ciphersWithNothingInCommonAreSaidByTheResponder() throws {
+        let keyA = PrivateKey.random(), keyB = PrivateKey.random()
+        let link = try BackToBackLink(sites: (
+            try SiteIdentity(local: keyA, peer: keyB.publicKey, ciphers: .only(.aes256GCM)),
+            try SiteIdentity(local: keyB, peer: keyA.publicKey, ciphers: .only(.chacha20Poly1305))
+        ))
+        let (a, b) = events(of: link, for: .seconds(100))
+        #expect(a.contains { $0.noCommonCipher?.accepted == [.chacha20Poly1305] }, "A says what B accepts")
+        #expect(b.contains { $0.noCommonCipher?.accepted == [.aes256GCM] }, "B says what A accepts")
+        #expect((a + b).filter { $0.noCommonCipher != nil }.count <= 4, "once a minute on each side, not per handshake")
+        #expect(!(a + b).contains { $0.strangerKey != nil || $0.addressedToAnotherKey || $0.responseNotAuthenticated }, "the keys are right")
+        #expect(link.a.peers[0].counters.drops(.noCommonCipher) > 0 && link.b.peers[0].counters.drops(.noCommonCipher) > 0)
+        #expect(!link.a.link.isUp(now: link.now) && !link.b.link.isUp(now: link.now))
+    }
+
+    @Test(arguments: CipherSuite.allCases)
+    func aCipherNamedOnOneSideIsWhatBothUse(_ suite: CipherSuite) throws {
+        let keyA = PrivateKey.random(), keyB = PrivateKey.random()
+        let link = try BackToBackLink(sites: (
+            try SiteIdentity(local: keyA, peer: keyB.publicKey, ciphers: .only(suite)),
+            try SiteIdentity(local: keyB, peer: keyA.publicKey)
+        ))
+        _ = events(of: link, for: .seconds(5))
+        #expect(link.a.link.current?.suite == suite && link.b.link.current?.suite == suite)
+        #expect(link.a.link.isUp(now: link.now))
+    }
+
     @Test func matchingKeysSayNothingOfTheKind() throws {
         let link = try BackToBackLink()
         let (a, b) = events(of: link, for: .seconds(10))
-        #expect(!(a + b).contains { $0.strangerKey != nil || $0.addressedToAnotherKey || $0.responseNotAuthenticated || $0.handshakeGaveUp })
+        #expect(!(a + b).contains {
+            $0.strangerKey != nil || $0.addressedToAnotherKey || $0.responseNotAuthenticated || $0.handshakeGaveUp || $0.noCommonCipher != nil
+        })
         #expect(link.a.link.isUp(now: link.now))
     }
 }
