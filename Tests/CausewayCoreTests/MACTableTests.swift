@@ -210,6 +210,21 @@ import Testing
         #expect(forwarder.frameFromLAN(header(from: local, to: remote), now: now, counters: &counters) == .sendToPeer(0))
     }
 
+    @Test func aFrameFromThePeerIsMeteredWhereTheBridgeMayFloodIt() {
+        var forwarder = Forwarder(table: MACTable(capacity: 64, agingTime: .seconds(300)))
+        var counters = Counters()
+        _ = forwarder.frameFromLAN(header(from: local, to: .broadcast), now: now, counters: &counters)
+        let fromPeer = { (destination: MACAddress, isHub: Bool) in
+            forwarder.frameFromPeer(header(from: remote, to: destination), peer: 0, now: now, holdTime: .zero, isHub: isHub, counters: &counters)
+        }
+        #expect(fromPeer(.broadcast, false) == .toLAN(flooded: true))
+        #expect(fromPeer(otherLocal, false) == .toLAN(flooded: true), "unknown here: the bridge floods it")
+        #expect(fromPeer(local, false) == .toLAN(flooded: false))
+        #expect(fromPeer(local, true) == .relayed(.lanOnly))
+        #expect(fromPeer(remote, true) == .relayed(.nowhere), "behind its own sender")
+        #expect(forwarder.frameFromPeer(header(from: local, to: .broadcast), peer: 0, now: now, holdTime: .seconds(5), counters: &counters) == .refused(.macConflict))
+    }
+
     @Test func countsAnAddressThatMovesBetweenSites() {
         var forwarder = Forwarder(table: MACTable(capacity: 64, agingTime: .seconds(300)))
         var counters = Counters()

@@ -179,15 +179,20 @@ extension DataPath {
             return
         }
         let header = EthernetHeader(frame: UnsafeRawBufferPointer(frame), layout: layout)
-        if let refusal = forwarder.frameFromPeer(header, peer: peer.slot, incarnation: peer.incarnation, now: now, holdTime: macHoldTime, counters: &peer.counters) {
+        let fate = forwarder.frameFromPeer(
+            header, peer: peer.slot, incarnation: peer.incarnation, now: now, holdTime: macHoldTime, isHub: isHub, counters: &peer.counters
+        )
+        // What this LAN's bridge would flood is metered as it is on the way out, and a hub
+        // meters what it would flood to its other peers the same way, before any copy.
+        let relay: Forwarder.Relay?, metered: Bool
+        switch fate {
+        case .refused(let refusal):
             peer.counters.drop(refusal)
             if refusal != .macUnlearnable { noteRefusedClaim(header.source, refusal, by: peer, now: now) }
             return
+        case .toLAN(let flooded): (relay, metered) = (nil, flooded)
+        case .relayed(let decision): (relay, metered) = (decision, decision == .lanAndOtherPeers)
         }
-        // What this LAN's bridge would flood is metered as it is on the way out, and a hub
-        // meters what it would flood to its other peers the same way, before any copy.
-        let relay = isHub ? forwarder.relay(to: header.destination, from: peer.slot, now: now) : nil
-        let metered = relay.map { $0 == .lanAndOtherPeers } ?? forwarder.isFlooded(header.destination, now: now)
         if metered, !peer.stormFromPeer.admit(header.destination, now: now) {
             peer.counters.drop(StormControl.floodClass(of: header.destination).dropReason)
             return

@@ -43,24 +43,41 @@ public struct Forwarder: Sendable {
         }
     }
 
+    /// Where a frame from a peer goes, once the forwarder learned from it.
+    public enum FromPeer: Sendable, Equatable {
+        /// Kept off the LAN, for this reason.
+        case refused(DropReason)
+        /// To this LAN; `flooded` when its bridge may flood it (`isFlooded`), so it is metered.
+        case toLAN(flooded: Bool)
+        /// A hub's decision (`relay`).
+        case relayed(Relay)
+    }
+
     /// Learns from a frame that arrived from `peer`, whose source address is a claim to check
-    /// (`MACTable.learn`): returns why the frame must not reach the LAN, or nil to deliver it.
-    /// An address seen here within `holdTime`, one that flaps, or one the full table cannot
-    /// take keeps the frame off the LAN, so the far side can neither move a host of ours to
-    /// the tunnel nor fill this LAN's bridges with addresses.
-    /// `incarnation` tells the other lanes which peer of the slot it was (Peer.incarnation).
+    /// (`MACTable.learn`), and decides where it goes. An address seen here within `holdTime`,
+    /// one that flaps, or one the full table cannot take keeps the frame off the LAN, so the
+    /// far side can neither move a host of ours to the tunnel nor fill this LAN's bridges
+    /// with addresses. `incarnation` tells the other lanes which peer of the slot it was
+    /// (Peer.incarnation).
+    ///
+    /// One mutating call for the whole decision on purpose: a non-mutating method called on
+    /// the data path's stored forwarder copies it first (its table's storage retained and
+    /// released), which profiles showed on every frame.
     public mutating func frameFromPeer(
-        _ header: EthernetHeader, peer: Int, incarnation: UInt64 = 0, now: Moment, holdTime: Duration, counters: inout Counters
-    ) -> DropReason? {
+        _ header: EthernetHeader, peer: Int, incarnation: UInt64 = 0, now: Moment, holdTime: Duration, isHub: Bool = false,
+        counters: inout Counters
+    ) -> FromPeer {
         let outcome = table.learn(header.source, at: .remote(peer: peer), vlan: header.vlan, now: now, holdTime: holdTime)
         Self.count(outcome, into: &counters)
         share(outcome, LearnedAddress(address: header.source, location: .remote(peer: peer), vlan: header.vlan, incarnation: incarnation))
         switch outcome {
-        case .conflict: return .macConflict
-        case .damped: return .macFlapping
-        case .tableFull: return .macUnlearnable
-        case .ignored, .learned, .refreshed, .refreshedToShare, .moved: return nil
+        case .conflict: return .refused(.macConflict)
+        case .damped: return .refused(.macFlapping)
+        case .tableFull: return .refused(.macUnlearnable)
+        case .ignored, .learned, .refreshed, .refreshedToShare, .moved: break
         }
+        if isHub { return .relayed(relay(to: header.destination, from: peer, now: now)) }
+        return .toLAN(flooded: isFlooded(header.destination, now: now))
     }
 
     /// Passes on to the other lanes an address this lane learned, moved, or keeps seeing.
