@@ -167,7 +167,10 @@ final class LaneThread: @unchecked Sendable {
         let peer: Logger.Metadata = ["peer": "\(source.name)", "endpoint": "\(source.address.map { "\($0)" } ?? "-")"]
         let ours = path.localKey.publicKey.base64
         if events.handshakeGaveUp {
-            logger.warning("no handshake with \(source.name) for \(source.link.timing.handshakeAttemptTime); trying again in \(source.link.timing.handshakePause) or at the next frame for it. Is it running, and does UDP reach it? Its configuration must name this site's public key \(ours), and this one names it as \(source.publicKey.base64)", metadata: peer)
+            // A gateway left at cipher = auto accepts every cipher: only a named one can be the cause.
+            let ciphers = source.link.identity.ciphers
+            let cipherHint = ciphers == .automatic ? "" : "; and its cipher setting must accept \(ciphers.accepted.map(\.rawValue).joined(separator: " or ")), the only one this site's accepts"
+            logger.warning("no handshake with \(source.name) for \(source.link.timing.handshakeAttemptTime); trying again in \(source.link.timing.handshakePause) or at the next frame for it. Is it running, and does UDP reach it? Its configuration must name this site's public key \(ours), and this one names it as \(source.publicKey.base64)\(cipherHint)", metadata: peer)
         }
         if events.addressedToAnotherKey {
             logger.warning("handshakes from \(source.name)'s address are addressed to another public key than this site's: \(source.name)'s configuration must name \(ours) (`causewayd pubkey` here)", metadata: peer)

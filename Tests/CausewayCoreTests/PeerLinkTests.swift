@@ -108,6 +108,22 @@ struct LinkPair {
         #expect(b.counters.drops(.staleHandshake) == 1)
     }
 
+    @Test func anInitiationRefusedForItsCipherMakesOlderOnesStale() throws {
+        let sites = pair.sites
+        let aesOnly = try SiteIdentity(local: sites.a, peer: sites.b.publicKey, ciphers: .only(.aes256GCM))
+        var early = LinkPair.Side(link: PeerLink(identity: aesOnly, timing: timing), address: LinkPair.addressA)
+        var a = LinkPair.Side(link: PeerLink(identity: aesOnly, timing: timing), address: LinkPair.addressA)
+        let chachaOnly = try SiteIdentity(local: sites.b, peer: sites.a.publicKey, ciphers: .only(.chacha20Poly1305))
+        var b = LinkPair.Side(link: PeerLink(identity: chachaOnly, timing: timing), address: LinkPair.addressB)
+        let old = try #require(early.link.timersDue(now: t0, wallClock: wallClock, counters: &early.counters).initiation)
+        let newer = try #require(a.link.timersDue(now: t0, wallClock: HandshakeTimestamp(seconds: wallClock.seconds + 1, nanoseconds: 0), counters: &a.counters).initiation)
+        #expect(LinkPair.initiation(newer, to: &b, from: LinkPair.addressA, at: t0) == nil)
+        #expect(b.counters.drops(.noCommonCipher) == 1 && b.link.refusedCipherOffer == .only(.aes256GCM))
+        // Genuine too, and never seen: refused by its timestamp, not for its cipher again.
+        #expect(LinkPair.initiation(old, to: &b, from: LinkPair.addressA, at: t0 + .seconds(1)) == nil)
+        #expect(b.counters.drops(.staleHandshake) == 1 && b.counters.drops(.noCommonCipher) == 1)
+    }
+
     @Test func aReplayedResponseNamesNoHandshake() throws {
         var a = pair.sideA(), b = pair.sideB()
         let (_, response) = try pair.handshake(&a, &b, at: t0, wall: wallClock)

@@ -173,7 +173,11 @@ public struct PeerLink: Sendable {
             answer = try Handshake.respond(to: opened, identity, localIndex: freshIndex())
         } catch {
             counters.drop(error.dropReason)
-            if case .noCommonCipher(let theirs) = error { refusedCipherOffer = theirs }
+            if case .noCommonCipher(let theirs) = error {
+                // It authenticated: a replay of it is stale, never another refusal to log.
+                handshake.lastAcceptedInitiation = opened.timestamp
+                refusedCipherOffer = theirs
+            }
             return nil
         }
         handshake.lastAcceptedInitiation = opened.timestamp
