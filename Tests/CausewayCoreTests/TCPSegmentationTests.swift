@@ -34,6 +34,28 @@ func segmentationPlan(_ frame: UnsafeRawBufferPointer, _ header: UnsafeRawBuffer
         #expect(try segments(of: merged[0]) == original)
     }
 
+    @Test(arguments: [false, true])
+    func headersWrittenApartFromThePayloadMakeTheSameSegments(ipv6: Bool) throws {
+        var maker = SegmentMaker()
+        maker.ipv6 = ipv6
+        let original = [maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 2)),
+                        maker.frame(2, payload: payload(301, 3), flags: 0x18)]
+        let merged = try #require(coalesce(original).first)
+        let header = try #require(merged.header)
+        let apart = try merged.frame.withUnsafeBytes { frame in
+            try header.withUnsafeBytes { header in
+                let plan = try #require(segmentationPlan(frame, header))
+                return (0..<plan.segments).map { index in
+                    var headers = [UInt8](repeating: 0xEE, count: plan.headersLength)
+                    let payload = plan.payload(index, of: frame)
+                    headers.withUnsafeMutableBytes { plan.writeHeaders(index, of: frame, into: $0, payload: payload) }
+                    return headers + Array(payload)
+                }
+            }
+        }
+        #expect(apart == original)
+    }
+
     @Test func finAndPushStayOnTheLastSegmentAndCWROnTheFirst() throws {
         let maker = SegmentMaker()
         var merged = coalesce([maker.frame(0, payload: payload(1448, 1)), maker.frame(1, payload: payload(1448, 2)),

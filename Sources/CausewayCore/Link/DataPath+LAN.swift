@@ -124,9 +124,9 @@ extension DataPath {
 
     /// Moves a frame out of the send slot it was read into, to `lanFrame`.
     @inline(__always)
-    private func moveAside(_ frame: UnsafeMutableRawBufferPointer) -> UnsafeRawBufferPointer {
+    private func moveAside(_ frame: UnsafeMutableRawBufferPointer) -> UnsafeMutableRawBufferPointer {
         lanFrame.copyMemory(from: UnsafeRawBufferPointer(frame))
-        return UnsafeRawBufferPointer(rebasing: lanFrame[0..<frame.count])
+        return UnsafeMutableRawBufferPointer(rebasing: lanFrame[0..<frame.count])
     }
 
     /// Chooses the peers a flooded frame to `destination` goes to: every peer but `source`
@@ -158,7 +158,7 @@ extension DataPath {
     /// `slot` on; returns the slot to fill next. A flood to N peers is N datagrams in the
     /// same batch.
     func flood(
-        _ frame: UnsafeRawBufferPointer, _ segmentation: TCPSegmentation?, layout: FrameLayout, targets: Int, relayed: Bool,
+        _ frame: UnsafeMutableRawBufferPointer, _ segmentation: TCPSegmentation?, layout: FrameLayout, targets: Int, relayed: Bool,
         into slot: Int, now: Moment
     ) -> Int {
         var prepared = slot
@@ -170,7 +170,7 @@ extension DataPath {
             }
             prepared = makeRoom(prepared, now: now)
             let area = UnsafeMutableRawBufferPointer(rebasing: frameArea(slot: prepared)[0..<frame.count])
-            area.copyMemory(from: frame)
+            area.copyMemory(from: UnsafeRawBufferPointer(frame))
             prepared += send(area, layout: layout, route: route, slot: prepared, relayed: relayed)
         }
         return prepared
@@ -189,7 +189,12 @@ extension DataPath {
         else { return nil }
         let whole = UnsafeRawBufferPointer(frame)
         var next = slot + 1
+        let whereTheyLie = sealsWhereTheyLie(plan, route: route)
         for index in 1..<plan.segments {
+            if whereTheyLie {
+                next += sealSegment(index, of: frame, plan, layout: layout, route: route, slot: next)
+                continue
+            }
             let area = frameArea(slot: next)
             guard let length = plan.writeSegment(index, of: whole, into: area) else {
                 counters.drop(.oversized)
@@ -205,17 +210,57 @@ extension DataPath {
         return next
     }
 
+    /// Seals segment `index` of a large TCP frame that crosses whole into send slot `slot`,
+    /// from where it lies in `frame`: its headers are written over the bytes just before its
+    /// payload (kept aside in `segmentHeaders` and put back after), so the cipher reads the
+    /// segment in one piece and writes the ciphertext straight into the slot. The payload is
+    /// never copied as plaintext, and the frame is as it was afterwards (a flood cuts it again
+    /// for the next peer). Returns 1, or 0 when it cannot.
+    @inline(__always)
+    private func sealSegment(
+        _ index: Int, of frame: UnsafeMutableRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, slot: Int
+    ) -> Int {
+        let payload = plan.payload(index, of: UnsafeRawBufferPointer(frame))
+        // The segment's headers end where its payload starts.
+        let start = index * plan.segmentSize
+        let segment = UnsafeMutableRawBufferPointer(rebasing: frame[start..<(start + plan.headersLength + payload.count)])
+        let headers = UnsafeMutableRawBufferPointer(rebasing: segment[0..<plan.headersLength])
+        let kept = UnsafeMutableRawBufferPointer(rebasing: segmentHeaders[0..<plan.headersLength])
+        kept.copyMemory(from: UnsafeRawBufferPointer(headers))
+        defer { headers.copyMemory(from: UnsafeRawBufferPointer(kept)) }
+        plan.writeHeaders(index, of: UnsafeRawBufferPointer(frame), into: headers, payload: payload)
+        if MSSClamp.clamp(headers, layout: layout, largestFrame: route.peer.pathMTU.largestWholeFrame) {
+            route.peer.counters.mssClamped &+= 1
+        }
+        return seal(.data, UnsafeRawBufferPointer(segment), route: route, slot: slot)
+    }
+
+    /// Whether `plan`'s segments can be sealed where they lie (`sealSegment`): each segment's
+    /// headers fit over the end of the segment before it, never over the frame's own headers,
+    /// which every segment's are made from; and the segments cross the path whole.
+    @inline(__always)
+    private func sealsWhereTheyLie(_ plan: TCPSegmentation, route: Route) -> Bool {
+        plan.headersLength <= min(plan.segmentSize, segmentHeaders.count)
+            && plan.headersLength + plan.segmentSize <= route.peer.pathMTU.largestWholeFrame
+    }
+
     /// Cuts a large TCP frame into its segments, each sent like a frame read alone, into
     /// slots from `slot` on (sending full batches on the way); returns the slot to fill next.
     /// Every segment has the frame's headers, so the frame's layout is each segment's.
     private func cut(
-        _ frame: UnsafeRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, from slot: Int, now: Moment
+        _ frame: UnsafeMutableRawBufferPointer, _ plan: TCPSegmentation, layout: FrameLayout, route: Route, from slot: Int, now: Moment
     ) -> Int {
+        let whereTheyLie = sealsWhereTheyLie(plan, route: route)
         var prepared = slot
         for index in 0..<plan.segments {
             prepared = makeRoom(prepared, now: now)
+            if whereTheyLie {
+                prepared += sealSegment(index, of: frame, plan, layout: layout, route: route, slot: prepared)
+                continue
+            }
+            // Each segment whole in its slot, for `send` to seal, answer or split.
             let area = frameArea(slot: prepared)
-            guard let length = plan.writeSegment(index, of: frame, into: area) else {
+            guard let length = plan.writeSegment(index, of: UnsafeRawBufferPointer(frame), into: area) else {
                 counters.drop(.oversized)
                 continue
             }

@@ -245,7 +245,7 @@ extension DataPath {
         case .lanAndOtherPeers:
             guard !StormControl.isLinkLocalControl(destination) else { return true }
             let targets = chooseFloodTargets(for: destination, segments: 1, except: source, now: now)
-            relaysPrepared = flood(UnsafeRawBufferPointer(frame), nil, layout: layout, targets: targets, relayed: true, into: relaysPrepared, now: now)
+            relaysPrepared = flood(frame, nil, layout: layout, targets: targets, relayed: true, into: relaysPrepared, now: now)
             return true
         }
     }

@@ -85,6 +85,8 @@ public final class DataPath: @unchecked Sendable {
     /// A frame from the LAN that goes to more than one peer, or is cut into segments, moved
     /// out of the send slot it was read into.
     let lanFrame: UnsafeMutableRawBufferPointer
+    /// The bytes a segment's headers cover while it is sealed where it lies (`sealSegment`).
+    let segmentHeaders: UnsafeMutableRawBufferPointer
     /// The slots of the peers a flood goes to (`chooseFloodTargets`), one per peer at most.
     let floodTargets: UnsafeMutableBufferPointer<Int>
     /// Send slots holding frames a hub relays, filled while datagrams are received.
@@ -137,6 +139,8 @@ public final class DataPath: @unchecked Sendable {
         controlPayload = .allocate(byteCount: Self.bufferSize, alignment: 16)
         lanHeader = .allocate(byteCount: VirtioNetHeader.length, alignment: 8)
         lanFrame = .allocate(byteCount: Self.largestLANFrame, alignment: 16)
+        // Ethernet with two tags, IPv4 with options or IPv6, TCP with options: within 256.
+        segmentHeaders = .allocate(byteCount: 256, alignment: 16)
         floodTargets = .allocate(capacity: PeerSlots.capacity)
         mergesDatagrams = lan.acceptsUDPSegmentation
         // Each lane numbers the frames it splits in its own space: fragments of frames from
@@ -168,7 +172,7 @@ public final class DataPath: @unchecked Sendable {
     }
 
     deinit {
-        for buffer in [frameBuffer, oversizedFrame, fragmentBuffer, controlBuffer, controlPayload, lanHeader, lanFrame] {
+        for buffer in [frameBuffer, oversizedFrame, fragmentBuffer, controlBuffer, controlPayload, lanHeader, lanFrame, segmentHeaders] {
             buffer.deallocate()
         }
         floodTargets.deallocate()

@@ -47,41 +47,61 @@ public struct TCPSegmentation: Sendable, Equatable {
     /// Writes segment `index` of `frame` into `out`; returns its length, or nil when `out` is
     /// too small.
     public func writeSegment(_ index: Int, of frame: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
-        let start = index * segmentSize
-        let piece = min(segmentSize, payloadLength - start)
-        let length = headersLength + piece
+        let payload = payload(index, of: frame)
+        let length = headersLength + payload.count
         guard out.count >= length else { return nil }
-        UnsafeMutableRawBufferPointer(rebasing: out[0..<headersLength])
-            .copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[0..<headersLength]))
-        UnsafeMutableRawBufferPointer(rebasing: out[headersLength..<length])
-            .copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[(headersLength + start)..<(headersLength + start + piece)]))
-        let segment = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])
+        let destination = UnsafeMutableRawBufferPointer(rebasing: out[headersLength..<length])
+        // Segment 0 cut where the frame was read is already in place.
+        if UnsafeRawPointer(destination.baseAddress) != payload.baseAddress { destination.copyMemory(from: payload) }
+        writeHeaders(index, of: frame, into: out, payload: payload)
+        return length
+    }
 
-        let sequence = frame.loadBigEndian(at: tcpOffset + TCPHeader.sequenceOffset, as: UInt32.self) &+ UInt32(start)
-        segment.storeBigEndian(sequence, at: tcpOffset + TCPHeader.sequenceOffset)
+    /// Segment `index`'s payload, where it lies in `frame`.
+    public func payload(_ index: Int, of frame: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let start = headersLength + index * segmentSize
+        return UnsafeRawBufferPointer(rebasing: frame[start..<(start + min(segmentSize, frame.count - start))])
+    }
+
+    /// Writes segment `index`'s headers — its sequence number, flags, lengths, IPv4
+    /// identification and both checksums — into the first `headersLength` bytes of `out`,
+    /// for `payload` (`self.payload(index, of: frame)`), wherever that lies: the segment is
+    /// these headers followed by it. So a segment can be sealed from its headers and its
+    /// payload where it was read, with no copy of the payload (`Session.seal`'s `tail`).
+    public func writeHeaders(
+        _ index: Int, of frame: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, payload: UnsafeRawBufferPointer
+    ) {
+        let headers = UnsafeMutableRawBufferPointer(rebasing: out[0..<headersLength])
+        if UnsafeRawPointer(headers.baseAddress) != frame.baseAddress {
+            headers.copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[0..<headersLength]))
+        }
+        let length = headersLength + payload.count
+        let sequence = frame.loadBigEndian(at: tcpOffset + TCPHeader.sequenceOffset, as: UInt32.self) &+ UInt32(index * segmentSize)
+        headers.storeBigEndian(sequence, at: tcpOffset + TCPHeader.sequenceOffset)
         // FIN and PSH belong to the last segment, CWR to the first, as a NIC cuts them.
         let flags = tcpOffset + TCPHeader.flagsOffset
-        if index < segments - 1 { segment[flags] &= ~(TCPHeader.fin | TCPHeader.psh) }
-        if index > 0 { segment[flags] &= ~TCPHeader.cwr }
+        if index < segments - 1 { headers[flags] &= ~(TCPHeader.fin | TCPHeader.psh) }
+        if index > 0 { headers[flags] &= ~TCPHeader.cwr }
         if isIPv6 {
-            segment.storeBigEndian(UInt16(length - ipOffset - IPv6Header.length), at: ipOffset + IPv6Header.payloadLengthOffset)
+            headers.storeBigEndian(UInt16(length - ipOffset - IPv6Header.length), at: ipOffset + IPv6Header.payloadLengthOffset)
         } else {
             // With IPv4 the TCP header follows the IP header and its options directly.
             let ipHeaderLength = tcpOffset - ipOffset
-            segment.storeBigEndian(UInt16(length - ipOffset), at: ipOffset + IPv4Header.totalLengthOffset)
+            headers.storeBigEndian(UInt16(length - ipOffset), at: ipOffset + IPv4Header.totalLengthOffset)
             let identificationOffset = ipOffset + IPv4Header.identificationOffset
             let identification = frame.loadBigEndian(at: identificationOffset, as: UInt16.self) &+ UInt16(truncatingIfNeeded: index)
-            segment.storeBigEndian(identification, at: identificationOffset)
-            segment.storeBigEndian(UInt16(0), at: ipOffset + IPv4Header.checksumOffset)
-            let ipHeader = UnsafeRawBufferPointer(rebasing: segment[ipOffset..<(ipOffset + ipHeaderLength)])
-            segment.storeBigEndian(InternetChecksum.checksum(ipHeader), at: ipOffset + IPv4Header.checksumOffset)
+            headers.storeBigEndian(identification, at: identificationOffset)
+            headers.storeBigEndian(UInt16(0), at: ipOffset + IPv4Header.checksumOffset)
+            let ipHeader = UnsafeRawBufferPointer(rebasing: headers[ipOffset..<(ipOffset + ipHeaderLength)])
+            headers.storeBigEndian(InternetChecksum.checksum(ipHeader), at: ipOffset + IPv4Header.checksumOffset)
         }
-        segment.storeBigEndian(UInt16(0), at: tcpOffset + TCPHeader.checksumOffset)
+        headers.storeBigEndian(UInt16(0), at: tcpOffset + TCPHeader.checksumOffset)
+        // The TCP header's length is a multiple of four, so the payload's words line up and
+        // the two sums add.
         let sum = InternetChecksum.pseudoHeaderSum(
-            UnsafeRawBufferPointer(segment), networkOffset: ipOffset, isIPv6: isIPv6, protocol: IPProtocol.tcp, length: length - tcpOffset
-        ) + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: segment[tcpOffset...]))
-        segment.storeBigEndian(InternetChecksum.fold(sum), at: tcpOffset + TCPHeader.checksumOffset)
-        return length
+            UnsafeRawBufferPointer(headers), networkOffset: ipOffset, isIPv6: isIPv6, protocol: IPProtocol.tcp, length: length - tcpOffset
+        ) + InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: headers[tcpOffset...])) + InternetChecksum.sum(payload)
+        headers.storeBigEndian(InternetChecksum.fold(sum), at: tcpOffset + TCPHeader.checksumOffset)
     }
 
     /// Fills in the transport checksum the kernel left to the device (the header's

@@ -105,6 +105,21 @@ enum ManyHosts {
         #expect(sites.paths[0].totalCounters.flooded == 2, "one copy to each peer")
     }
 
+    @Test func aLargeTCPFrameFloodedToTwoPeersReachesEachWhole() throws {
+        let sites = try ManySites(sites: 3, peering: Self.mesh)
+        sites.run(for: .seconds(2))
+        // Its destination is known nowhere: cut once for each peer, from the same frame.
+        let segments = (0..<12).map { SegmentMaker().frame($0, payload: payload(1000, UInt8($0)), flags: $0 == 11 ? 0x18 : 0x10, sequence: 5_000 + UInt32($0 * 1000)) }
+        let large = try #require(coalesce(segments).first)
+        sites.lans[0].inject(large.frame, header: large.header)
+        for _ in 0..<4 { sites.turn() }
+        for site in [1, 2] {
+            let written = sites.lans[site].takeWritten()
+            let arrived = try written.flatMap { try TCPSegmentationTests().segments(of: Written(frame: $0.frame, header: $0.header, frames: 0, bytes: 0)) }
+            #expect(arrived == segments, "site \(site)")
+        }
+    }
+
     @Test func unicastCrossesOnlyTheLinkBetweenItsTwoSites() throws {
         let sites = try ManySites(sites: 3, peering: Self.mesh)
         sites.run(for: .seconds(2))
