@@ -26,6 +26,10 @@ public enum MetricsExposition {
         out.gauge("handshake_under_load", "Whether handshake messages need a cookie (mac2) now, because of a flood (1) or not (0).", report.peers.contains(where: \.handshakeUnderLoad) ? 1 : 0)
         out.perPeer("peer_rtt_seconds", "Round-trip time to the peer measured with the last keepalive.", report.peers) { $0.roundTripSeconds }
         out.perPeer("session_age_seconds", "Seconds since the current session was established.", report.peers) { $0.sessionAgeSeconds }
+        out.family("session_cipher_info", "gauge", "The transport cipher of the current session with the peer (1); absent without a session.")
+        for peer in report.peers {
+            if let cipher = peer.cipher { out.sample("session_cipher_info", 1, labels: [("peer", peer.name), ("cipher", cipher.rawValue)]) }
+        }
         out.perPeer("path_mtu_bytes", "The largest IP packet known to cross to the peer unfragmented.", report.peers) { Double($0.pathMTU) }
         out.perPeer("largest_whole_frame_bytes", "The largest Ethernet frame that crosses in one datagram.", report.peers) { Double($0.largestWholeFrame) }
         out.gauge("reassembly_frames", "Split frames being put back together.", Double(report.reassembly.framesInProgress))

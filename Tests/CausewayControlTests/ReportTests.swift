@@ -74,6 +74,14 @@ import Testing
         }
     }
 
+    @Test func aSessionsCipherIsALabel() throws {
+        var status = try report(Counters())
+        status.peers[0].cipher = nil
+        #expect(!MetricsExposition.render(status).contains("causeway_session_cipher_info{"), "no session, no sample")
+        status.peers[0].cipher = .aes256GCM
+        #expect(MetricsExposition.render(status).contains(#"causeway_session_cipher_info{instance="site",peer="site-b",cipher="aes-256-gcm"} 1"#))
+    }
+
     @Test func labelValuesAreEscaped() throws {
         var status = try report(Counters())
         status.peers[0].name = #"a"b\c"#
