@@ -195,7 +195,7 @@ test_ctl_status_compact_all_and_check() {
     expect "the devices in one line" grep -qE "^  bridge br0 up, tap cw0 up, lan lan-a up, [0-9]+ of [0-9]+ MACs$" <<<"$text"
     expect "the peer by name, up" grep -qx "peer site-b: up" <<<"$text"
     expect "its endpoint" grep -qx "  endpoint: $WAN_B:$PORT" <<<"$text"
-    expect "its latest handshake" grep -qE "^  latest handshake: [0-9.]+(ms|s|m[0-9]+s) ago$" <<<"$text"
+    expect "its latest handshake and the session's cipher" grep -qE "^  latest handshake: [0-9.]+(ms|s|m[0-9]+s) ago, cipher (aes-256-gcm|chacha20-poly1305)$" <<<"$text"
     expect "transfer in human units" grep -qE "^  transfer: [0-9.]+ (B|KiB|MiB) received, [0-9.]+ (B|KiB|MiB) sent$" <<<"$text"
     expect "rtt and path MTU" grep -qE "^  rtt: ([0-9.]+(µs|ms|s)|-), path MTU: [0-9]+" <<<"$text"
     # Frames the bridge sent before the first session are dropped as no-session, or not,
@@ -212,6 +212,7 @@ test_ctl_status_compact_all_and_check() {
     all=$(ctl a status --all) || fail "status --all failed"
     expect "--all has every counter by its key" grep -qE "^sessionsEstablished +[0-9]+$" <<<"$all"
     expect "--all has the drop table" grep -qE "^replay +0$" <<<"$all"
+    expect "--all has the peers' ciphers" grep -qE "^PEER .* CIPHER .*" <<<"$all"
 
     json=$(ctl a status --json) || fail "status --json failed"
     expect_not "JSON escapes no slash" grep -qF '\/' <<<"$json"
