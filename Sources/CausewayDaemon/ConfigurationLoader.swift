@@ -15,8 +15,8 @@ public enum ConfigurationLoader {
     }
 
     /// This site's identity towards each peer, in the configuration's order: its private key,
-    /// the peer's public key, the optional pre-shared key, the ciphers it accepts. Errors name the file, the key and
-    /// the fix, never key material.
+    /// the peer's public key, the optional pre-shared key, the ciphers it accepts. Errors name
+    /// the file, the key and the fix, never key material.
     public static func loadIdentities(for configuration: Configuration, configPath: String) throws(ConfigurationError) -> [SiteIdentity] {
         let privateKey = try readKey(configuration.privateKeyFile, key: Configuration.Key.privateKeyFile.rawValue, configPath: configPath) { text throws(KeyParseError) in
             try PrivateKey(base64: text)
