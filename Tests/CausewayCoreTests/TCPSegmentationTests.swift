@@ -47,9 +47,8 @@ func segmentationPlan(_ frame: UnsafeRawBufferPointer, _ header: UnsafeRawBuffer
                 let plan = try #require(segmentationPlan(frame, header))
                 return (0..<plan.segments).map { index in
                     var headers = [UInt8](repeating: 0xEE, count: plan.headersLength)
-                    let payload = plan.payload(index, of: frame)
-                    headers.withUnsafeMutableBytes { plan.writeHeaders(index, of: frame, into: $0, payload: payload) }
-                    return headers + Array(payload)
+                    headers.withUnsafeMutableBytes { plan.writeHeaders(index, of: frame, into: $0) }
+                    return headers + Array(plan.payload(index, of: frame))
                 }
             }
         }

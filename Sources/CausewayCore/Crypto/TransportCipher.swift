@@ -6,8 +6,8 @@ import CCryptoBoringSSL
 
 /// One transport key of a `CipherSuite`, with the Noise nonce of that cipher (four zero
 /// bytes, then the 64-bit counter: little-endian for ChaCha20-Poly1305, big-endian for
-/// AES-GCM), sealing into and opening from buffers the caller owns. With `extendedNonce`,
-/// XChaCha20-Poly1305 (24-byte random nonces), for cookie replies.
+/// AES-GCM), sealing into and opening from buffers the caller owns. With an
+/// `extendedNonceKey`, XChaCha20-Poly1305 (24-byte random nonces), for cookie replies.
 final class TransportCipher: @unchecked Sendable {
     private let context: UnsafeMutablePointer<EVP_AEAD_CTX>
     private let counterIsBigEndian: Bool

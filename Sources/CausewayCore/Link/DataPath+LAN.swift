@@ -228,7 +228,7 @@ extension DataPath {
         let kept = UnsafeMutableRawBufferPointer(rebasing: segmentHeaders[0..<plan.headersLength])
         kept.copyMemory(from: UnsafeRawBufferPointer(headers))
         defer { headers.copyMemory(from: UnsafeRawBufferPointer(kept)) }
-        plan.writeHeaders(index, of: UnsafeRawBufferPointer(frame), into: headers, payload: payload)
+        plan.writeHeaders(index, of: UnsafeRawBufferPointer(frame), into: headers)
         if MSSClamp.clamp(headers, layout: layout, largestFrame: route.peer.pathMTU.largestWholeFrame) {
             route.peer.counters.mssClamped &+= 1
         }

@@ -53,7 +53,7 @@ public struct TCPSegmentation: Sendable, Equatable {
         let destination = UnsafeMutableRawBufferPointer(rebasing: out[headersLength..<length])
         // Segment 0 cut where the frame was read is already in place.
         if UnsafeRawPointer(destination.baseAddress) != payload.baseAddress { destination.copyMemory(from: payload) }
-        writeHeaders(index, of: frame, into: out, payload: payload)
+        writeHeaders(index, of: frame, into: out)
         return length
     }
 
@@ -65,12 +65,11 @@ public struct TCPSegmentation: Sendable, Equatable {
 
     /// Writes segment `index`'s headers — its sequence number, flags, lengths, IPv4
     /// identification and both checksums — into the first `headersLength` bytes of `out`,
-    /// for `payload` (`self.payload(index, of: frame)`), wherever that lies: the segment is
-    /// these headers followed by it. So a segment can be sealed from its headers and its
-    /// payload where it was read, with no copy of the payload (`Session.seal`'s `tail`).
-    public func writeHeaders(
-        _ index: Int, of frame: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, payload: UnsafeRawBufferPointer
-    ) {
+    /// for its payload (`payload(index, of: frame)`) wherever that lies: the segment is these
+    /// headers followed by it. So a segment can be sealed with no copy of its payload
+    /// (`DataPath.sealSegment`).
+    public func writeHeaders(_ index: Int, of frame: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        let payload = payload(index, of: frame)
         let headers = UnsafeMutableRawBufferPointer(rebasing: out[0..<headersLength])
         if UnsafeRawPointer(headers.baseAddress) != frame.baseAddress {
             headers.copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[0..<headersLength]))

@@ -109,7 +109,7 @@ public struct Forwarder: Sendable {
         case nowhere
     }
 
-    public func relay(to destination: MACAddress, from source: Int, now: Moment) -> Relay {
+    private func relay(to destination: MACAddress, from source: Int, now: Moment) -> Relay {
         if destination.isGroup { return .lanAndOtherPeers }
         switch table.lookup(destination, now: now)?.location {
         case .local: return .lanOnly
@@ -132,7 +132,7 @@ public struct Forwarder: Sendable {
     /// or unicast to an address not learned here. One learned behind a peer is on the bridge's
     /// tunnel port, where it goes no further, unless the bridge has forgotten it: metered all
     /// the same. (A hub decides with `relay` instead.)
-    public func isFlooded(_ destination: MACAddress, now: Moment) -> Bool {
+    private func isFlooded(_ destination: MACAddress, now: Moment) -> Bool {
         destination.isGroup || table.lookup(destination, now: now)?.location != .local
     }
 
