@@ -6,10 +6,9 @@ import Synchronization
 /// One thread that moves frames, a lane (CausewayCore's `Lane`): it alone drives its data
 /// path (`DataPath`, which owns its MAC table, link state and counters) over its TAP queue
 /// and UDP socket. The control plane talks to it through an eventfd and takes copies of its
-/// state on request; what happened that an operator should read about is logged here, once
-/// per turn at most, never per frame. `DataPlane` runs one per lane.
+/// state on request; what happened that an operator should read about is logged here, between
+/// turns when the timers run (`DataPath.tend`), never per frame. `DataPlane` runs one per lane.
 final class LaneThread: @unchecked Sendable {
-    static let shortestWait = Duration.milliseconds(1)
     let path: DataPath
     let queue: TAPQueue
     let socket: UDPSocket
@@ -120,16 +119,16 @@ final class LaneThread: @unchecked Sendable {
         let woken = poller.watch(wakeup.descriptor)
         let fromPeer = poller.watch(socket.descriptor)
         let fromLAN = poller.watch(queue.descriptor)
+        var now = Clock.monotonic()
         while !stopRequested.load(ordering: .acquiring) {
-            var now = Clock.monotonic()
-            path.serviceTimers(now: now, wallClock: Clock.wall())
-            path.takeEvents(now: now, log)
-            // At least a millisecond: a deadline that stays in the past must not spin the loop.
-            poller.wait(timeout: max(path.nextDeadline(now: now).since(now), Self.shortestWait))
+            // The moment the last turn began: a turn is short, and the timers are not exact.
+            poller.wait(until: path.tend(now: now, wallClock: Clock.wall, report: log), now: now)
             now = Clock.monotonic()
 
             if poller.isReady(woken) {
                 wakeup.drain()
+                // Another lane's request, a reload or a snapshot: lane 0 acts on it next.
+                path.bringTimersForward()
             }
             // Before any frame of this turn: a claim must meet what the bridge saw.
             if sightingsWaiting.exchange(false, ordering: .acquiringAndReleasing), let delivered = sightings.withLock({ $0.take() }) {

@@ -27,7 +27,20 @@ public struct PollSet {
     /// at most a second, at least zero); `.completed` with how many are ready.
     @discardableResult
     public mutating func wait(timeout: Duration) -> IOResult {
-        let milliseconds = Int32(min(max((timeout.secondsValue * 1000).rounded(.up), 0), 1000))
+        wait(milliseconds: Int32(min(max((timeout.secondsValue * 1000).rounded(.up), 0), 1000)))
+    }
+
+    /// Waits until a descriptor is ready or `deadline` comes, rounded up to a millisecond:
+    /// at least one from `now` (a deadline that stays in the past must not spin the loop), at
+    /// most a second. In whole nanoseconds, without `Duration`'s 128-bit arithmetic: a
+    /// data-plane thread waits here between every two turns.
+    @discardableResult
+    public mutating func wait(until deadline: Moment, now: Moment) -> IOResult {
+        let ahead = deadline.nanoseconds - min(now.nanoseconds, deadline.nanoseconds)
+        return wait(milliseconds: Int32(min(max((ahead + 999_999) / 1_000_000, 1), 1000)))
+    }
+
+    private mutating func wait(milliseconds: Int32) -> IOResult {
         let ready = retryingInterrupts { poll(&descriptors, nfds_t(descriptors.count), milliseconds) }
         return ready >= 0 ? .completed(Int(ready)) : IOResult(failedWith: errno)
     }

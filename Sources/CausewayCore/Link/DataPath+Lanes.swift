@@ -67,12 +67,17 @@ extension DataPath {
     /// Lane 0 does what the other lanes asked, for peers that are still the ones they meant.
     private func takeRequests(from board: LaneBoard, now: Moment) {
         for peer in peers {
-            if let heard = peer.heard.latest { peer.link.heardOnAnotherLane(at: min(heard, now)) }
+            if let heard = peer.heard.latest {
+                peer.link.heardOnAnotherLane(at: min(heard, now))
+                if !peer.wasUp { bringTimersForward() }
+            }
         }
         if board.takeHandshakeRequest() {
+            bringTimersForward()
             for peer in peers where peer.link.sendingSession(now: now) == nil { peer.link.frameWaiting(now: now) }
         }
         for request in board.takeRequests() {
+            bringTimersForward()
             switch request {
             case .confirm(let slot, let incarnation, let localIndex):
                 guard let peer = peer(inSlot: slot), peer.incarnation == incarnation,
@@ -120,6 +125,7 @@ extension DataPath {
 
     /// A frame for `peer` found no session: lane 0 starts handshakes again if they gave up.
     func frameWaiting(for peer: Peer, now: Moment) {
+        bringTimersForward()
         if lane.isPrimary { peer.link.frameWaiting(now: now) } else { board?.askForHandshake() }
     }
 }

@@ -46,6 +46,9 @@ extension DataPath {
             counters.drop(.wrongLane)
             return
         }
+        // Everything but a whole frame may move a deadline: a session, a probe's answer, a
+        // frame put back together within a time limit.
+        if type != .data { bringTimersForward() }
         switch type {
         case .handshakeInitiation:
             receiveInitiation(datagram, from: source, now: now)
@@ -135,6 +138,8 @@ extension DataPath {
         }
         // Where the peer is, is lane 0's to say: another lane tells lane 0 (LaneBoard).
         if lane.isPrimary { peer.roam(to: source) } else { noteOpened(opened, from: peer, source: source, now: now) }
+        // Up again after a silence, or a new session: the timers and the log hear of it.
+        if (lane.isPrimary && !peer.wasUp) || opened.establishedSession { bringTimersForward() }
         if opened.establishedSession {
             peer.events.establishedAsResponder = true
             // Carrier on before the first frame from the peer is written to the LAN.

@@ -93,6 +93,9 @@ public final class DataPath: @unchecked Sendable {
     var relaysPrepared = 0
     var nextFrameID: UInt32 = 0
     private var lastSweep = Moment.zero
+    /// When `tend` next runs the timers: the deadline they left, or now, once something
+    /// happened that may want them sooner (`bringTimersForward`).
+    private var timersDue = Moment.zero
     /// What happened that is no one peer's, for `takeEvents`.
     var events = LinkEvents()
     private var lastStrangerReport: Moment?
@@ -238,6 +241,7 @@ public final class DataPath: @unchecked Sendable {
         precondition(identities.count == newPeers.count && !newPeers.isEmpty, "one identity per peer")
         var changes = PeerChanges()
         isHub = hub
+        bringTimersForward()
         guard lane.isPrimary else {
             adoptedGeneration = nil
             return changes
@@ -277,6 +281,7 @@ public final class DataPath: @unchecked Sendable {
         }
         timing.keepaliveInterval = configuration.keepaliveInterval
         for peer in peers { peer.link.timing = timing }
+        bringTimersForward()
         postIfChanged()
     }
 
@@ -289,6 +294,27 @@ public final class DataPath: @unchecked Sendable {
     }
 
     // MARK: - Timers
+
+    /// What a data-plane thread does between turns: the timers and the events they and the
+    /// turns left, but only once a deadline passed or something happened that may move one
+    /// (`bringTimersForward`). A turn that only carried frames is followed by a comparison,
+    /// so a lone frame is not made to wait behind a pass over every peer. At least once a
+    /// second all the same. Returns when to come back.
+    public func tend(now: Moment, wallClock: () -> HandshakeTimestamp, report: (Peer?, LinkEvents) -> Void) -> Moment {
+        guard now >= timersDue else { return timersDue }
+        serviceTimers(now: now, wallClock: wallClock())
+        takeEvents(now: now, report)
+        timersDue = min(nextDeadline(now: now), now + Self.sweepInterval)
+        return timersDue
+    }
+
+    /// The next `tend` runs the timers: called for whatever may need them before their
+    /// deadline (a handshake or control message, a session made, a frame waiting for one, a
+    /// peer heard again, an event to report, a reload). Whatever is missed waits a second
+    /// at most.
+    public func bringTimersForward() {
+        timersDue = .zero
+    }
 
     /// When `serviceTimers` next has something to do.
     public func nextDeadline(now: Moment) -> Moment {
@@ -394,6 +420,7 @@ public final class DataPath: @unchecked Sendable {
     /// and as many per turn as `LinkEvents` holds.
     func noteRefusedClaim(_ address: MACAddress, _ reason: DropReason, by peer: Peer, now: Moment) {
         guard peer.events.refusedClaimCount < LinkEvents.refusedClaimCapacity, refusedClaims.shouldReport(address, now: now) else { return }
+        bringTimersForward()
         peer.events.refusedClaims[peer.events.refusedClaimCount] = RefusedClaims.Claim(address: address, reason: reason)
         peer.events.refusedClaimCount += 1
     }

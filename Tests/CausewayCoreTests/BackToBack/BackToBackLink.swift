@@ -19,6 +19,9 @@ final class BackToBackLink {
     private var wallClock: HandshakeTimestamp {
         HandshakeTimestamp(seconds: wallNanoseconds / 1_000_000_000, nanoseconds: UInt32(wallNanoseconds % 1_000_000_000))
     }
+    /// What each side's timers reported, as its thread would log it, until a test takes it.
+    private var reportedByA: [LinkEvents] = []
+    private var reportedByB: [LinkEvents] = []
 
     /// `settingsA` and `settingsB` are further top-level TOML lines for one side each.
     /// `sites` gives each side its identity; a test of keys that do not match passes its own.
@@ -70,10 +73,23 @@ final class BackToBackLink {
         turn(b)
     }
 
+    /// As the side's thread turns: the timers only when `tend` finds them due.
     func turn(_ side: DataPath) {
-        side.serviceTimers(now: now, wallClock: wallClock)
+        _ = side.tend(now: now, wallClock: { wallClock }, report: { _, events in
+            if side === a { reportedByA.append(events) } else { reportedByB.append(events) }
+        })
         side.receiveFromPeer(now: now)
         side.forwardFromLAN(now: now)
+    }
+
+    /// Every event `side` reported since the last call, oldest first, with what it holds
+    /// that no timer has reported yet.
+    func events(of side: DataPath) -> [LinkEvents] {
+        side.takeEvents(now: now) { _, events in
+            if side === a { reportedByA.append(events) } else { reportedByB.append(events) }
+        }
+        defer { if side === a { reportedByA = [] } else { reportedByB = [] } }
+        return side === a ? reportedByA : reportedByB
     }
 
     /// Turns, moving the clock by `step` after each, for `duration`.
@@ -129,11 +145,4 @@ extension DataPath {
     var link: PeerLink { peers[0].link }
     var pathMTU: PathMTUDiscovery { peers[0].pathMTU }
     var peerAddress: EndpointAddress { peers[0].address! }
-
-    /// The one peer's events.
-    func takeEvents(now: Moment) -> LinkEvents {
-        var taken = LinkEvents()
-        takeEvents(now: now) { _, events in taken = events }
-        return taken
-    }
 }

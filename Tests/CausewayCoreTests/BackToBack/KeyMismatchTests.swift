@@ -10,8 +10,8 @@ import Testing
         let end = link.now + duration
         while link.now < end {
             link.run(for: .milliseconds(100))
-            link.a.takeEvents(now: link.now) { _, events in a.append(events) }
-            link.b.takeEvents(now: link.now) { _, events in b.append(events) }
+            a += link.events(of: link.a)
+            b += link.events(of: link.b)
         }
         return (a, b)
     }

@@ -42,8 +42,9 @@ final class LanedSites {
         for path in b { turn(path, wallClock: wallClock) }
     }
 
+    /// As the lane's thread turns: the timers only when `tend` finds them due.
     private func turn(_ path: DataPath, wallClock: HandshakeTimestamp) {
-        path.serviceTimers(now: now, wallClock: wallClock)
+        _ = path.tend(now: now, wallClock: { wallClock }, report: { _, _ in })
         path.receiveFromPeer(now: now)
         path.forwardFromLAN(now: now)
     }
@@ -289,7 +290,7 @@ final class LanedSites {
         sites.a[0].receiveFromPeer(now: sites.now)
         #expect(sites.a[0].forwarder.table.lookup(host, now: sites.now) == nil)
         // Learned behind the peer that holds the slot, it is taken.
-        _ = sites.a[1].receiveFromPeer(now: sites.now)
+        sites.a[1].receiveFromPeer(now: sites.now)
         let other = MACAddress([2, 0, 0, 0, 0xB, 10])
         _ = sites.a[1].forwarder.frameFromPeer(
             Self.broadcastHeader(from: other), peer: 0, incarnation: sites.a[1].peers[0].incarnation,

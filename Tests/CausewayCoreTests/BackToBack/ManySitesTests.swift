@@ -54,7 +54,8 @@ final class ManySites {
 
     func turn() {
         for path in paths {
-            path.serviceTimers(now: now, wallClock: HandshakeTimestamp(seconds: wallSeconds, nanoseconds: 0))
+            // As each site's thread turns: the timers only when `tend` finds them due.
+            _ = path.tend(now: now, wallClock: { HandshakeTimestamp(seconds: wallSeconds, nanoseconds: 0) }, report: { _, _ in })
             path.receiveFromPeer(now: now)
             path.forwardFromLAN(now: now)
         }
