@@ -212,7 +212,7 @@ def run_report(out, number_):
     tunnels = with_ratios([tunnel(os.path.join(run_dir, name), name) for name in names])
     document = {"run": int(number_), "runs": int(info.get("runs", 1)), "started": info.get("started"),
                 "duration_s": int(info.get("duration", 0)), "pings": int(info.get("pings", 0)),
-                "ping_interval_s": 0.01, "udp_payload_bytes": int(info.get("udp_payload", 0)),
+                "ping_interval_s": float(info.get("ping_interval", 0.01)), "udp_payload_bytes": int(info.get("udp_payload", 0)),
                 "udp_frame_bytes": int(info.get("udp_payload", 0)) + 46, "udp_offered": info.get("udp_rate"),
                 "cores": int(info.get("cores", 0)), "kernel": info.get("kernel"), "baseline": BASELINE,
                 "tunnels": tunnels}
@@ -220,7 +220,7 @@ def run_report(out, number_):
         json.dump(document, f, indent=2)
         f.write("\n")
     print(f"Run {number_} of {document['runs']}: {document['duration_s']} s per iperf3 run, {document['pings']} pings "
-          f"10 ms apart, UDP offered at {document['udp_offered']}bit/s of payload; "
+          f"{document['ping_interval_s'] * 1000:g} ms apart, UDP offered at {document['udp_offered']}bit/s of payload; "
           f"{document['cores']} cores, kernel {document['kernel']}")
     print_tables(tunnels)
     print(LEGEND)
@@ -321,7 +321,7 @@ def chart(out, documents):
     last.legend(handles, labels, loc="upper left", title="bars", fontsize=10)
     first = documents[0]
     last.text(0, 0.55, f"Above the bars: the mean's ratio to kernel VXLAN.\n"
-                       f"{first['duration_s']} s per iperf3 run, {first['pings']} pings 10 ms apart,\n"
+                       f"{first['duration_s']} s per iperf3 run, {first['pings']} pings {first['ping_interval_s'] * 1000:g} ms apart,\n"
                        f"UDP: {first['udp_frame_bytes']}-byte frames offered at {first['udp_offered']}bit/s of payload.\n"
                        f"CPU: both tunnel daemons' user + system time over\n"
                        f"the four TCP runs, per GB of TCP payload received\n"

@@ -13,6 +13,8 @@
 #   Benchmarks/run.sh [CANDIDATE...]
 #       candidates: vxlan causeway causeway_chacha causeway_lanes causeway_status wireguard_vxlan openvpn tinc vtun n2n
 #   environment: DURATION (10) RUNS (2) PINGS (1000) UDP_RATE (144M) LANES (2) BENCH_OUT (.build/bench)
+#   PING_HOPS=1: the pings go 20 ms apart with both gateways' LAN and WAN ports captured,
+#   and run-N/TUNNEL/ping-hops.txt says where their time went, hop by hop (Benchmarks/hops.py)
 #
 # Results: BENCH_OUT/DATE-TIME/ (run-N.json, summary.json, report.txt, chart.png, each run's raw
 # iperf3, ping and /proc readings in run-N/TUNNEL/); BENCH_OUT/latest points to the newest.
@@ -21,6 +23,7 @@ set -uo pipefail
 source "$(dirname "$0")/setup.sh"
 RUNS=${RUNS:-2}
 PINGS=${PINGS:-1000}
+PING_INTERVAL=$([ "${PING_HOPS:-0}" = 1 ] && echo 0.02 || echo 0.01)
 # iperf3 counts its payload: 18 bytes a datagram is 144 bits, so 144M asks for a million
 # datagrams a second. No tunnel here carries that many; iperf3 itself sends what it can
 # (report.py shows the rate sent beside the rate received).
@@ -239,6 +242,27 @@ daemon_cpu() {
     python3 "$HERE/proc_cpu.py" "${args[@]}" > "$RAW/$1"
 }
 
+# ping_idle: the latency measurement, on the idle tunnel. With PING_HOPS=1 the four ports a
+# ping crosses in the gateways are captured (microsecond stamps) and Benchmarks/hops.py
+# times each hop; the pings then go 20 ms apart, so that each finds the tunnel idle.
+ping_idle() {
+    if [ "${PING_HOPS:-0}" != 1 ]; then
+        ip netns exec "$NS_HA" ping -n -c "$PINGS" -i "$PING_INTERVAL" -W 1 "$LAN_B" > "$RAW/ping.txt" 2>&1
+        return
+    fi
+    local captures=() port
+    for port in "$NS_GA lan-a ga-lan" "$NS_GA wan0 ga-wan" "$NS_GB wan0 gb-wan" "$NS_GB lan-b gb-lan"; do
+        set -- $port
+        ip netns exec "$1" tcpdump -i "$2" -n --time-stamp-precision=micro -w "$RAW/$3.pcap" >/dev/null 2>&1 &
+        captures+=($!)
+    done
+    sleep 1
+    ip netns exec "$NS_HA" ping -n -c "$PINGS" -i "$PING_INTERVAL" -W 1 "$LAN_B" > "$RAW/ping.txt" 2>&1
+    sleep 0.5; kill "${captures[@]}"; wait "${captures[@]}" 2>/dev/null
+    python3 "$HERE/hops.py" "$RAW" "$WAN_A" "$WAN_B" > "$RAW/ping-hops.txt" 2>&1
+    rm -f "$RAW"/g[ab]-*.pcap
+}
+
 # tcp_runs: the four TCP runs, with the daemons' CPU time read around them and the WAN's IP
 # fragments captured during them.
 tcp_runs() {
@@ -285,7 +309,7 @@ measure() (
         exit 0
     fi
     # Latency first, on the idle tunnel; UDP last, since a flood may leave a tunnel worse off.
-    ip netns exec "$NS_HA" ping -n -c "$PINGS" -i 0.01 -W 1 "$LAN_B" > "$RAW/ping.txt" 2>&1
+    ping_idle
     tcp_runs
     iperf udp-64 -u -l "$UDP_PAYLOAD" -b "$UDP_RATE"
     if declare -F "report_$1" >/dev/null; then NOTE=$("report_$1"); echo "$NOTE" > "$RAW/note.txt"; fi
@@ -303,6 +327,7 @@ started=$(date -Is)
 runs=$RUNS
 duration=$DURATION
 pings=$PINGS
+ping_interval=$PING_INTERVAL
 udp_payload=$UDP_PAYLOAD
 udp_rate=$UDP_RATE
 cores=$(nproc)
@@ -314,6 +339,9 @@ for run in $(seq 1 "$RUNS"); do
     for candidate in "${candidates[@]}"; do
         echo "== run $run of $RUNS: $candidate (ping, then $DURATION s each of TCP A->B, B->A, both ways, 4 streams, then UDP)"
         measure "$candidate"
+        if [ "${PING_HOPS:-0}" = 1 ] && [ -f "$RUN_DIR/$candidate/ping-hops.txt" ]; then
+            { echo "$candidate, run $run: ping, $(cat "$RUN_DIR/$candidate/ping-hops.txt")"; echo; } | tee -a "$OUT/hops.txt"
+        fi
     done
     echo
     python3 "$HERE/report.py" run "$OUT" "$run" | tee -a "$OUT/report.txt"
