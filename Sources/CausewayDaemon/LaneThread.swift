@@ -119,9 +119,8 @@ final class LaneThread: @unchecked Sendable {
         let woken = poller.watch(wakeup.descriptor)
         let fromPeer = poller.watch(socket.descriptor)
         let fromLAN = poller.watch(queue.descriptor)
-        var now = Clock.monotonic()
         while !stopRequested.load(ordering: .acquiring) {
-            // The moment the last turn began: a turn is short, and the timers are not exact.
+            var now = Clock.monotonic()
             poller.wait(until: path.tend(now: now, wallClock: Clock.wall, report: log), now: now)
             now = Clock.monotonic()
 

@@ -19,10 +19,14 @@ public final class DatagramBatch: @unchecked Sendable {
     /// For receiving: room for each slot's UDP GRO segment size.
     private let receiveControl: UnsafeMutableRawPointer
     private let receiveControlSpace = cw_udp_gro_space()
+    /// For receiving: the slots from the first that must be prepared again before the next
+    /// receive, the ones the kernel wrote into; all of them before the first.
+    var slotsToPrepare: Int
 
     public init(capacity: Int, slotSize: Int) {
         self.capacity = capacity
         self.slotSize = slotSize
+        slotsToPrepare = capacity
         buffers = .allocate(byteCount: capacity * slotSize, alignment: 16)
         iovecs = .allocate(capacity: capacity)
         addresses = .allocate(capacity: capacity)

@@ -101,9 +101,18 @@ public final class UDPSocket: @unchecked Sendable {
     /// Receives up to `batch.capacity` buffers without blocking (with UDP GRO each may hold
     /// several datagrams: `DatagramBatch.forEachDatagram`).
     func receive(into batch: DatagramBatch) -> IOResult {
-        for index in 0..<batch.capacity { batch.prepareToReceive(index) }
+        // The kernel writes only into the slots it fills (lengths, address, control, flags),
+        // so a lone datagram re-prepares one slot, not the batch's 64.
+        for index in 0..<batch.slotsToPrepare { batch.prepareToReceive(index) }
         let count = retryingInterrupts { cw_recvmmsg(descriptor, batch.headers, UInt32(batch.capacity), Int32(MSG_DONTWAIT)) }
-        return count >= 0 ? .completed(Int(count)) : IOResult(failedWith: errno)
+        guard count >= 0 else {
+            // Nothing was written when nothing was there; after another failure, all again.
+            let code = errno
+            batch.slotsToPrepare = code == EAGAIN || code == EWOULDBLOCK ? 0 : batch.capacity
+            return IOResult(failedWith: code)
+        }
+        batch.slotsToPrepare = Int(count)
+        return .completed(Int(count))
     }
 
     /// Sends the first `count` prepared datagrams of `batch` without blocking; a datagram

@@ -352,6 +352,7 @@ extension DataPath {
             for peer in peers where peer.pathMTU.largestDatagram >= length {
                 peer.pathMTU.sendFailed(size: length + peer.pathMTU.headerOverhead, now: now)
             }
+            bringTimersForward()
         }
     }
 }

@@ -67,14 +67,15 @@ extension DataPath {
     /// Lane 0 does what the other lanes asked, for peers that are still the ones they meant.
     private func takeRequests(from board: LaneBoard, now: Moment) {
         for peer in peers {
-            if let heard = peer.heard.latest {
-                peer.link.heardOnAnotherLane(at: min(heard, now))
-                if !peer.wasUp { bringTimersForward() }
+            // A peer down that another lane heard from again: up at the next turn.
+            if let heard = peer.heard.latest, peer.link.heardOnAnotherLane(at: min(heard, now)), !peer.wasUp {
+                bringTimersForward()
             }
         }
         if board.takeHandshakeRequest() {
-            bringTimersForward()
-            for peer in peers where peer.link.sendingSession(now: now) == nil { peer.link.frameWaiting(now: now) }
+            for peer in peers where peer.link.sendingSession(now: now) == nil {
+                if peer.link.frameWaiting(now: now) { bringTimersForward() }
+            }
         }
         for request in board.takeRequests() {
             bringTimersForward()
@@ -123,9 +124,15 @@ extension DataPath {
         mirrorPost(of: board)
     }
 
-    /// A frame for `peer` found no session: lane 0 starts handshakes again if they gave up.
+    /// A frame for `peer` found no session: lane 0 starts handshakes again if they gave up,
+    /// at the next turn. Otherwise one is on its way, or the peer has no address to send it
+    /// to: nothing for the timers, so a hub flooding past an absent spoke does not run them
+    /// after every turn.
     func frameWaiting(for peer: Peer, now: Moment) {
-        bringTimersForward()
-        if lane.isPrimary { peer.link.frameWaiting(now: now) } else { board?.askForHandshake() }
+        guard lane.isPrimary else {
+            board?.askForHandshake()
+            return
+        }
+        if peer.link.frameWaiting(now: now) { bringTimersForward() }
     }
 }

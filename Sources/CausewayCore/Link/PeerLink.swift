@@ -111,9 +111,12 @@ public struct PeerLink: Sendable {
     }
 
     /// A frame waits for a session that is not there: after initiations gave up, this starts
-    /// them again (WireGuard does the same on the next packet to send).
-    public mutating func frameWaiting(now: Moment) {
-        handshake.gaveUp = false
+    /// them again (WireGuard does the same on the next packet to send). Returns whether it
+    /// did, so that the timers run for it.
+    @discardableResult
+    public mutating func frameWaiting(now: Moment) -> Bool {
+        defer { handshake.gaveUp = false }
+        return handshake.gaveUp
     }
 
     /// The earliest moment at which `timersDue` has something to do.
@@ -319,8 +322,12 @@ public struct PeerLink: Sendable {
 
     /// Lane 0 takes another lane's word that a message of the peer's authenticated at
     /// `moment`: the peer is up, as if the message had come here.
-    public mutating func heardOnAnotherLane(at moment: Moment) {
-        if lastAuthenticatedReceive.map({ moment > $0 }) ?? true { lastAuthenticatedReceive = moment }
+    /// Returns whether it was heard later than this link knew.
+    @discardableResult
+    public mutating func heardOnAnotherLane(at moment: Moment) -> Bool {
+        guard lastAuthenticatedReceive.map({ moment > $0 }) ?? true else { return false }
+        lastAuthenticatedReceive = moment
+        return true
     }
 
     /// Whether a session with this local index is held.

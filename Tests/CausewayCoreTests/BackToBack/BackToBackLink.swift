@@ -75,19 +75,22 @@ final class BackToBackLink {
 
     /// As the side's thread turns: the timers only when `tend` finds them due.
     func turn(_ side: DataPath) {
-        _ = side.tend(now: now, wallClock: { wallClock }, report: { _, events in
-            if side === a { reportedByA.append(events) } else { reportedByB.append(events) }
-        })
+        tend(side)
         side.receiveFromPeer(now: now)
         side.forwardFromLAN(now: now)
     }
 
-    /// Every event `side` reported since the last call, oldest first, with what it holds
-    /// that no timer has reported yet.
-    func events(of side: DataPath) -> [LinkEvents] {
-        side.takeEvents(now: now) { _, events in
+    /// What the side's thread does between two turns.
+    private func tend(_ side: DataPath) {
+        _ = side.tend(now: now, wallClock: { wallClock }, report: { _, events in
             if side === a { reportedByA.append(events) } else { reportedByB.append(events) }
-        }
+        })
+    }
+
+    /// Every event `side` reported between its turns since the last call, oldest first: what
+    /// its thread has logged by the time it waits again after its last turn.
+    func events(of side: DataPath) -> [LinkEvents] {
+        tend(side)
         defer { if side === a { reportedByA = [] } else { reportedByB = [] } }
         return side === a ? reportedByA : reportedByB
     }

@@ -121,8 +121,13 @@ import Testing
         link.lanA.inject(Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1430, seed: 5))
         link.turn()
         #expect(link.a.totalCounters.drops(.sendFailed) == 1)
-        link.run(for: .seconds(3))
-        #expect(link.a.pathMTU.confirmed <= 1400)
+        // The search starts at A's next turn, in the same instant: its first probe leaves.
+        let delivered = link.network.delivered
+        link.turn(link.a)
+        #expect(link.network.delivered == delivered + 1)
+        link.run(for: .milliseconds(300))
+        #expect(!link.a.pathMTU.isSearching)
+        #expect(link.a.pathMTU.confirmed <= 1400 && link.a.pathMTU.confirmed > 1280)
         let large = Hosts.frame(from: Hosts.a1, to: Hosts.b1, length: 1500, seed: 6)
         #expect(link.carry(large, from: link.lanA).last == .init(frame: large))
     }

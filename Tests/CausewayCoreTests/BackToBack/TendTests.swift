@@ -42,4 +42,16 @@ import Testing
         link.turn(link.a)
         #expect(link.a.peers[0].counters.handshakesInitiated == initiated + 1)
     }
+
+    @Test func framesWaitingWhileAHandshakeIsUnderWayLeaveTheTimersAlone() throws {
+        let link = try BackToBackLink()
+        // A initiates; B never turns, so the initiation waits for its retry.
+        link.turn(link.a)
+        let due = Self.tend(link.a, at: link.now)
+        link.advance(by: .milliseconds(10))
+        link.lanA.inject(Hosts.frame(from: Hosts.a1, to: .broadcast))
+        link.turn(link.a)
+        #expect(link.a.totalCounters.drops(.noSession) == 1)
+        #expect(Self.tend(link.a, at: link.now) == due, "the handshake on its way has its own deadline")
+    }
 }
