@@ -309,9 +309,10 @@ public final class DataPath: @unchecked Sendable {
     }
 
     /// The next `tend` runs the timers: called for whatever may need them before their
-    /// deadline (a handshake or control message, a session made, a frame waiting for one, a
-    /// peer heard again, an event to report, a reload). Whatever is missed waits a second
-    /// at most.
+    /// deadline (a handshake or control message, a session made, a frame that restarts
+    /// handshakes which gave up, a peer heard from again after it went down, a datagram the
+    /// device refused as too large, an event to report, a reload). Whatever is missed waits
+    /// a second at most.
     public func bringTimersForward() {
         timersDue = .zero
     }
