@@ -23,7 +23,8 @@ set -uo pipefail
 source "$(dirname "$0")/setup.sh"
 RUNS=${RUNS:-2}
 PINGS=${PINGS:-1000}
-PING_INTERVAL=$([ "${PING_HOPS:-0}" = 1 ] && echo 0.02 || echo 0.01)
+PING_HOPS=${PING_HOPS:-0}
+PING_INTERVAL=$([ "$PING_HOPS" = 1 ] && echo 0.02 || echo 0.01)
 # iperf3 counts its payload: 18 bytes a datagram is 144 bits, so 144M asks for a million
 # datagrams a second. No tunnel here carries that many; iperf3 itself sends what it can
 # (report.py shows the rate sent beside the rate received).
@@ -246,18 +247,17 @@ daemon_cpu() {
 # ping crosses in the gateways are captured (microsecond stamps) and Benchmarks/hops.py
 # times each hop; the pings then go 20 ms apart, so that each finds the tunnel idle.
 ping_idle() {
-    if [ "${PING_HOPS:-0}" != 1 ]; then
-        ip netns exec "$NS_HA" ping -n -c "$PINGS" -i "$PING_INTERVAL" -W 1 "$LAN_B" > "$RAW/ping.txt" 2>&1
-        return
-    fi
     local captures=() port
-    for port in "$NS_GA lan-a ga-lan" "$NS_GA wan0 ga-wan" "$NS_GB wan0 gb-wan" "$NS_GB lan-b gb-lan"; do
-        set -- $port
-        ip netns exec "$1" tcpdump -i "$2" -n --time-stamp-precision=micro -w "$RAW/$3.pcap" >/dev/null 2>&1 &
-        captures+=($!)
-    done
-    sleep 1
+    if [ "$PING_HOPS" = 1 ]; then
+        for port in "$NS_GA lan-a ga-lan" "$NS_GA wan0 ga-wan" "$NS_GB wan0 gb-wan" "$NS_GB lan-b gb-lan"; do
+            set -- $port
+            ip netns exec "$1" tcpdump -i "$2" -n --time-stamp-precision=micro -w "$RAW/$3.pcap" >/dev/null 2>&1 &
+            captures+=($!)
+        done
+        sleep 1
+    fi
     ip netns exec "$NS_HA" ping -n -c "$PINGS" -i "$PING_INTERVAL" -W 1 "$LAN_B" > "$RAW/ping.txt" 2>&1
+    [ "$PING_HOPS" = 1 ] || return 0
     sleep 0.5; kill "${captures[@]}"; wait "${captures[@]}" 2>/dev/null
     python3 "$HERE/hops.py" "$RAW" "$WAN_A" "$WAN_B" > "$RAW/ping-hops.txt" 2>&1
     rm -f "$RAW"/g[ab]-*.pcap
@@ -339,7 +339,7 @@ for run in $(seq 1 "$RUNS"); do
     for candidate in "${candidates[@]}"; do
         echo "== run $run of $RUNS: $candidate (ping, then $DURATION s each of TCP A->B, B->A, both ways, 4 streams, then UDP)"
         measure "$candidate"
-        if [ "${PING_HOPS:-0}" = 1 ] && [ -f "$RUN_DIR/$candidate/ping-hops.txt" ]; then
+        if [ "$PING_HOPS" = 1 ] && [ -f "$RUN_DIR/$candidate/ping-hops.txt" ]; then
             { echo "$candidate, run $run: ping, $(cat "$RUN_DIR/$candidate/ping-hops.txt")"; echo; } | tee -a "$OUT/hops.txt"
         fi
     done

@@ -115,8 +115,9 @@ public struct PeerLink: Sendable {
     /// did, so that the timers run for it.
     @discardableResult
     public mutating func frameWaiting(now: Moment) -> Bool {
-        defer { handshake.gaveUp = false }
-        return handshake.gaveUp
+        let gaveUp = handshake.gaveUp
+        handshake.gaveUp = false
+        return gaveUp
     }
 
     /// The earliest moment at which `timersDue` has something to do.

@@ -80,9 +80,10 @@ final class BackToBackLink {
         side.forwardFromLAN(now: now)
     }
 
-    /// What the side's thread does between two turns.
-    private func tend(_ side: DataPath) {
-        _ = side.tend(now: now, wallClock: { wallClock }, report: { _, events in
+    /// What the side's thread does between two turns; returns when it would wake next.
+    @discardableResult
+    func tend(_ side: DataPath) -> Moment {
+        side.tend(now: now, wallClock: { wallClock }, report: { _, events in
             if side === a { reportedByA.append(events) } else { reportedByB.append(events) }
         })
     }

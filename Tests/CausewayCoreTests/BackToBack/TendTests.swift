@@ -5,22 +5,18 @@ import Testing
 /// due: a turn that only carried frames costs a comparison, and whatever may want the timers
 /// sooner brings them forward.
 @Suite struct TendTests {
-    static func tend(_ side: DataPath, at now: Moment) -> Moment {
-        side.tend(now: now, wallClock: { HandshakeTimestamp(seconds: 1_800_000_000, nanoseconds: 0) }, report: { _, _ in })
-    }
-
     @Test func framesAloneLeaveTheTimersToTheirDeadline() throws {
         let link = try BackToBackLink()
         try link.establish()
         link.a.bringTimersForward()
-        let due = Self.tend(link.a, at: link.now)
+        let due = link.tend(link.a)
         #expect(due > link.now && due <= link.now + .seconds(1), "at least once a second")
         link.advance(by: due.since(link.now) / 2)
         #expect(link.carry(Hosts.frame(from: Hosts.a1, to: Hosts.b1), from: link.lanA).count == 1)
         #expect(link.carry(Hosts.frame(from: Hosts.b1, to: Hosts.a1), from: link.lanB).count == 1)
-        #expect(Self.tend(link.a, at: link.now) == due, "data only: not run again before the deadline")
+        #expect(link.tend(link.a) == due, "data only: not run again before the deadline")
         link.advance(by: due.since(link.now))
-        #expect(Self.tend(link.a, at: link.now) > due, "run at the deadline, which moves on")
+        #expect(link.tend(link.a) > due, "run at the deadline, which moves on")
     }
 
     @Test func aFrameWaitingForASessionStartsAHandshakeAtOnce() throws {
@@ -47,11 +43,11 @@ import Testing
         let link = try BackToBackLink()
         // A initiates; B never turns, so the initiation waits for its retry.
         link.turn(link.a)
-        let due = Self.tend(link.a, at: link.now)
+        let due = link.tend(link.a)
         link.advance(by: .milliseconds(10))
         link.lanA.inject(Hosts.frame(from: Hosts.a1, to: .broadcast))
         link.turn(link.a)
         #expect(link.a.totalCounters.drops(.noSession) == 1)
-        #expect(Self.tend(link.a, at: link.now) == due, "the handshake on its way has its own deadline")
+        #expect(link.tend(link.a) == due, "the handshake on its way has its own deadline")
     }
 }
